@@ -1,0 +1,680 @@
+//! The engine: a pure state machine that runs a flow.
+//!
+//! It reads no terminal, no file and no clock (the time is given to [`Engine::new`]). A
+//! front-end calls [`Engine::next`] to get the next thing to present, shows it, and when that
+//! is a question, hands the answer back with [`Engine::answer`]. Every front-end (terminal,
+//! plain, headless, tests, embedders) drives this same loop, so a flow behaves the same
+//! everywhere.
+//!
+//! Within one step the order is the contract's: show `say`, run the `timer`, `call` a
+//! sub-flow, ask (each participant in turn for `who: both`), store the answer, evaluate `set`,
+//! then choose where to go (`end`, an option's `goto`, `next`, or the step below).
+
+mod answer;
+mod scope;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use indexmap::IndexMap;
+use minijinja::{Expression, Value};
+
+pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
+pub use scope::Scope;
+
+use crate::flow::{
+    Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
+};
+
+/// Bounds on one run, so a flow with a loop and no way out stops with a message.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Steps entered in one run, counting every visit of a looping step.
+    pub max_steps: u64,
+    /// Nested `call`s.
+    pub max_call_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_steps: 1_000_000,
+            max_call_depth: 16,
+        }
+    }
+}
+
+/// Someone taking part: their role in the flow and the name they gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub role: String,
+    pub name: String,
+}
+
+/// How far along a run is: "step 4 of ~12".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub step: u64,
+    /// An estimate: steps so far plus the fewest still to come.
+    pub estimated_total: u64,
+}
+
+/// A question waiting for an answer.
+#[derive(Debug, Clone)]
+pub struct Question<'lib> {
+    /// The step id (`flow/step` inside a called flow).
+    pub step: String,
+    /// Who should answer; `None` means whoever is at the keyboard.
+    pub who: Option<Person>,
+    pub prompt: String,
+    pub kind: &'lib AskKind,
+    pub private: bool,
+    pub optional: bool,
+    /// For `who: both`: whose turn this is (0-based) and how many turns the step has.
+    pub turn: usize,
+    pub turns: usize,
+    pub progress: Progress,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub outcome: Outcome,
+    /// The step it ended at.
+    pub ended_at: String,
+    /// The flow's variables (declared `vars` and what `set` wrote).
+    pub vars: IndexMap<String, Value>,
+    /// Metrics from `record`.
+    pub records: IndexMap<String, Value>,
+}
+
+/// What the engine asks a front-end to present next.
+#[derive(Debug, Clone)]
+pub enum Event<'lib> {
+    /// Text to show.
+    Say {
+        step: String,
+        text: String,
+        progress: Progress,
+    },
+    /// A timed turn: count down, let Enter end it early. Headless runs skip it.
+    Timer { step: String, seconds: u32 },
+    /// A question; answer it with [`Engine::answer`] before calling [`Engine::next`] again.
+    Ask(Question<'lib>),
+    /// The run is over.
+    Finished(Finished),
+}
+
+/// A fault in a flow found while running it (a template or expression that fails at run
+/// time, a loop that never ends). It names the flow's file, the line and the step.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}:{line}: step `{step}`: {message}")]
+pub struct RuntimeError {
+    pub file: String,
+    pub line: u32,
+    pub step: String,
+    pub message: String,
+}
+
+/// Expressions of one flow, compiled once when the flow is first entered.
+struct Program<'lib> {
+    steps: Vec<StepProgram<'lib>>,
+}
+
+struct StepProgram<'lib> {
+    set: Vec<(&'lib str, Expression<'lib, 'static>)>,
+    branches: Vec<Option<Expression<'lib, 'static>>>,
+    record: Vec<(&'lib str, Expression<'lib, 'static>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Say,
+    Timer,
+    Call,
+    Ask { turn: usize },
+    Settle { option: Option<usize> },
+}
+
+struct Frame {
+    flow: usize,
+    step: usize,
+    phase: Phase,
+    scope: Arc<Scope>,
+}
+
+/// What the engine is doing between calls.
+enum State<'lib> {
+    Running,
+    Waiting(Question<'lib>),
+    Done(Finished),
+}
+
+pub struct Engine<'lib> {
+    lib: &'lib Library,
+    programs: HashMap<usize, Program<'lib>>,
+    frames: Vec<Frame>,
+    people: Vec<Person>,
+    today: NaiveDate,
+    state: State<'lib>,
+    steps_entered: u64,
+    records: IndexMap<String, Value>,
+    limits: Limits,
+}
+
+impl<'lib> Engine<'lib> {
+    /// Starts flow `flow` (an index from [`Library::load`]) with the participants' names in
+    /// the order of the flow's `participants` (missing names default to the role), at `now`.
+    pub fn new(
+        lib: &'lib Library,
+        flow: usize,
+        names: &[String],
+        now: DateTime<FixedOffset>,
+    ) -> Result<Engine<'lib>, RuntimeError> {
+        let f = lib.flow(flow);
+        let people = f
+            .participants
+            .iter()
+            .enumerate()
+            .map(|(i, role)| Person {
+                role: role.clone(),
+                name: names.get(i).cloned().unwrap_or_else(|| role.clone()),
+            })
+            .collect();
+        let mut engine = Engine {
+            lib,
+            programs: HashMap::new(),
+            frames: Vec::new(),
+            people,
+            today: now.date_naive(),
+            state: State::Running,
+            steps_entered: 0,
+            records: IndexMap::new(),
+            limits: Limits::default(),
+        };
+        engine.push_frame(flow)?;
+        Ok(engine)
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Engine<'lib> {
+        self.limits = limits;
+        self
+    }
+
+    /// The flow being run (the outermost one).
+    pub fn flow(&self) -> &'lib Flow {
+        self.lib.flow(self.frames.first().map_or(0, |f| f.flow))
+    }
+
+    pub fn people(&self) -> &[Person] {
+        &self.people
+    }
+
+    /// The question waiting for an answer, if any.
+    pub fn pending(&self) -> Option<&Question<'lib>> {
+        match &self.state {
+            State::Waiting(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    fn push_frame(&mut self, flow: usize) -> Result<(), RuntimeError> {
+        let f = self.lib.flow(flow);
+        if !self.programs.contains_key(&flow) {
+            let program = compile(self.lib, f)?;
+            self.programs.insert(flow, program);
+        }
+        // A called flow's roles take the names of the people in the same positions.
+        let names: Vec<(String, Value)> = f
+            .participants
+            .iter()
+            .enumerate()
+            .map(|(i, role)| {
+                let name = self
+                    .people
+                    .get(i)
+                    .map_or(role.as_str(), |p| p.name.as_str());
+                (role.clone(), Value::from(name))
+            })
+            .collect();
+        let scope = Scope {
+            vars: f.vars.iter().cloned().collect(),
+            answers: HashMap::new(),
+            names: Arc::new(names),
+            today: Value::from(self.today.format("%Y-%m-%d").to_string()),
+        };
+        self.frames.push(Frame {
+            flow,
+            step: 0,
+            phase: Phase::Say,
+            scope: Arc::new(scope),
+        });
+        self.steps_entered += 1;
+        Ok(())
+    }
+
+    /// The step id as events name it: `step`, or `flow/step` inside a called flow.
+    fn step_name(&self) -> String {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        let label = &self.lib.flow(frame.flow).steps[frame.step].label;
+        if self.frames.len() > 1 {
+            format!("{}/{}", self.lib.flow(frame.flow).id, label)
+        } else {
+            label.clone()
+        }
+    }
+
+    fn fault(&self, line: u32, message: impl Into<String>) -> RuntimeError {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        let flow = self.lib.flow(frame.flow);
+        RuntimeError {
+            file: flow.origin.display_name(),
+            line,
+            step: self.step_name(),
+            message: message.into(),
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        let mut remaining: u64 = 0;
+        // Each frame's current step is already counted in `steps_entered`.
+        for frame in &self.frames {
+            let r = u64::from(self.lib.flow(frame.flow).min_remaining(frame.step));
+            remaining += r.saturating_sub(1);
+        }
+        Progress {
+            step: self.steps_entered,
+            estimated_total: self.steps_entered + remaining,
+        }
+    }
+
+    fn render(&self, template: &TemplateRef, line: u32) -> Result<String, RuntimeError> {
+        if let Some(text) = &template.literal {
+            return Ok(text.clone());
+        }
+        let frame = self.frames.last().expect("a running engine has a frame");
+        let ctx = Value::from_dyn_object(frame.scope.clone());
+        let rendered = self
+            .lib
+            .env()
+            .get_template(&template.name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| self.fault(line + e.line().map_or(0, |l| l as u32 - 1), describe(&e)))?;
+        Ok(rendered.trim_end().to_owned())
+    }
+
+    fn eval(
+        &self,
+        expr: &Expression<'lib, 'static>,
+        src: &ExprSource,
+    ) -> Result<Value, RuntimeError> {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        expr.eval(Value::from_dyn_object(frame.scope.clone()))
+            .map_err(|e| self.fault(src.line, format!("`{}`: {}", src.source, describe(&e))))
+    }
+
+    /// Advances the run to the next thing to present.
+    ///
+    /// While a question is waiting, this returns that question again; after the run ends, it
+    /// returns the same [`Event::Finished`].
+    pub fn next(&mut self) -> Result<Event<'lib>, RuntimeError> {
+        loop {
+            match &self.state {
+                State::Waiting(q) => return Ok(Event::Ask(q.clone())),
+                State::Done(f) => return Ok(Event::Finished(f.clone())),
+                State::Running => {}
+            }
+            let lib = self.lib;
+            let frame = self
+                .frames
+                .last_mut()
+                .expect("a running engine has a frame");
+            let flow = lib.flow(frame.flow);
+            let step = &flow.steps[frame.step];
+            match frame.phase {
+                Phase::Say => {
+                    frame.phase = Phase::Timer;
+                    if let Some(say) = &step.say {
+                        let text = self.render(say, step.line)?;
+                        return Ok(Event::Say {
+                            step: self.step_name(),
+                            text,
+                            progress: self.progress(),
+                        });
+                    }
+                }
+                Phase::Timer => {
+                    frame.phase = Phase::Call;
+                    if let Some(seconds) = step.timer {
+                        return Ok(Event::Timer {
+                            step: self.step_name(),
+                            seconds,
+                        });
+                    }
+                }
+                Phase::Call => {
+                    frame.phase = Phase::Ask { turn: 0 };
+                    if let Some(callee) = &step.call {
+                        if self.frames.len() >= self.limits.max_call_depth {
+                            return Err(self.fault(step.line, format!("`call: {callee}` nests deeper than {} flows; does a flow call itself?", self.limits.max_call_depth)));
+                        }
+                        let index = lib.index_of(callee).ok_or_else(|| {
+                            self.fault(
+                                step.line,
+                                format!("`call: {callee}`: that flow is not loaded"),
+                            )
+                        })?;
+                        self.push_frame(index)?;
+                    }
+                }
+                Phase::Ask { turn } => match &step.ask {
+                    None => frame.phase = Phase::Settle { option: None },
+                    Some(ask) => {
+                        let question = self.question(ask, turn)?;
+                        self.state = State::Waiting(question.clone());
+                        return Ok(Event::Ask(question));
+                    }
+                },
+                Phase::Settle { option } => {
+                    self.settle(option)?;
+                }
+            }
+        }
+    }
+
+    fn question(&self, ask: &'lib Ask, turn: usize) -> Result<Question<'lib>, RuntimeError> {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        let step = &self.lib.flow(frame.flow).steps[frame.step];
+        let who = match step.who {
+            Who::Anyone => None,
+            Who::Role(i) => self.person(frame, i),
+            Who::Both => self.person(frame, turn),
+        };
+        Ok(Question {
+            step: self.step_name(),
+            who,
+            prompt: self.render(&ask.prompt, step.line)?,
+            kind: &ask.kind,
+            private: step.private,
+            optional: step.optional,
+            turn,
+            turns: if step.who == Who::Both {
+                self.lib.flow(frame.flow).participants.len()
+            } else {
+                1
+            },
+            progress: self.progress(),
+        })
+    }
+
+    /// The person playing role `i` of the current flow.
+    fn person(&self, frame: &Frame, i: usize) -> Option<Person> {
+        let role = self.lib.flow(frame.flow).participants.get(i)?;
+        let name = frame
+            .scope
+            .names
+            .get(i)
+            .and_then(|(_, n)| n.as_str())
+            .unwrap_or(role);
+        Some(Person {
+            role: role.clone(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Answers the waiting question. On a refusal the question stays open and the message
+    /// says what a valid answer looks like; on success the run moves on.
+    pub fn answer(&mut self, reply: Reply) -> Result<Accepted, String> {
+        let State::Waiting(question) = &self.state else {
+            return Err("No question is waiting for an answer.".into());
+        };
+        let accepted = accept(question.kind, question.optional, reply, self.today)?;
+        let lib = self.lib;
+        let frame = self
+            .frames
+            .last_mut()
+            .expect("a running engine has a frame");
+        let flow = lib.flow(frame.flow);
+        let step = &flow.steps[frame.step];
+        let id = step.id.as_deref().unwrap_or(&step.label);
+        let scope = Arc::make_mut(&mut frame.scope);
+        let Phase::Ask { turn } = frame.phase else {
+            return Err("No question is waiting for an answer.".into());
+        };
+        if step.who == Who::Both {
+            let mut map: BTreeMap<String, Value> = if turn == 0 {
+                BTreeMap::new()
+            } else {
+                scope
+                    .answers
+                    .get(id)
+                    .and_then(|v| v.try_iter().ok().map(|keys| (v, keys)))
+                    .map(|(v, keys)| {
+                        keys.filter_map(|k| Some((k.as_str()?.to_owned(), v.get_item(&k).ok()?)))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            map.insert(flow.participants[turn].clone(), accepted.value.clone());
+            scope.answers.insert(id.to_owned(), Value::from(map));
+            frame.phase = if turn + 1 < flow.participants.len() {
+                Phase::Ask { turn: turn + 1 }
+            } else {
+                Phase::Settle {
+                    option: accepted.option,
+                }
+            };
+        } else {
+            scope.answers.insert(id.to_owned(), accepted.value.clone());
+            frame.phase = Phase::Settle {
+                option: accepted.option,
+            };
+        }
+        self.state = State::Running;
+        Ok(accepted)
+    }
+
+    /// Ends the run here as paused by the participants (the pause signal, Esc in a menu).
+    pub fn pause(&mut self) -> Finished {
+        if let State::Done(f) = &self.state {
+            return f.clone();
+        }
+        let finished = Finished {
+            outcome: Outcome::Paused,
+            ended_at: self.step_name(),
+            vars: self
+                .frames
+                .first()
+                .map(|f| f.scope.vars.clone())
+                .unwrap_or_default(),
+            records: IndexMap::new(),
+        };
+        self.state = State::Done(finished.clone());
+        finished
+    }
+
+    /// After the step's question: `set`, then where to go.
+    fn settle(&mut self, option: Option<usize>) -> Result<(), RuntimeError> {
+        let lib = self.lib;
+        let (flow_index, step_index) = {
+            let frame = self.frames.last().expect("a running engine has a frame");
+            (frame.flow, frame.step)
+        };
+        let flow = lib.flow(flow_index);
+        let step = &flow.steps[step_index];
+        let program = &self.programs[&flow_index].steps[step_index];
+
+        for ((name, expr), (_, src)) in program.set.iter().zip(&step.set) {
+            let value = self.eval(expr, src)?;
+            let frame = self
+                .frames
+                .last_mut()
+                .expect("a running engine has a frame");
+            let scope = Arc::make_mut(&mut frame.scope);
+            match scope.vars.get_mut(*name) {
+                Some(slot) => *slot = value,
+                None => {
+                    scope.vars.insert((*name).to_owned(), value);
+                }
+            }
+        }
+
+        if let Some(outcome) = step.end {
+            for ((name, expr), (_, src)) in program.record.iter().zip(&step.record) {
+                let value = self.eval(expr, src)?;
+                self.records.insert((*name).to_owned(), value);
+            }
+            return self.finish_frame(outcome);
+        }
+
+        let option_goto = match (&step.ask, option) {
+            (
+                Some(Ask {
+                    kind: AskKind::Choice { options },
+                    ..
+                }),
+                Some(i),
+            ) => options.get(i).and_then(|o| o.goto),
+            _ => None,
+        };
+        let target = match option_goto {
+            Some(t) => Some(t),
+            None => match &step.next {
+                Next::FallThrough => None,
+                Next::Goto(t) => Some(*t),
+                Next::Branches(branches) => {
+                    let mut chosen = None;
+                    for (branch, expr) in branches.iter().zip(&program.branches) {
+                        let taken = match (expr, &branch.when) {
+                            (Some(expr), Some(src)) => self.eval(expr, src)?.is_true(),
+                            _ => true,
+                        };
+                        if taken {
+                            chosen = Some(branch.goto);
+                            break;
+                        }
+                    }
+                    chosen
+                }
+            },
+        };
+        let next_step = match target {
+            Some(Target::Step(i)) => Some(i),
+            Some(Target::End) => None,
+            None if step_index + 1 < flow.steps.len() => Some(step_index + 1),
+            None => None,
+        };
+        match next_step {
+            Some(i) => {
+                self.steps_entered += 1;
+                if self.steps_entered > self.limits.max_steps {
+                    return Err(self.fault(
+                        step.line,
+                        format!(
+                            "the run went past {} steps; a loop in this flow may have no way out",
+                            self.limits.max_steps
+                        ),
+                    ));
+                }
+                let frame = self
+                    .frames
+                    .last_mut()
+                    .expect("a running engine has a frame");
+                frame.step = i;
+                frame.phase = Phase::Say;
+                Ok(())
+            }
+            None => self.finish_frame(Outcome::Completed),
+        }
+    }
+
+    /// Ends the innermost flow. A called flow that completes hands control back to its
+    /// caller (its variables become visible under its id); a stop ends the whole run.
+    fn finish_frame(&mut self, outcome: Outcome) -> Result<(), RuntimeError> {
+        if self.frames.len() > 1 && outcome == Outcome::Completed {
+            let done = self.frames.pop().expect("checked above");
+            let id = self.lib.flow(done.flow).id.clone();
+            let frame = self.frames.last_mut().expect("checked above");
+            let scope = Arc::make_mut(&mut frame.scope);
+            scope.answers.insert(id, Value::from_dyn_object(done.scope));
+            // The caller goes on with its own question, if the calling step has one.
+            frame.phase = Phase::Ask { turn: 0 };
+            return Ok(());
+        }
+        let ended_at = self.step_name();
+        let vars = self
+            .frames
+            .first()
+            .map(|f| f.scope.vars.clone())
+            .unwrap_or_default();
+        self.state = State::Done(Finished {
+            outcome,
+            ended_at,
+            vars,
+            records: std::mem::take(&mut self.records),
+        });
+        Ok(())
+    }
+}
+
+fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, RuntimeError> {
+    let env = lib.env();
+    let fault = |step: &str, src: &ExprSource, e: minijinja::Error| RuntimeError {
+        file: flow.origin.display_name(),
+        line: src.line,
+        step: step.to_owned(),
+        message: format!("`{}`: {}", src.source, describe(&e)),
+    };
+    let mut steps = Vec::with_capacity(flow.steps.len());
+    for step in &flow.steps {
+        let mut set = Vec::with_capacity(step.set.len());
+        for (name, src) in &step.set {
+            let expr = env
+                .compile_expression_owned(src.source.clone())
+                .map_err(|e| fault(&step.label, src, e))?;
+            set.push((name.as_str(), expr));
+        }
+        let mut branches = Vec::new();
+        if let Next::Branches(list) = &step.next {
+            for b in list {
+                branches.push(match &b.when {
+                    Some(src) => Some(
+                        env.compile_expression_owned(src.source.clone())
+                            .map_err(|e| fault(&step.label, src, e))?,
+                    ),
+                    None => None,
+                });
+            }
+        }
+        let mut record = Vec::with_capacity(step.record.len());
+        for (name, src) in &step.record {
+            let expr = env
+                .compile_expression_owned(src.source.clone())
+                .map_err(|e| fault(&step.label, src, e))?;
+            record.push((name.as_str(), expr));
+        }
+        steps.push(StepProgram {
+            set,
+            branches,
+            record,
+        });
+    }
+    Ok(Program { steps })
+}
+
+/// A minijinja error as one readable sentence.
+fn describe(e: &minijinja::Error) -> String {
+    use minijinja::ErrorKind;
+    match e.kind() {
+        ErrorKind::UndefinedError => format!(
+            "uses an undefined variable{}",
+            e.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        ErrorKind::OutOfFuel => "the template ran too long (does it loop without end?)".to_owned(),
+        _ => e
+            .detail()
+            .map(str::to_owned)
+            .unwrap_or_else(|| e.kind().to_string()),
+    }
+}

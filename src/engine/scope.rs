@@ -1,0 +1,65 @@
+//! A flow's variables as templates and expressions see them.
+//!
+//! The scope is handed to minijinja as an object behind an `Arc`, so rendering a template
+//! clones a pointer, not the variable map. The engine mutates it through `Arc::make_mut`, which
+//! copies only if a rendered value still holds on to it (it does not, in practice).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
+use minijinja::Value;
+
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Declared `vars` and anything `set` wrote, in first-written order (the transcript's `vars`).
+    pub vars: IndexMap<String, Value>,
+    /// Answers by step id (and called flows' scopes by flow id).
+    pub answers: HashMap<String, Value>,
+    /// Role -> participant name.
+    pub names: Arc<Vec<(String, Value)>>,
+    /// `today` as an ISO date.
+    pub today: Value,
+}
+
+impl Scope {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.vars
+            .get(key)
+            .or_else(|| self.answers.get(key))
+            .or_else(|| {
+                self.names
+                    .iter()
+                    .find(|(role, _)| role == key)
+                    .map(|(_, v)| v)
+            })
+            .or(if key == "today" {
+                Some(&self.today)
+            } else {
+                None
+            })
+    }
+
+    fn keys(&self) -> Vec<Value> {
+        let mut keys: Vec<Value> = self.vars.keys().map(|k| Value::from(k.as_str())).collect();
+        keys.extend(self.answers.keys().map(|k| Value::from(k.as_str())));
+        keys.extend(self.names.iter().map(|(k, _)| Value::from(k.as_str())));
+        keys.push(Value::from("today"));
+        keys
+    }
+}
+
+impl Object for Scope {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.keys())
+    }
+}

@@ -1,0 +1,161 @@
+//! Diagnostics as a compiler prints them: `file:line:col: error: message`, the source line,
+//! a caret under the spot, and a hint where one helps.
+//!
+//! A diagnostic carries its own copy of the source line, so it can be printed long after the
+//! file's text is gone, and it never needs the file again.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub file: String,
+    /// 1-based; 0 when the problem is about the whole file.
+    pub line: u32,
+    /// 1-based; 0 when unknown.
+    pub column: u32,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            help: None,
+            source_line: None,
+        }
+    }
+
+    pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    /// Points the diagnostic at `line:column` of `source`, keeping that line for the snippet.
+    pub fn at(mut self, source: &str, line: u32, column: u32) -> Diagnostic {
+        self.line = line;
+        self.column = column;
+        self.source_line = line
+            .checked_sub(1)
+            .and_then(|i| source.lines().nth(i as usize))
+            .map(|l| l.trim_end().to_owned());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds "did you mean `x`?" when there is a near name.
+    pub fn suggest(self, suggestion: Option<&str>) -> Diagnostic {
+        match suggestion {
+            Some(s) => self.with_help(format!("did you mean `{s}`?")),
+            None => self,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}: {kind}: {}", self.file, self.message)?,
+            (line, 0) => write!(f, "{}:{line}: {kind}: {}", self.file, self.message)?,
+            (line, col) => write!(f, "{}:{line}:{col}: {kind}: {}", self.file, self.message)?,
+        }
+        if let Some(text) = &self.source_line {
+            let number = self.line.to_string();
+            let pad = " ".repeat(number.len());
+            write!(f, "\n{pad} |\n{number} | {text}")?;
+            if self.column > 0 {
+                // Columns count characters; tabs keep their width so the caret lines up.
+                let lead: String = text
+                    .chars()
+                    .take(self.column as usize - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(f, "\n{pad} | {lead}^")?;
+            }
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the diagnostics of one load, errors and warnings together.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.is_error())
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_position_snippet_caret_and_help() {
+        let source = "flow: x\nsteps:\n  - promt: hi\n";
+        let d = Diagnostic::error("x.yaml", "unknown field `promt`")
+            .at(source, 3, 5)
+            .suggest(Some("prompt"));
+        assert_eq!(
+            d.to_string(),
+            "x.yaml:3:5: error: unknown field `promt`\n  |\n3 |   - promt: hi\n  |     ^\n  = help: did you mean `prompt`?"
+        );
+    }
+}

@@ -1,0 +1,1078 @@
+//! The loader: YAML text in, a validated [`Flow`] (or every problem found) out.
+//!
+//! It runs once per flow. Parsing is serde's job (unknown fields and wrong types stop it with
+//! the position); everything after that is a pass over the raw types that collects *all*
+//! problems before giving up, so an author fixes a file in one go. Templates are compiled into
+//! the library's environment here, so the engine never compiles anything.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, NaiveTime};
+use minijinja::{Environment, Value};
+use serde_saphyr::{Location, Options};
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::model::*;
+use super::raw::*;
+use super::suggest::nearest;
+
+/// The largest flow file we read. Real flows are a few kilobytes; this keeps a hostile file
+/// from costing more than a moment.
+pub const MAX_FLOW_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Names a flow may not use for roles or variables because the engine provides them.
+pub const RESERVED_NAMES: &[&str] = &["today", "now", "end", "true", "false", "none", "loop"];
+
+/// Fields a step may have, for "did you mean" on unknown ones.
+const STEP_FIELDS: &[&str] = &[
+    "id",
+    "say",
+    "ask",
+    "prompt",
+    "who",
+    "private",
+    "optional",
+    "set",
+    "next",
+    "call",
+    "timer",
+    "safety",
+    "end",
+    "record",
+    "multiline",
+    "min_length",
+    "max_length",
+    "options",
+    "min",
+    "max",
+    "labels",
+    "default",
+    "integer",
+];
+const FLOW_FIELDS: &[&str] = &[
+    "flow",
+    "title",
+    "summary",
+    "minutes",
+    "tags",
+    "participants",
+    "vars",
+    "steps",
+    "tests",
+];
+const ASK_KINDS: &[&str] = &[
+    "text", "choice", "multi", "confirm", "scale", "number", "date", "time", "list",
+];
+
+/// A flow that loaded, with any warnings about questionable but legal things.
+#[derive(Debug)]
+pub struct Loaded {
+    pub flow: Flow,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// YAML parser settings shared by flows and answers files: bounded, so that alias bombs and
+/// deep nesting fail fast with a message instead of eating memory.
+pub fn yaml_options() -> Options {
+    serde_saphyr::options! { with_snippet: false }
+}
+
+/// Turns a serde-saphyr error into one diagnostic, with a suggestion for unknown names.
+pub fn yaml_error(file: &str, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    let raw = err.without_snippet().to_string();
+    let message = strip_position_prefix(&raw).to_owned();
+    let mut d = Diagnostic::error(file, message.clone());
+    if let Some(loc) = err.location() {
+        d = d.at(source, loc.line() as u32, loc.column() as u32);
+    }
+    // serde names the offending field or variant between backticks; offer the nearest known one.
+    let unknown = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(field) = unknown("unknown field `") {
+        let pool = if message.contains("expected one of flow") {
+            FLOW_FIELDS
+        } else {
+            STEP_FIELDS
+        };
+        let expected: Vec<&str> = message
+            .split("expected one of ")
+            .nth(1)
+            .map(|list| list.split(", ").map(|s| s.trim_matches('`')).collect())
+            .unwrap_or_else(|| pool.to_vec());
+        d = d.suggest(nearest(&field, expected.iter().copied()));
+    } else if let Some(variant) = unknown("unknown variant `") {
+        if message.contains("expected one of text") {
+            d = d.suggest(nearest(&variant, ASK_KINDS.iter().copied()));
+        } else if let Some(list) = message.split("expected one of ").nth(1) {
+            let expected: Vec<&str> = list.split(", ").map(|s| s.trim_matches('`')).collect();
+            d = d.suggest(nearest(&variant, expected.iter().copied()));
+        }
+    }
+    d
+}
+
+/// serde-saphyr prefixes messages with "error: line N column M: "; we print the position
+/// ourselves, in the `file:line:col` form editors understand.
+fn strip_position_prefix(message: &str) -> &str {
+    let rest = message.strip_prefix("error: ").unwrap_or(message);
+    if let Some(after_line) = rest.strip_prefix("line ") {
+        if let Some(idx) = after_line.find(": ") {
+            return &after_line[idx + 2..];
+        }
+    }
+    rest
+}
+
+/// Checks text read from a file before it reaches the YAML parser: size and UTF-8.
+pub fn decode_source(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    if bytes.len() as u64 > MAX_FLOW_BYTES {
+        return Err(Diagnostic::error(
+            file,
+            format!(
+                "the file is {} bytes; flow files may be at most {} bytes",
+                bytes.len(),
+                MAX_FLOW_BYTES
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let line = text.matches('\n').count() as u32 + 1;
+        let mut d = Diagnostic::error(
+            file,
+            format!("the file is not UTF-8 text (invalid byte at offset {at})"),
+        );
+        d.line = line;
+        d.with_help("save the file as UTF-8")
+    })
+}
+
+/// Loads one flow from its text, registering its templates in `env`.
+///
+/// On success the flow is fully checked except for `call` targets, which the library resolves
+/// once it knows every flow.
+pub fn load_flow(
+    source: &str,
+    origin: Origin,
+    env: &mut Environment<'static>,
+) -> Result<Loaded, Diagnostics> {
+    let file = origin.display_name();
+    let raw: RawFlow = match serde_saphyr::from_str_with_options(source, yaml_options()) {
+        Ok(raw) => raw,
+        Err(err) => return Err(Diagnostics(vec![yaml_error(&file, source, &err)])),
+    };
+    let mut checker = Checker {
+        file,
+        source,
+        diags: Diagnostics::default(),
+    };
+    let flow = checker.flow(raw, origin, env);
+    if checker.diags.has_errors() {
+        Err(checker.diags)
+    } else {
+        Ok(Loaded {
+            flow,
+            warnings: checker.diags.0,
+        })
+    }
+}
+
+struct Checker<'s> {
+    file: String,
+    source: &'s str,
+    diags: Diagnostics,
+}
+
+fn is_snake_case(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+pub fn is_flow_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+fn has_template_syntax(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+impl Checker<'_> {
+    fn error(&mut self, loc: Location, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::error(&self.file, message).at(
+            self.source,
+            loc.line() as u32,
+            loc.column() as u32,
+        );
+        self.diags.push(d);
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    fn warning(&mut self, loc: Location, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::warning(&self.file, message).at(
+            self.source,
+            loc.line() as u32,
+            loc.column() as u32,
+        );
+        self.diags.push(d);
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    fn flow(&mut self, raw: RawFlow, origin: Origin, env: &mut Environment<'static>) -> Flow {
+        let id = raw.flow.value.clone();
+        if !is_flow_id(&id) {
+            self.error(
+                raw.flow.referenced,
+                format!("flow id `{id}` must be lowercase letters, digits, `-` and `_`, starting with a letter"),
+            );
+        }
+        if raw.title.value.trim().is_empty() {
+            self.error(raw.title.referenced, "the title is empty");
+        }
+
+        // Roles are variables too (`{{ speaker }}` is the speaker's name).
+        let mut participants = Vec::new();
+        for role in &raw.participants {
+            let name = role.value.clone();
+            if !is_snake_case(&name) {
+                self.error(
+                    role.referenced,
+                    format!("role `{name}` must be snake_case: lowercase letters, digits and `_`"),
+                );
+            } else if name == "both" || RESERVED_NAMES.contains(&name.as_str()) {
+                self.error(
+                    role.referenced,
+                    format!("`{name}` is reserved and cannot be a role"),
+                );
+            } else if participants.contains(&name) {
+                self.error(role.referenced, format!("role `{name}` is listed twice"));
+            }
+            participants.push(name);
+        }
+
+        // Pass 1: step ids, so jumps anywhere in the file can be resolved.
+        let mut step_index = HashMap::new();
+        for (i, step) in raw.steps.value.iter().enumerate() {
+            if let Some(sid) = &step.value.id {
+                let name = &sid.value;
+                if !is_snake_case(name) {
+                    self.error(
+                        sid.referenced,
+                        format!("step id `{name}` must be snake_case: lowercase letters, digits and `_`, not starting with a digit"),
+                    );
+                } else if name == "end" || RESERVED_NAMES.contains(&name.as_str()) {
+                    self.error(
+                        sid.referenced,
+                        format!("`{name}` is reserved and cannot be a step id"),
+                    );
+                } else if participants.contains(name) {
+                    self.error(
+                        sid.referenced,
+                        format!("step id `{name}` is also a role; the answer would hide the participant's name"),
+                    );
+                }
+                if step_index.insert(name.clone(), i).is_some() {
+                    self.error(sid.referenced, format!("duplicate step id `{name}`"));
+                }
+            }
+        }
+        if raw.steps.value.is_empty() {
+            self.error(raw.steps.referenced, "the flow has no steps");
+        }
+
+        let mut vars = Vec::new();
+        for (name, value) in raw.vars {
+            if !is_snake_case(&name) {
+                self.error(
+                    raw.flow.referenced,
+                    format!("variable `{name}` must be snake_case"),
+                );
+            }
+            vars.push((name, value));
+        }
+
+        // Pass 2: each step.
+        let step_count = raw.steps.value.len();
+        let mut steps = Vec::with_capacity(step_count);
+        for (i, step) in raw.steps.value.into_iter().enumerate() {
+            let s = self.step(i, step, &id, &participants, &step_index, env);
+            steps.push(s);
+        }
+
+        let min_remaining = min_remaining(&steps);
+        let tests = raw
+            .tests
+            .into_iter()
+            .map(|t| self.test(t, &step_index))
+            .collect();
+
+        Flow {
+            id,
+            title: raw.title.value,
+            summary: raw.summary.unwrap_or_default().trim().to_owned(),
+            minutes: raw.minutes.map(|m| m.value),
+            tags: raw.tags,
+            participants,
+            vars,
+            steps,
+            tests,
+            origin,
+            step_index,
+            min_remaining,
+        }
+    }
+
+    fn target(&mut self, name: &Sp<String>, step_index: &HashMap<String, usize>) -> Target {
+        if name.value == "end" {
+            return Target::End;
+        }
+        match step_index.get(&name.value) {
+            Some(&i) => Target::Step(i),
+            None => {
+                let hint = nearest(&name.value, step_index.keys().map(String::as_str));
+                let msg = format!("no step with id `{}` to go to", name.value);
+                let d = self.error(name.referenced, msg);
+                if let Some(h) = hint {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+                Target::End
+            }
+        }
+    }
+
+    fn expression(
+        &mut self,
+        src: &Sp<String>,
+        env: &Environment<'static>,
+        what: &str,
+    ) -> ExprSource {
+        if let Err(e) = env.compile_expression(&src.value) {
+            self.error(
+                src.referenced,
+                format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
+            );
+        }
+        ExprSource {
+            source: src.value.clone(),
+            line: src.referenced.line() as u32,
+        }
+    }
+
+    fn template(
+        &mut self,
+        src: &Sp<String>,
+        name: String,
+        env: &mut Environment<'static>,
+    ) -> TemplateRef {
+        let text = src.value.clone();
+        if !has_template_syntax(&text) {
+            return TemplateRef {
+                name,
+                literal: Some(text.trim_end().to_owned()),
+            };
+        }
+        if let Err(e) = env.add_template_owned(name.clone(), text) {
+            // A block scalar (`say: |`) starts its text on the line after the key.
+            let at = src.referenced;
+            let line_text = self
+                .source
+                .lines()
+                .nth((at.line() as usize).saturating_sub(1))
+                .unwrap_or("");
+            let block = line_text.trim_end().ends_with('|') || line_text.trim_end().ends_with('>');
+            let inner = e.line().unwrap_or(1) as u32;
+            let line = at.line() as u32 + inner - 1 + u32::from(block);
+            let column = if block || inner > 1 {
+                0
+            } else {
+                at.column() as u32
+            };
+            let msg = format!(
+                "template error: {}",
+                e.detail().unwrap_or("invalid template")
+            );
+            let d = Diagnostic::error(&self.file, msg).at(self.source, line, column);
+            self.diags.push(d);
+        }
+        TemplateRef {
+            name,
+            literal: None,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        index: usize,
+        raw: Sp<RawStep>,
+        flow_id: &str,
+        participants: &[String],
+        step_index: &HashMap<String, usize>,
+        env: &mut Environment<'static>,
+    ) -> Step {
+        let at = raw.referenced;
+        let s = raw.value;
+        let id = s.id.as_ref().map(|i| i.value.clone());
+        let label = id.clone().unwrap_or_else(|| format!("#{}", index + 1));
+        let tname = |part: &str| format!("{flow_id}/{label}/{part}");
+
+        let say = s.say.as_ref().map(|t| self.template(t, tname("say"), env));
+
+        let who = match &s.who {
+            None => Who::Anyone,
+            Some(w) if w.value == "both" => {
+                if participants.len() < 2 {
+                    self.error(w.referenced, "`who: both` needs at least two participants");
+                }
+                Who::Both
+            }
+            Some(w) => match participants.iter().position(|p| *p == w.value) {
+                Some(i) => Who::Role(i),
+                None => {
+                    let hint = nearest(&w.value, participants.iter().map(String::as_str));
+                    let msg = if participants.is_empty() {
+                        format!(
+                            "`who: {}` names a role, but the flow lists no `participants`",
+                            w.value
+                        )
+                    } else {
+                        format!(
+                            "`who: {}` is not a role of this flow (roles: {}, or `both`)",
+                            w.value,
+                            participants.join(", ")
+                        )
+                    };
+                    let d = self.error(w.referenced, msg);
+                    if let Some(h) = hint {
+                        d.help = Some(format!("did you mean `{h}`?"));
+                    }
+                    Who::Anyone
+                }
+            },
+        };
+
+        let ask = match &s.ask {
+            None => {
+                if s.prompt.is_some() {
+                    self.error(at, format!("step `{label}` has a `prompt` but no `ask`"))
+                        .help = Some(
+                        "add `ask: text` (or another kind), or use `say` for text to show".into(),
+                    );
+                }
+                if s.who.is_some() {
+                    if let Some(w) = &s.who {
+                        self.warning(
+                            w.referenced,
+                            format!("step `{label}` has `who` but asks nothing"),
+                        );
+                    }
+                }
+                self.unused_kind_fields(&s, None, &label);
+                None
+            }
+            Some(kind) => {
+                if id.is_none() {
+                    self.error(
+                        at,
+                        "a step that asks needs an `id`: the answer is stored under it",
+                    );
+                }
+                let prompt = match &s.prompt {
+                    Some(p) => self.template(p, tname("prompt"), env),
+                    None => {
+                        self.error(
+                            kind.referenced,
+                            format!("step `{label}` asks but has no `prompt`"),
+                        );
+                        TemplateRef {
+                            name: String::new(),
+                            literal: Some(String::new()),
+                        }
+                    }
+                };
+                self.unused_kind_fields(&s, Some(kind.value), &label);
+                let kind = self.ask_kind(kind, &s, &label, step_index);
+                Some(Ask { kind, prompt })
+            }
+        };
+
+        let set = s
+            .set
+            .iter()
+            .map(|(name, expr)| {
+                if !is_snake_case(name) {
+                    self.error(
+                        expr.referenced,
+                        format!("`set` variable `{name}` must be snake_case"),
+                    );
+                }
+                (
+                    name.clone(),
+                    self.expression(expr, env, &format!("in `set: {name}`")),
+                )
+            })
+            .collect();
+        let record = s
+            .record
+            .iter()
+            .map(|(name, expr)| {
+                (
+                    name.clone(),
+                    self.expression(expr, env, &format!("in `record: {name}`")),
+                )
+            })
+            .collect();
+        if !s.record.is_empty() && s.end.is_none() {
+            self.error(at, format!("step `{label}` has `record` but no `end`: metrics are recorded when the flow ends"));
+        }
+
+        let next = match &s.next {
+            None => Next::FallThrough,
+            Some(n) => {
+                match &n.value {
+                    RawNext::Goto(target) => {
+                        let sp = Sp::new(target.clone(), n.referenced, n.defined);
+                        Next::Goto(self.target(&sp, step_index))
+                    }
+                    RawNext::Branches(list) => {
+                        if list.is_empty() {
+                            self.error(n.referenced, "`next` is an empty list");
+                        }
+                        let mut branches = Vec::new();
+                        for b in list {
+                            let when = b
+                                .value
+                                .when
+                                .as_ref()
+                                .map(|w| self.expression(w, env, "in `when`"));
+                            branches.push(Branch {
+                                when,
+                                goto: self.target(&b.value.goto, step_index),
+                            });
+                        }
+                        let always = branches.iter().position(|b| b.when.is_none());
+                        if let Some(i) = always {
+                            if i + 1 < list.len() {
+                                self.warning(list[i + 1].referenced, "this branch can never be taken: an earlier branch has no `when`");
+                            }
+                        }
+                        Next::Branches(branches)
+                    }
+                }
+            }
+        };
+        if s.end.is_some() && s.next.is_some() {
+            self.error(
+                at,
+                format!("step `{label}` has both `end` and `next`; an ending step goes nowhere"),
+            );
+        }
+
+        let call = s.call.as_ref().map(|c| {
+            if !is_flow_id(&c.value) {
+                self.error(
+                    c.referenced,
+                    format!("`call: {}` is not a flow id", c.value),
+                );
+            }
+            c.value.clone()
+        });
+        if s.call.is_some() && s.ask.is_some() {
+            self.error(
+                at,
+                format!("step `{label}` both calls a flow and asks; split it into two steps"),
+            );
+        }
+
+        let timer = s.timer.as_ref().map(|t| {
+            if t.value == 0 {
+                self.error(t.referenced, "`timer` must be at least 1 second");
+            }
+            t.value
+        });
+
+        let safety = s.safety.as_ref().map(|t| SafetyTrigger {
+            when: self.expression(&t.value.when, env, "in `safety.when`"),
+            category: t.value.category.value.clone(),
+            stop: t.value.stop,
+        });
+
+        if s.private && s.ask.is_none() {
+            self.warning(at, format!("step `{label}` is `private` but asks nothing"));
+        }
+        if s.optional && s.ask.is_none() {
+            self.warning(at, format!("step `{label}` is `optional` but asks nothing"));
+        }
+
+        Step {
+            id,
+            label,
+            line: at.line() as u32,
+            say,
+            ask,
+            who,
+            private: s.private,
+            optional: s.optional,
+            set,
+            next,
+            call,
+            timer,
+            safety,
+            end: s.end.map(|e| match e.value {
+                RawOutcome::Completed => Outcome::Completed,
+                RawOutcome::Stopped => Outcome::Stopped,
+            }),
+            record,
+        }
+    }
+
+    /// Fields that belong to other ask kinds are mistakes (usually a wrong `ask:`).
+    fn unused_kind_fields(&mut self, s: &RawStep, kind: Option<AskKindName>, label: &str) {
+        use AskKindName::*;
+        let allowed: &[&str] = match kind {
+            None => &[],
+            Some(Text) => &["multiline", "min_length", "max_length"],
+            Some(Choice) => &["options"],
+            Some(Multi) => &["options", "min", "max"],
+            Some(Confirm) => &["default"],
+            Some(Scale) => &["min", "max", "labels"],
+            Some(Number) => &["min", "max", "integer"],
+            Some(Date) | Some(Time) | Some(List) => &["min", "max"],
+        };
+        let present: [(&str, Option<Location>); 9] = [
+            ("multiline", s.multiline.as_ref().map(|v| v.referenced)),
+            ("min_length", s.min_length.as_ref().map(|v| v.referenced)),
+            ("max_length", s.max_length.as_ref().map(|v| v.referenced)),
+            ("options", s.options.as_ref().map(|v| v.referenced)),
+            ("min", s.min.as_ref().map(|v| v.referenced)),
+            ("max", s.max.as_ref().map(|v| v.referenced)),
+            ("labels", s.labels.as_ref().map(|v| v.referenced)),
+            ("default", s.default.as_ref().map(|v| v.referenced)),
+            ("integer", s.integer.as_ref().map(|v| v.referenced)),
+        ];
+        for (field, loc) in present {
+            if let Some(loc) = loc {
+                if !allowed.contains(&field) {
+                    let msg = match kind {
+                        Some(k) => format!(
+                            "`{field}` does not apply to `ask: {}` (step `{label}`)",
+                            k.as_str()
+                        ),
+                        None => {
+                            format!("`{field}` only applies to a step that asks (step `{label}`)")
+                        }
+                    };
+                    self.error(loc, msg);
+                }
+            }
+        }
+    }
+
+    fn ask_kind(
+        &mut self,
+        kind: &Sp<AskKindName>,
+        s: &RawStep,
+        label: &str,
+        step_index: &HashMap<String, usize>,
+    ) -> AskKind {
+        match kind.value {
+            AskKindName::Text => {
+                let min_length = s.min_length.as_ref().map(|v| v.value);
+                let max_length = s.max_length.as_ref().map(|v| v.value);
+                if let (Some(lo), Some(hi)) = (min_length, max_length) {
+                    if lo > hi {
+                        if let Some(v) = &s.min_length {
+                            self.error(
+                                v.referenced,
+                                format!("`min_length` {lo} is more than `max_length` {hi}"),
+                            );
+                        }
+                    }
+                }
+                AskKind::Text {
+                    multiline: s.multiline.as_ref().is_some_and(|v| v.value),
+                    min_length,
+                    max_length,
+                }
+            }
+            AskKindName::Choice | AskKindName::Multi => {
+                let options = self.options(kind, s, label, step_index);
+                if kind.value == AskKindName::Choice {
+                    return AskKind::Choice { options };
+                }
+                let min = self.count_bound(&s.min, "min");
+                let max = self.count_bound(&s.max, "max");
+                self.check_count_range(s, min, max, Some(options.len()));
+                if options.iter().any(|o| o.goto.is_some()) {
+                    self.error(kind.referenced, "option `goto` only works with `ask: choice`; use `next` with `when` for `multi`");
+                }
+                AskKind::Multi { options, min, max }
+            }
+            AskKindName::Confirm => AskKind::Confirm {
+                default: s.default.as_ref().map(|d| d.value),
+            },
+            AskKindName::Scale => {
+                let min = self.int_bound(&s.min, "min").unwrap_or(0);
+                let max = self.int_bound(&s.max, "max").unwrap_or(10);
+                if min >= max {
+                    let loc = s
+                        .min
+                        .as_ref()
+                        .map(|v| v.referenced)
+                        .unwrap_or(kind.referenced);
+                    self.error(
+                        loc,
+                        format!("scale `min` {min} must be less than `max` {max}"),
+                    );
+                }
+                let mut labels = Vec::new();
+                if let Some(l) = &s.labels {
+                    for (n, text) in &l.value {
+                        if *n < min || *n > max {
+                            self.error(
+                                l.referenced,
+                                format!("label {n} is outside the scale {min}..{max}"),
+                            );
+                        }
+                        labels.push((*n, text.clone()));
+                    }
+                }
+                AskKind::Scale { min, max, labels }
+            }
+            AskKindName::Number => {
+                let min = self.float_bound(&s.min, "min");
+                let max = self.float_bound(&s.max, "max");
+                if let (Some(lo), Some(hi)) = (min, max) {
+                    if lo > hi {
+                        let loc = s
+                            .min
+                            .as_ref()
+                            .map(|v| v.referenced)
+                            .unwrap_or(kind.referenced);
+                        self.error(loc, format!("`min` {lo} is more than `max` {hi}"));
+                    }
+                }
+                AskKind::Number {
+                    min,
+                    max,
+                    integer: s.integer.as_ref().is_some_and(|v| v.value),
+                }
+            }
+            AskKindName::Date => AskKind::Date {
+                min: self.date_bound(&s.min, "min"),
+                max: self.date_bound(&s.max, "max"),
+            },
+            AskKindName::Time => {
+                let min = self.time_bound(&s.min, "min");
+                let max = self.time_bound(&s.max, "max");
+                if let (Some(lo), Some(hi)) = (min, max) {
+                    if lo > hi {
+                        let loc = s
+                            .min
+                            .as_ref()
+                            .map(|v| v.referenced)
+                            .unwrap_or(kind.referenced);
+                        self.error(loc, format!("`min` {lo} is later than `max` {hi}"));
+                    }
+                }
+                AskKind::Time { min, max }
+            }
+            AskKindName::List => {
+                let min = self.count_bound(&s.min, "min");
+                let max = self.count_bound(&s.max, "max");
+                self.check_count_range(s, min, max, None);
+                AskKind::List { min, max }
+            }
+        }
+    }
+
+    fn options(
+        &mut self,
+        kind: &Sp<AskKindName>,
+        s: &RawStep,
+        label: &str,
+        step_index: &HashMap<String, usize>,
+    ) -> Vec<ChoiceOption> {
+        let Some(raw) = &s.options else {
+            self.error(
+                kind.referenced,
+                format!("step `{label}` needs `options` to choose from"),
+            );
+            return Vec::new();
+        };
+        if raw.value.is_empty() {
+            self.error(
+                raw.referenced,
+                format!("step `{label}` has an empty `options` list"),
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut options = Vec::new();
+        for o in &raw.value {
+            let option = match &o.value {
+                RawOption::Label(l) => ChoiceOption {
+                    label: l.clone(),
+                    value: Value::from(l.as_str()),
+                    goto: None,
+                    safety: None,
+                },
+                RawOption::Full(f) => ChoiceOption {
+                    label: f.label.value.clone(),
+                    value: f
+                        .value
+                        .clone()
+                        .unwrap_or_else(|| Value::from(f.label.value.as_str())),
+                    goto: f.goto.as_ref().map(|g| self.target(g, step_index)),
+                    safety: f.safety.as_ref().map(|c| c.value.clone()),
+                },
+            };
+            if option.label.trim().is_empty() {
+                self.error(o.referenced, "an option has an empty label");
+            }
+            if !seen.insert(option.value.to_string()) {
+                self.error(
+                    o.referenced,
+                    format!("two options have the value `{}`", option.value),
+                );
+            }
+            options.push(option);
+        }
+        options
+    }
+
+    fn count_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<usize> {
+        let v = v.as_ref()?;
+        match v.value.as_i64() {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => {
+                self.error(
+                    v.referenced,
+                    format!("`{field}` must be a whole number of items, 0 or more"),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_count_range(
+        &mut self,
+        s: &RawStep,
+        min: Option<usize>,
+        max: Option<usize>,
+        options: Option<usize>,
+    ) {
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if lo > hi {
+                if let Some(v) = &s.min {
+                    self.error(v.referenced, format!("`min` {lo} is more than `max` {hi}"));
+                }
+            }
+        }
+        if let (Some(lo), Some(n)) = (min, options) {
+            if lo > n {
+                if let Some(v) = &s.min {
+                    self.error(
+                        v.referenced,
+                        format!("`min` {lo} is more than the {n} options"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn int_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<i64> {
+        let v = v.as_ref()?;
+        match v.value.as_i64() {
+            Some(n) => Some(n),
+            None => {
+                self.error(v.referenced, format!("`{field}` must be a whole number"));
+                None
+            }
+        }
+    }
+
+    fn float_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<f64> {
+        let v = v.as_ref()?;
+        match f64::try_from(v.value.clone()) {
+            Ok(n) if n.is_finite() => Some(n),
+            _ => {
+                self.error(v.referenced, format!("`{field}` must be a number"));
+                None
+            }
+        }
+    }
+
+    fn date_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<DateBound> {
+        let v = v.as_ref()?;
+        let text = v.value.as_str().unwrap_or_default();
+        match parse_date_bound(text) {
+            Some(b) => Some(b),
+            None => {
+                self.error(
+                    v.referenced,
+                    format!("`{field}` must be `today`, `+7d`, `-3d` or a date like 2026-01-31"),
+                );
+                None
+            }
+        }
+    }
+
+    fn time_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<NaiveTime> {
+        let v = v.as_ref()?;
+        let text = v
+            .value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.value.to_string());
+        match NaiveTime::parse_from_str(&text, "%H:%M") {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.error(
+                    v.referenced,
+                    format!("`{field}` must be a time like 07:30 (quote it in YAML: \"07:30\")"),
+                );
+                None
+            }
+        }
+    }
+
+    fn test(&mut self, raw: Sp<RawTest>, step_index: &HashMap<String, usize>) -> FlowTest {
+        let t = raw.value;
+        let mut answers = Vec::new();
+        for (key, value) in t.answers {
+            let known = step_index.contains_key(&key.value) || key.value.contains('/');
+            if !known {
+                let hint = nearest(&key.value, step_index.keys().map(String::as_str));
+                let msg = format!(
+                    "test `{}` answers step `{}`, which this flow does not have",
+                    t.name.value, key.value
+                );
+                let d = self.error(key.referenced, msg);
+                if let Some(h) = hint {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+            }
+            answers.push((key.value, value));
+        }
+        if let Some(end) = &t.expect.ends_at {
+            if !step_index.contains_key(&end.value) {
+                let hint = nearest(&end.value, step_index.keys().map(String::as_str));
+                let d = self.error(
+                    end.referenced,
+                    format!("`ends_at: {}` is not a step of this flow", end.value),
+                );
+                if let Some(h) = hint {
+                    d.help = Some(format!("did you mean `{h}`?"));
+                }
+            }
+        }
+        if let Some(outcome) = &t.expect.outcome {
+            if !["completed", "stopped", "safety_stop", "paused"].contains(&outcome.as_str()) {
+                self.error(
+                    raw.referenced,
+                    format!(
+                        "`outcome: {outcome}` must be completed, stopped, safety_stop or paused"
+                    ),
+                );
+            }
+        }
+        FlowTest {
+            name: t.name.value,
+            line: raw.referenced.line() as u32,
+            answers,
+            names: t.names,
+            expect_outcome: t.expect.outcome,
+            expect_ends_at: t.expect.ends_at.map(|e| e.value),
+            expect_vars: t.expect.vars.into_iter().collect(),
+            expect_records: t.expect.records.into_iter().collect(),
+        }
+    }
+}
+
+/// `today`, `+7d`, `-3d`, or `YYYY-MM-DD`.
+pub fn parse_date_bound(text: &str) -> Option<DateBound> {
+    let text = text.trim();
+    if text == "today" {
+        return Some(DateBound::DaysFromToday(0));
+    }
+    if let Some(days) = text.strip_suffix('d') {
+        if days.starts_with('+') || days.starts_with('-') {
+            return days.parse::<i64>().ok().map(DateBound::DaysFromToday);
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .map(DateBound::Fixed)
+}
+
+/// For each step, the fewest steps to show before an end is reached (a breadth-first walk
+/// backwards from the ends). Steps that cannot reach an end get the longest known distance.
+fn min_remaining(steps: &[Step]) -> Vec<u32> {
+    let n = steps.len();
+    let mut successors: Vec<Vec<Option<usize>>> = Vec::with_capacity(n);
+    for (i, s) in steps.iter().enumerate() {
+        let mut out = Vec::new();
+        let fall = if i + 1 < n { Some(i + 1) } else { None };
+        let to = |t: Target| match t {
+            Target::Step(j) => Some(j),
+            Target::End => None,
+        };
+        if s.end.is_some() {
+            out.push(None);
+        } else {
+            match &s.next {
+                Next::FallThrough => out.push(fall),
+                Next::Goto(t) => out.push(to(*t)),
+                Next::Branches(bs) => out.extend(bs.iter().map(|b| to(b.goto))),
+            }
+            if let Some(Ask {
+                kind: AskKind::Choice { options },
+                ..
+            }) = &s.ask
+            {
+                out.extend(options.iter().filter_map(|o| o.goto).map(to));
+            }
+        }
+        successors.push(out);
+    }
+    // Breadth-first from the steps that can end the flow, along reversed edges.
+    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut dist = vec![u32::MAX; n];
+    let mut queue = std::collections::VecDeque::new();
+    for (i, out) in successors.iter().enumerate() {
+        for s in out {
+            match s {
+                Some(j) => predecessors[*j].push(i),
+                None if dist[i] == u32::MAX => {
+                    dist[i] = 1;
+                    queue.push_back(i);
+                }
+                None => {}
+            }
+        }
+    }
+    while let Some(i) = queue.pop_front() {
+        for &p in &predecessors[i] {
+            if dist[p] == u32::MAX {
+                dist[p] = dist[i] + 1;
+                queue.push_back(p);
+            }
+        }
+    }
+    let worst = dist
+        .iter()
+        .copied()
+        .filter(|d| *d != u32::MAX)
+        .max()
+        .unwrap_or(1);
+    dist.into_iter()
+        .map(|d| if d == u32::MAX { worst } else { d })
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! Flows: finding them, loading them once into checked types, and keeping them together in a
+//! [`Library`] with the template environment their text was compiled into.
+//!
+//! ```text
+//! YAML text ──serde──▶ raw (with spans) ──checks──▶ Flow ──▶ Library (+ compiled templates)
+//! ```
+
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod raw;
+pub mod sources;
+pub mod suggest;
+
+use std::collections::HashMap;
+
+use minijinja::Environment;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use model::*;
+pub use sources::{FlowFinder, FlowHeader, FoundFlow};
+
+use crate::content::ContentLibrary;
+
+/// Loaded flows and the environment holding their compiled templates.
+///
+/// Loading needs `&mut`; running needs only `&`, so one library can drive many engines.
+pub struct Library {
+    env: Environment<'static>,
+    flows: Vec<Flow>,
+    by_id: HashMap<String, usize>,
+    finder: FlowFinder,
+    warnings: Vec<Diagnostic>,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("flows", &self.by_id.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Library {
+    /// An empty library that finds flows with `finder` and includes content from `content`.
+    pub fn new(finder: FlowFinder, content: ContentLibrary) -> Library {
+        Library {
+            env: crate::render::environment(content),
+            flows: Vec::new(),
+            by_id: HashMap::new(),
+            finder,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A library over the built-in flows and content only; handy for embedding and tests.
+    pub fn builtin() -> Library {
+        Library::new(FlowFinder::builtin_only(), ContentLibrary::default())
+    }
+
+    /// Finds flow `name` (a path, or an id looked up in `./flows`, the user's folder, then the
+    /// built-ins), loads it and every flow it calls. Returns its index.
+    pub fn load(&mut self, name: &str) -> Result<usize, Diagnostics> {
+        let found = self.finder.find(name)?;
+        self.add(found)
+    }
+
+    /// Loads a flow from text, as if read from `origin`, and every flow it calls.
+    pub fn add_source(&mut self, text: &str, origin: Origin) -> Result<usize, Diagnostics> {
+        self.add(FoundFlow {
+            origin,
+            text: text.to_owned(),
+        })
+    }
+
+    fn add(&mut self, found: FoundFlow) -> Result<usize, Diagnostics> {
+        let loaded = load::load_flow(&found.text, found.origin, &mut self.env)?;
+        let flow = loaded.flow;
+        self.warnings.extend(loaded.warnings);
+        if let Some(&existing) = self.by_id.get(&flow.id) {
+            // Already loaded through another route (a flow calling itself, or twice by name).
+            if self.flows[existing].origin == flow.origin {
+                return Ok(existing);
+            }
+        }
+        let index = self.flows.len();
+        let calls: Vec<(String, u32)> = flow
+            .steps
+            .iter()
+            .filter_map(|s| s.call.clone().map(|c| (c, s.line)))
+            .collect();
+        let file = flow.origin.display_name();
+        let source_text = found.text;
+        self.by_id.insert(flow.id.clone(), index);
+        self.flows.push(flow);
+
+        let mut diags = Diagnostics::default();
+        for (callee, line) in calls {
+            if self.by_id.contains_key(&callee) {
+                continue;
+            }
+            match self.finder.find_by_id(&callee) {
+                Ok(found) => {
+                    if let Err(inner) = self.add(found) {
+                        diags.0.extend(inner.0);
+                    }
+                }
+                Err(_) => {
+                    let known = self.finder.ids();
+                    let d =
+                        Diagnostic::error(&file, format!("`call: {callee}`: no flow with that id"))
+                            .at(&source_text, line, 0)
+                            .suggest(suggest::nearest(&callee, known.iter().map(String::as_str)));
+                    diags.push(d);
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(index)
+    }
+
+    pub fn flow(&self, index: usize) -> &Flow {
+        &self.flows[index]
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn env(&self) -> &Environment<'static> {
+        &self.env
+    }
+
+    pub fn finder(&self) -> &FlowFinder {
+        &self.finder
+    }
+
+    /// Warnings collected while loading (questionable but legal things).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}

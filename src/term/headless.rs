@@ -1,0 +1,353 @@
+//! The headless front-end: answers come from a YAML file, the run is printed as plain text.
+//!
+//! The answers file maps step ids to an answer, or to a list of answers used in order when a
+//! step is visited more than once. `who: both` steps take a map `{role: answer}`. A single
+//! (non-list) answer is reused on every visit. Every problem names the answers file and the
+//! line, and the step it was meant for.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use minijinja::value::ValueKind;
+use minijinja::Value;
+use serde_saphyr::Spanned;
+
+use super::{DriveError, FrontEnd, Input};
+use crate::engine::{Finished, Progress, Question, Reply};
+use crate::flow::load::{decode_source, yaml_error, yaml_options};
+use crate::flow::suggest::nearest;
+use crate::flow::{AskKind, Diagnostic, Library};
+
+/// The answers of one headless run.
+#[derive(Debug)]
+pub struct AnswerBook {
+    file: String,
+    entries: IndexMap<String, Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    line: u32,
+    column: u32,
+    value: Value,
+    /// How many answers were taken from a list so far.
+    used: usize,
+    /// For `who: both`: the map being answered turn by turn.
+    current: Option<Value>,
+}
+
+impl AnswerBook {
+    /// Reads an answers file.
+    pub fn read(path: &Path) -> Result<AnswerBook, Diagnostic> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Diagnostic::error(&file, format!("cannot read the answers file: {e}")))?;
+        let text = decode_source(&file, bytes)?;
+        AnswerBook::parse(&file, &text)
+    }
+
+    /// Parses answers from text; `file` names it in messages.
+    pub fn parse(file: &str, text: &str) -> Result<AnswerBook, Diagnostic> {
+        if text.trim().is_empty() {
+            return Ok(AnswerBook {
+                file: file.to_owned(),
+                entries: IndexMap::new(),
+            });
+        }
+        let raw: IndexMap<Spanned<String>, Value> =
+            serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
+                let mut d = yaml_error(file, text, &e);
+                if d.message.contains("invalid type") {
+                    d = d.with_help(
+                        "an answers file maps step ids to answers, e.g. `topic: chores`",
+                    );
+                }
+                d
+            })?;
+        let entries = raw
+            .into_iter()
+            .map(|(key, value)| {
+                let entry = Entry {
+                    line: key.referenced.line() as u32,
+                    column: key.referenced.column() as u32,
+                    value,
+                    used: 0,
+                    current: None,
+                };
+                (key.value, entry)
+            })
+            .collect();
+        Ok(AnswerBook {
+            file: file.to_owned(),
+            entries,
+        })
+    }
+
+    /// An answers book from a flow's `tests:` case.
+    pub fn from_pairs(file: &str, pairs: &[(String, Value)]) -> AnswerBook {
+        let entries = pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    Entry {
+                        line: 0,
+                        column: 0,
+                        value: v.clone(),
+                        used: 0,
+                        current: None,
+                    },
+                )
+            })
+            .collect();
+        AnswerBook {
+            file: file.to_owned(),
+            entries,
+        }
+    }
+
+    /// Checks that every key names a step of `flow` or of a flow it calls.
+    pub fn check_keys(&self, lib: &Library, flow: usize) -> Result<(), String> {
+        let mut known: HashSet<String> = HashSet::new();
+        let mut pending = vec![(flow, true)];
+        let mut seen = HashSet::new();
+        while let Some((index, top)) = pending.pop() {
+            if !seen.insert(index) {
+                continue;
+            }
+            let f = lib.flow(index);
+            for step in &f.steps {
+                if step.ask.is_none() {
+                    continue;
+                }
+                let id = step.id.clone().unwrap_or_default();
+                if !top {
+                    known.insert(format!("{}/{id}", f.id));
+                }
+                known.insert(id);
+                if let Some(callee) = step.call.as_ref().and_then(|c| lib.index_of(c)) {
+                    pending.push((callee, false));
+                }
+            }
+            for step in &f.steps {
+                if let Some(callee) = step.call.as_ref().and_then(|c| lib.index_of(c)) {
+                    pending.push((callee, false));
+                }
+            }
+        }
+        for (key, entry) in &self.entries {
+            if !known.contains(key) {
+                let hint = nearest(key, known.iter().map(String::as_str))
+                    .map(|h| format!("; did you mean `{h}`?"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "{}: `{key}` is not a question of flow `{}`{hint}",
+                    self.position(entry),
+                    lib.flow(flow).id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn position(&self, entry: &Entry) -> String {
+        match entry.line {
+            0 => self.file.clone(),
+            line => format!("{}:{line}:{}", self.file, entry.column),
+        }
+    }
+
+    /// Keys whose list answers were not all used, for a closing note.
+    pub fn unused(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| {
+                e.value.kind() == ValueKind::Seq && e.used < e.value.len().unwrap_or(0)
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The answer for `question`, or a message naming the file, line and step.
+    fn take(&mut self, question: &Question<'_>) -> Result<(Value, String), String> {
+        let step = question.step.as_str();
+        let plain = step.rsplit('/').next().unwrap_or(step);
+        let file = self.file.clone();
+        let key = if self.entries.contains_key(step) {
+            step
+        } else {
+            plain
+        };
+        let Some(entry) = self.entries.get_mut(key) else {
+            let who = question
+                .who
+                .as_ref()
+                .map(|p| format!(" (asked of {})", p.role))
+                .unwrap_or_default();
+            return Err(format!(
+                "{file}: no answer for step `{step}`{who}: \"{}\"",
+                question.prompt
+            ));
+        };
+        let at = match entry.line {
+            0 => file.clone(),
+            line => format!("{file}:{line}:{}", entry.column),
+        };
+        if question.turns > 1 && question.turn > 0 {
+            if let Some(map) = &entry.current {
+                return pick_role(map, question, &at).map(|v| (v, at.clone()));
+            }
+        }
+        let value = if is_answer_list(&entry.value, question.kind, question.turns > 1) {
+            let len = entry.value.len().unwrap_or(0);
+            if entry.used >= len {
+                return Err(format!(
+                    "{at}: step `{step}` was reached {} times, but the answers file gives {len} answer{}",
+                    entry.used + 1,
+                    if len == 1 { "" } else { "s" }
+                ));
+            }
+            let v = entry
+                .value
+                .get_item_by_index(entry.used)
+                .map_err(|e| e.to_string())?;
+            entry.used += 1;
+            v
+        } else {
+            entry.value.clone()
+        };
+        if question.turns > 1 {
+            entry.current = Some(value.clone());
+            return pick_role(&value, question, &at).map(|v| (v, at.clone()));
+        }
+        Ok((value, at))
+    }
+}
+
+/// Whether a list value is several answers (one per visit) rather than one list answer.
+fn is_answer_list(value: &Value, kind: &AskKind, both: bool) -> bool {
+    if value.kind() != ValueKind::Seq {
+        return false;
+    }
+    if both {
+        return true;
+    }
+    match kind {
+        // A flat list is one multi-select or one list answer; a list of lists is several.
+        AskKind::Multi { .. } | AskKind::List { .. } => value
+            .get_item_by_index(0)
+            .is_ok_and(|first| first.kind() == ValueKind::Seq),
+        _ => true,
+    }
+}
+
+fn pick_role(map: &Value, question: &Question<'_>, at: &str) -> Result<Value, String> {
+    let role = question
+        .who
+        .as_ref()
+        .map(|p| p.role.as_str())
+        .unwrap_or_default();
+    if map.kind() != ValueKind::Map {
+        return Err(format!(
+            "{at}: step `{}` is answered by each participant: give a map such as `{{{role}: ...}}`",
+            question.step
+        ));
+    }
+    match map.get_attr(role) {
+        Ok(v) if !v.is_undefined() => Ok(v),
+        _ => Err(format!(
+            "{at}: step `{}` has no answer for `{role}`",
+            question.step
+        )),
+    }
+}
+
+/// Prints the run as readable text while taking answers from an [`AnswerBook`].
+pub struct Headless<W: Write> {
+    book: AnswerBook,
+    out: W,
+    position: String,
+}
+
+impl<W: Write> Headless<W> {
+    pub fn new(book: AnswerBook, out: W) -> Headless<W> {
+        Headless {
+            book,
+            out,
+            position: String::new(),
+        }
+    }
+
+    pub fn book(&self) -> &AnswerBook {
+        &self.book
+    }
+}
+
+impl<W: Write> FrontEnd for Headless<W> {
+    fn say(&mut self, _step: &str, text: &str, _progress: Progress) -> Result<(), DriveError> {
+        writeln!(self.out, "{text}\n")?;
+        Ok(())
+    }
+
+    fn timer(&mut self, _step: &str, _seconds: u32) -> Result<(), DriveError> {
+        Ok(())
+    }
+
+    fn ask(&mut self, question: &Question<'_>, problem: Option<&str>) -> Result<Input, DriveError> {
+        if let Some(problem) = problem {
+            return Err(DriveError::Answers(format!(
+                "{}: step `{}`: {problem}",
+                self.position, question.step
+            )));
+        }
+        let (value, position) = self.book.take(question).map_err(DriveError::Answers)?;
+        self.position = position;
+        Ok(Input::Reply(Reply::Value(value)))
+    }
+
+    fn answered(&mut self, question: &Question<'_>, value: &Value) -> Result<(), DriveError> {
+        let who = question
+            .who
+            .as_ref()
+            .map(|p| format!("{}: ", p.name))
+            .unwrap_or_default();
+        let shown = if question.private {
+            "(private)".to_owned()
+        } else {
+            display_value(value)
+        };
+        writeln!(self.out, "? {who}{}\n> {shown}\n", question.prompt)?;
+        Ok(())
+    }
+
+    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
+        writeln!(
+            self.out,
+            "[{} at {}]",
+            finished.outcome.as_str(),
+            finished.ended_at
+        )?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// An answer as a person would read it.
+pub fn display_value(value: &Value) -> String {
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => "(no answer)".to_owned(),
+        ValueKind::Bool => if value.is_true() { "yes" } else { "no" }.to_owned(),
+        ValueKind::Seq => value
+            .try_iter()
+            .map(|items| {
+                items
+                    .map(|v| display_value(&v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
+        _ => value.to_string(),
+    }
+}

@@ -1,0 +1,107 @@
+//! Front-ends: the thin layers that show engine events and bring answers back.
+//!
+//! [`drive`] is the one loop every front-end shares; a front-end only decides how to present
+//! a say, a timer and a question ([`FrontEnd`]). The terminal front-end (dialoguer prompts,
+//! or numbered plain prompts for screen readers) is in [`terminal`]; the headless one
+//! (answers file in, transcript out) in [`headless`].
+
+pub mod headless;
+pub mod terminal;
+mod timer;
+
+use std::io::{self, Write};
+
+use minijinja::Value;
+
+use crate::engine::{Engine, Event, Finished, Progress, Question, Reply, RuntimeError};
+use crate::transcript::TranscriptWriter;
+
+/// What a front-end brings back for a question.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Reply(Reply),
+    /// The participants asked to pause here (`/pause`, Esc in a menu).
+    Pause,
+}
+
+/// Why a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    /// The flow failed at run time (names file, line and step).
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The answers file has no usable answer (names file, line and step).
+    #[error("{0}")]
+    Answers(String),
+    /// Standard input ended before the flow did.
+    #[error("input ended before the flow finished (at step `{0}`)")]
+    InputClosed(String),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// How a front-end presents the engine's events.
+pub trait FrontEnd {
+    fn say(&mut self, step: &str, text: &str, progress: Progress) -> Result<(), DriveError>;
+    fn timer(&mut self, step: &str, seconds: u32) -> Result<(), DriveError>;
+    /// Gets an answer. `problem` is set when the previous answer to this question was refused.
+    fn ask(&mut self, question: &Question<'_>, problem: Option<&str>) -> Result<Input, DriveError>;
+    /// Called once an answer is accepted.
+    fn answered(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
+        Ok(())
+    }
+    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
+}
+
+/// Runs `engine` to the end through `front`, writing each event to `transcript` if given.
+pub fn drive<W: Write>(
+    engine: &mut Engine<'_>,
+    front: &mut dyn FrontEnd,
+    mut transcript: Option<TranscriptWriter<W>>,
+) -> Result<(Finished, Option<W>), DriveError> {
+    loop {
+        match engine.next()? {
+            Event::Say {
+                step,
+                text,
+                progress,
+            } => {
+                if let Some(t) = transcript.as_mut() {
+                    t.say(&step, &text)?;
+                }
+                front.say(&step, &text, progress)?;
+            }
+            Event::Timer { step, seconds } => front.timer(&step, seconds)?,
+            Event::Ask(question) => {
+                let mut problem: Option<String> = None;
+                loop {
+                    match front.ask(&question, problem.as_deref())? {
+                        Input::Pause => {
+                            engine.pause();
+                            break;
+                        }
+                        Input::Reply(reply) => match engine.answer(reply) {
+                            Ok(accepted) => {
+                                if let Some(t) = transcript.as_mut() {
+                                    let who = question.who.as_ref().map(|p| p.role.as_str());
+                                    t.ask(&question.step, who, &question.prompt, &accepted.value)?;
+                                }
+                                front.answered(&question, &accepted.value)?;
+                                break;
+                            }
+                            Err(message) => problem = Some(message),
+                        },
+                    }
+                }
+            }
+            Event::Finished(finished) => {
+                front.finished(&finished)?;
+                let out = match transcript {
+                    Some(t) => Some(t.finish(&finished)?),
+                    None => None,
+                };
+                return Ok((finished, out));
+            }
+        }
+    }
+}

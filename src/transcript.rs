@@ -1,0 +1,146 @@
+//! The transcript of a run, as the contract's JSON.
+//!
+//! It is written as the run goes (events stream straight to the file), so a run of a hundred
+//! thousand steps never holds its whole history in memory.
+
+use std::io::{self, Write};
+
+use indexmap::IndexMap;
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Finished;
+
+#[derive(Serialize)]
+struct SayEvent<'a> {
+    step: &'a str,
+    kind: &'static str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct AskEvent<'a> {
+    step: &'a str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    who: Option<&'a str>,
+    prompt: &'a str,
+    answer: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Tail<'a> {
+    outcome: &'a str,
+    ended_at: &'a str,
+    vars: &'a IndexMap<String, Value>,
+    records: &'a IndexMap<String, Value>,
+}
+
+/// Writes a transcript event by event.
+pub struct TranscriptWriter<W: Write> {
+    out: W,
+    events: u64,
+}
+
+impl<W: Write> TranscriptWriter<W> {
+    /// Starts the document: `{"flow": ..., "events": [`.
+    pub fn start(mut out: W, flow: &str) -> io::Result<TranscriptWriter<W>> {
+        out.write_all(b"{\"flow\":")?;
+        serde_json::to_writer(&mut out, flow)?;
+        out.write_all(b",\"events\":[")?;
+        Ok(TranscriptWriter { out, events: 0 })
+    }
+
+    fn event<T: Serialize>(&mut self, event: &T) -> io::Result<()> {
+        if self.events > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.out.write_all(b"\n  ")?;
+        serde_json::to_writer(&mut self.out, event)?;
+        self.events += 1;
+        Ok(())
+    }
+
+    pub fn say(&mut self, step: &str, text: &str) -> io::Result<()> {
+        self.event(&SayEvent {
+            step,
+            kind: "say",
+            text,
+        })
+    }
+
+    pub fn ask(
+        &mut self,
+        step: &str,
+        who: Option<&str>,
+        prompt: &str,
+        answer: &Value,
+    ) -> io::Result<()> {
+        self.event(&AskEvent {
+            step,
+            kind: "ask",
+            who,
+            prompt,
+            answer,
+        })
+    }
+
+    /// Closes the document with the outcome, variables and records; returns the writer.
+    pub fn finish(mut self, finished: &Finished) -> io::Result<W> {
+        self.out.write_all(b"\n],")?;
+        let tail = serde_json::to_string(&Tail {
+            outcome: finished.outcome.as_str(),
+            ended_at: &finished.ended_at,
+            vars: &finished.vars,
+            records: &finished.records,
+        })?;
+        // Splice the tail's fields into the open object: drop its leading `{`.
+        self.out.write_all(&tail.as_bytes()[1..])?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A transcript read back, for tests and `trustguide test`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Transcript {
+    pub flow: String,
+    pub outcome: String,
+    pub ended_at: String,
+    pub events: Vec<serde_json::Value>,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub records: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Outcome;
+
+    #[test]
+    fn writes_the_contract_shape() {
+        let mut w = TranscriptWriter::start(Vec::new(), "listening").expect("start");
+        w.say("welcome", "Hello \"you\"").expect("say");
+        w.ask("topic", Some("speaker"), "What?", &Value::from("chores"))
+            .expect("ask");
+        let mut vars = IndexMap::new();
+        vars.insert("rounds".to_owned(), Value::from(2));
+        let bytes = w
+            .finish(&Finished {
+                outcome: Outcome::Completed,
+                ended_at: "wrap_up".into(),
+                vars,
+                records: IndexMap::new(),
+            })
+            .expect("finish");
+        let t: Transcript = serde_json::from_slice(&bytes).expect("valid JSON");
+        assert_eq!(t.flow, "listening");
+        assert_eq!(t.outcome, "completed");
+        assert_eq!(t.ended_at, "wrap_up");
+        assert_eq!(t.events.len(), 2);
+        assert_eq!(t.events[1]["who"], "speaker");
+        assert_eq!(t.events[1]["answer"], "chores");
+        assert_eq!(t.vars["rounds"], 2);
+    }
+}
