@@ -229,7 +229,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
             }
             install_interrupt_handler();
             let mode = if args.plain { Mode::Plain } else { Mode::Rich };
-            let mut front = Terminal::new(mode, env.color);
+            let mut front = Terminal::new(mode, env.color, env.now.date_naive());
             let intro = format!(
                 "{} · about {} minutes",
                 flow.title,

@@ -11,6 +11,7 @@
 pub mod content;
 pub mod engine;
 pub mod flow;
+pub mod flowtest;
 pub mod render;
 pub mod term;
 pub mod transcript;

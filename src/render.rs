@@ -25,6 +25,15 @@ pub fn environment(content: ContentLibrary) -> Environment<'static> {
         env.set_syntax(syntax);
     }
     env.set_fuel(Some(TEMPLATE_FUEL));
+    // People read these texts: a yes/no answer shows as "yes"/"no", not "True"/"False".
+    env.set_formatter(|out, state, value| {
+        if value.kind() == minijinja::value::ValueKind::Bool {
+            out.write_str(if value.is_true() { "yes" } else { "no" })?;
+            Ok(())
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     env.set_recursion_limit(64);
     env.set_loader(move |name| {
         content.get(name).map_err(|e| {
@@ -52,7 +61,10 @@ mod tests {
     fn endless_templates_run_out_of_fuel() {
         let env = environment(ContentLibrary::default());
         let err = env
-            .render_str("{% for i in range(1000000) %}{% for j in range(1000000) %}x{% endfor %}{% endfor %}", ())
+            .render_str(
+                "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+                (),
+            )
             .expect_err("must stop");
         assert_eq!(err.kind(), minijinja::ErrorKind::OutOfFuel);
     }

@@ -484,7 +484,7 @@ mod tests {
         };
         assert!(accept(&kind, false, Reply::Text("a".into()), today()).is_err());
         let a = accept(&kind, false, Reply::Text("c, a".into()), today()).expect("two");
-        assert_eq!(a.value.to_string(), r#"["a", "c"]"#);
+        assert_eq!(a.value, Value::from(vec!["a", "c"]));
         let list = AskKind::List {
             min: None,
             max: Some(2),

@@ -678,3 +678,6 @@ fn describe(e: &minijinja::Error) -> String {
             .unwrap_or_else(|| e.kind().to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -74,7 +74,8 @@ pub struct Loaded {
 /// YAML parser settings shared by flows and answers files: bounded, so that alias bombs and
 /// deep nesting fail fast with a message instead of eating memory.
 pub fn yaml_options() -> Options {
-    serde_saphyr::options! { with_snippet: false }
+    // YAML 1.2 booleans only: an option labelled `No` or `y` stays text.
+    serde_saphyr::options! { with_snippet: false, strict_booleans: true }
 }
 
 /// Turns a serde-saphyr error into one diagnostic, with a suggestion for unknown names.
@@ -1012,14 +1013,15 @@ pub fn parse_date_bound(text: &str) -> Option<DateBound> {
         .map(DateBound::Fixed)
 }
 
-/// For each step, the fewest steps to show before an end is reached (a breadth-first walk
-/// backwards from the ends). Steps that cannot reach an end get the longest known distance.
+/// For each step, the fewest steps to show before the flow can end, preferring the ways that
+/// complete it (a branch that stops early is not what "step 4 of ~12" should count towards).
 fn min_remaining(steps: &[Step]) -> Vec<u32> {
     let n = steps.len();
-    let mut successors: Vec<Vec<Option<usize>>> = Vec::with_capacity(n);
+    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut completes = Vec::new();
+    let mut ends = Vec::new();
     for (i, s) in steps.iter().enumerate() {
-        let mut out = Vec::new();
-        let fall = if i + 1 < n { Some(i + 1) } else { None };
+        let mut out: Vec<Option<usize>> = Vec::new();
         let to = |t: Target| match t {
             Target::Step(j) => Some(j),
             Target::End => None,
@@ -1028,9 +1030,14 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
             out.push(None);
         } else {
             match &s.next {
-                Next::FallThrough => out.push(fall),
+                Next::FallThrough => out.push((i + 1 < n).then_some(i + 1)),
                 Next::Goto(t) => out.push(to(*t)),
-                Next::Branches(bs) => out.extend(bs.iter().map(|b| to(b.goto))),
+                Next::Branches(bs) => {
+                    out.extend(bs.iter().map(|b| to(b.goto)));
+                    if bs.iter().all(|b| b.when.is_some()) {
+                        out.push((i + 1 < n).then_some(i + 1));
+                    }
+                }
             }
             if let Some(Ask {
                 kind: AskKind::Choice { options },
@@ -1040,22 +1047,50 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
                 out.extend(options.iter().filter_map(|o| o.goto).map(to));
             }
         }
-        successors.push(out);
-    }
-    // Breadth-first from the steps that can end the flow, along reversed edges.
-    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut dist = vec![u32::MAX; n];
-    let mut queue = std::collections::VecDeque::new();
-    for (i, out) in successors.iter().enumerate() {
-        for s in out {
-            match s {
-                Some(j) => predecessors[*j].push(i),
-                None if dist[i] == u32::MAX => {
-                    dist[i] = 1;
-                    queue.push_back(i);
+        for next in out {
+            match next {
+                Some(j) => predecessors[j].push(i),
+                None => {
+                    ends.push(i);
+                    if s.end != Some(Outcome::Stopped) {
+                        completes.push(i);
+                    }
                 }
-                None => {}
             }
+        }
+    }
+    let completing = bfs(&predecessors, &completes);
+    let any = bfs(&predecessors, &ends);
+    let worst = any
+        .iter()
+        .copied()
+        .filter(|d| *d != u32::MAX)
+        .max()
+        .unwrap_or(1);
+    completing
+        .into_iter()
+        .zip(any)
+        .map(|(c, a)| {
+            if c != u32::MAX {
+                c
+            } else if a != u32::MAX {
+                a
+            } else {
+                worst
+            }
+        })
+        .collect()
+}
+
+/// Distances (in steps, counting the step itself) to the nearest of `sources`, along
+/// reversed edges.
+fn bfs(predecessors: &[Vec<usize>], sources: &[usize]) -> Vec<u32> {
+    let mut dist = vec![u32::MAX; predecessors.len()];
+    let mut queue = std::collections::VecDeque::new();
+    for &s in sources {
+        if dist[s] == u32::MAX {
+            dist[s] = 1;
+            queue.push_back(s);
         }
     }
     while let Some(i) = queue.pop_front() {
@@ -1066,13 +1101,5 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
             }
         }
     }
-    let worst = dist
-        .iter()
-        .copied()
-        .filter(|d| *d != u32::MAX)
-        .max()
-        .unwrap_or(1);
-    dist.into_iter()
-        .map(|d| if d == u32::MAX { worst } else { d })
-        .collect()
+    dist
 }

@@ -8,6 +8,7 @@
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use console::{style, Term};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
 use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
@@ -15,7 +16,7 @@ use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
 use super::{DriveError, FrontEnd, Input};
-use crate::engine::{Finished, Person, Progress, Question, Reply};
+use crate::engine::{accept, Finished, Person, Progress, Question, Reply};
 use crate::flow::{AskKind, Outcome};
 
 /// What a participant can type at any prompt to pause the session.
@@ -35,10 +36,14 @@ pub struct Terminal {
     theme: Box<dyn Theme>,
     color: bool,
     at_keyboard: Option<String>,
+    /// Text was shown that nobody has confirmed reading yet.
+    unread: bool,
+    today: NaiveDate,
 }
 
 impl Terminal {
-    pub fn new(mode: Mode, color: bool) -> Terminal {
+    /// A terminal front-end; `today` is the session's date, for checking date answers.
+    pub fn new(mode: Mode, color: bool, today: NaiveDate) -> Terminal {
         let theme: Box<dyn Theme> = if color && mode == Mode::Rich {
             Box::new(ColorfulTheme::default())
         } else {
@@ -50,6 +55,8 @@ impl Terminal {
             theme,
             color,
             at_keyboard: None,
+            unread: false,
+            today,
         }
     }
 
@@ -168,6 +175,14 @@ impl Terminal {
         Ok(())
     }
 
+    /// Lets the couple read one text before the next replaces it on screen.
+    fn wait_for_reader(&mut self) -> Result<(), DriveError> {
+        if std::mem::take(&mut self.unread) {
+            self.read_line_plain(&self.dim("Press Enter to continue. "))?;
+        }
+        Ok(())
+    }
+
     fn header(&self, progress: Progress) -> io::Result<()> {
         self.line(&self.dim(&format!(
             "step {} of ~{}",
@@ -271,10 +286,18 @@ impl Terminal {
                 } else {
                     format!("{prompt} {}", self.dim(&hint))
                 };
+                let (kind, optional, today) = (q.kind, q.optional, self.today);
                 let typed = TextInput::<String>::with_theme(theme)
                     .with_prompt(prompt)
                     .allow_empty(true)
                     .report(!q.private)
+                    // Refuse a bad answer in place, before dialoguer reports it as given.
+                    .validate_with(move |typed: &String| -> Result<(), String> {
+                        if typed.trim() == PAUSE_WORD {
+                            return Ok(());
+                        }
+                        accept(kind, optional, Reply::Text(typed.clone()), today).map(|_| ())
+                    })
                     .interact_text_on(&self.term)
                     .map_err(dialoguer_error)?;
                 if typed.trim() == PAUSE_WORD {
@@ -395,6 +418,8 @@ fn dialoguer_error(e: dialoguer::Error) -> DriveError {
 
 impl FrontEnd for Terminal {
     fn say(&mut self, _step: &str, text: &str, progress: Progress) -> Result<(), DriveError> {
+        self.wait_for_reader()?;
+        self.unread = true;
         self.line("")?;
         self.header(progress)?;
         self.line(&self.wrap(text))?;
@@ -403,6 +428,7 @@ impl FrontEnd for Terminal {
 
     fn timer(&mut self, _step: &str, seconds: u32) -> Result<(), DriveError> {
         let limit = Duration::from_secs(u64::from(seconds));
+        self.unread = false;
         self.line("")?;
         match self.mode {
             Mode::Plain => {
@@ -449,6 +475,7 @@ impl FrontEnd for Terminal {
     }
 
     fn ask(&mut self, q: &Question<'_>, problem: Option<&str>) -> Result<Input, DriveError> {
+        self.unread = false;
         if let Some(person) = &q.who {
             self.handover(person)?;
         }
@@ -487,6 +514,7 @@ impl FrontEnd for Terminal {
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
+        self.unread = false;
         self.line("")?;
         let text = match finished.outcome {
             Outcome::Completed => "The exercise is complete.",

@@ -1,0 +1,435 @@
+//! The engine, one behaviour at a time, driven the way a front-end drives it.
+
+use chrono::{DateTime, FixedOffset};
+use minijinja::Value;
+
+use super::*;
+use crate::flow::{Library, Origin};
+
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-25T19:30:00+01:00").expect("valid time")
+}
+
+fn library(flows: &[&str]) -> (Library, usize) {
+    let mut lib = Library::builtin();
+    let mut first = None;
+    // Called flows are listed after their callers; load them first so calls resolve.
+    for (i, text) in flows.iter().enumerate().rev() {
+        let origin = Origin::Path(format!("test-{i}.yaml").into());
+        let index = lib
+            .add_source(text, origin)
+            .unwrap_or_else(|d| panic!("flow {i} must load:\n{d}"));
+        first = Some(index);
+    }
+    (lib, first.expect("at least one flow"))
+}
+
+/// A conversation: what the engine presented, one line per event.
+fn play(lib: &Library, flow: usize, names: &[&str], replies: &[Reply]) -> (Vec<String>, Finished) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut engine = Engine::new(lib, flow, &names, now()).expect("engine starts");
+    let mut replies = replies.iter().cloned();
+    let mut seen = Vec::new();
+    loop {
+        match engine.next().expect("no runtime error") {
+            Event::Say { step, text, .. } => seen.push(format!("{step}: say {text}")),
+            Event::Timer { step, seconds } => seen.push(format!("{step}: timer {seconds}")),
+            Event::Ask(q) => {
+                let who = q.who.map(|p| format!(" [{}]", p.name)).unwrap_or_default();
+                seen.push(format!("{}{who}: ask {}", q.step, q.prompt));
+                let reply = replies
+                    .next()
+                    .unwrap_or_else(|| panic!("no reply left for {}", q.step));
+                engine
+                    .answer(reply)
+                    .unwrap_or_else(|e| panic!("answer refused at {}: {e}", q.step));
+            }
+            Event::Finished(f) => return (seen, f),
+        }
+    }
+}
+
+fn text(s: &str) -> Reply {
+    Reply::Text(s.to_owned())
+}
+
+#[test]
+fn says_asks_and_falls_through_to_the_end() {
+    let (lib, flow) = library(&["
+flow: hello
+title: Hello
+participants: [a]
+steps:
+  - say: Hi {{ a }}.
+  - id: mood
+    ask: text
+    who: a
+    prompt: How are you, {{ a }}?
+  - id: bye
+    say: You said {{ mood }}.
+"]);
+    let (seen, end) = play(&lib, flow, &["Sam"], &[text("fine")]);
+    assert_eq!(
+        seen,
+        [
+            "#1: say Hi Sam.",
+            "mood [Sam]: ask How are you, Sam?",
+            "bye: say You said fine."
+        ]
+    );
+    assert_eq!(end.outcome, Outcome::Completed);
+    assert_eq!(end.ended_at, "bye");
+}
+
+#[test]
+fn branches_on_the_first_true_when_after_set() {
+    let (lib, flow) = library(&["
+flow: branch
+title: Branch
+vars: { tries: 0 }
+steps:
+  - id: level
+    ask: scale
+    min: 0
+    max: 10
+    prompt: Level?
+    set: { tries: tries + 1 }
+    next:
+      - when: level >= 8 and tries == 1
+        goto: high
+      - goto: low
+  - id: high
+    end: stopped
+    say: high after {{ tries }}
+  - id: low
+    say: low
+"]);
+    let (seen, end) = play(&lib, flow, &[], &[text("9")]);
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("high: say high after 1")
+    );
+    assert_eq!(end.outcome, Outcome::Stopped);
+    assert_eq!(end.vars.get("tries"), Some(&Value::from(1)));
+    let (_, end) = play(&lib, flow, &[], &[text("2")]);
+    assert_eq!(
+        (end.outcome, end.ended_at.as_str()),
+        (Outcome::Completed, "low")
+    );
+}
+
+#[test]
+fn loops_until_the_condition_lets_go() {
+    let (lib, flow) = library(&["
+flow: loop
+title: Loop
+vars: { rounds: 0 }
+steps:
+  - id: heard
+    ask: confirm
+    prompt: Heard?
+    set: { rounds: rounds + 1 }
+    next:
+      - when: not heard and rounds < 5
+        goto: heard
+  - id: done
+    end: completed
+    say: '{{ rounds }} rounds'
+    record: { heard_rounds: rounds }
+"]);
+    let (seen, end) = play(
+        &lib,
+        flow,
+        &[],
+        &[Reply::Yes(false), Reply::Yes(false), Reply::Yes(true)],
+    );
+    assert_eq!(seen.iter().filter(|s| s.starts_with("heard")).count(), 3);
+    assert_eq!(end.records.get("heard_rounds"), Some(&Value::from(3)));
+    // The loop's own bound ends it even if the answer never changes.
+    let never = vec![Reply::Yes(false); 5];
+    let (_, end) = play(&lib, flow, &[], &never);
+    assert_eq!(end.vars.get("rounds"), Some(&Value::from(5)));
+}
+
+#[test]
+fn who_both_asks_each_participant_and_builds_a_map() {
+    let (lib, flow) = library(&["
+flow: both
+title: Both
+participants: [speaker, listener]
+steps:
+  - id: intensity
+    ask: scale
+    who: both
+    min: 0
+    max: 10
+    prompt: How intense?
+  - say: '{{ intensity.speaker }}/{{ intensity.listener }}'
+"]);
+    let (seen, _) = play(&lib, flow, &["Sam", "Alex"], &[text("3"), text("9")]);
+    assert_eq!(
+        seen,
+        [
+            "intensity [Sam]: ask How intense?",
+            "intensity [Alex]: ask How intense?",
+            "#2: say 3/9"
+        ]
+    );
+}
+
+#[test]
+fn choice_options_carry_values_and_jumps() {
+    let (lib, flow) = library(&["
+flow: pick
+title: Pick
+steps:
+  - id: feeling
+    ask: choice
+    prompt: Feeling?
+    options:
+      - { label: Calm, value: 1 }
+      - { label: Upset, value: 5, goto: pause }
+  - id: go_on
+    say: on with {{ feeling }}
+    next: end
+  - id: pause
+    say: pausing with {{ feeling }}
+"]);
+    let (seen, _) = play(&lib, flow, &[], &[Reply::Pick(1)]);
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("pause: say pausing with 5")
+    );
+    let (seen, end) = play(&lib, flow, &[], &[text("calm")]);
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("go_on: say on with 1")
+    );
+    assert_eq!(end.ended_at, "go_on");
+}
+
+#[test]
+fn every_ask_kind_stores_its_typed_value() {
+    let (lib, flow) = library(&["
+flow: kinds
+title: Kinds
+steps:
+  - { id: t, ask: text, prompt: t }
+  - { id: c, ask: choice, prompt: c, options: [x, y] }
+  - { id: m, ask: multi, prompt: m, options: [x, y, z] }
+  - { id: f, ask: confirm, prompt: f }
+  - { id: s, ask: scale, prompt: s, min: 1, max: 5 }
+  - { id: n, ask: number, prompt: n }
+  - { id: d, ask: date, prompt: d, min: today }
+  - { id: h, ask: time, prompt: h }
+  - { id: l, ask: list, prompt: l }
+  - say: '{{ t }}|{{ c }}|{{ m|join(\",\") }}|{{ f }}|{{ s + 1 }}|{{ n * 2 }}|{{ d }}|{{ h }}|{{ l|length }}'
+"]);
+    let replies = [
+        text("words"),
+        text("2"),
+        text("x, z"),
+        text("yes"),
+        text("4"),
+        text("2.5"),
+        text("tomorrow"),
+        text("07:05"),
+        Reply::Lines(vec!["a".into(), "b".into()]),
+    ];
+    let (seen, _) = play(&lib, flow, &[], &replies);
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("#10: say words|y|x,z|yes|5|5.0|2026-11-26|07:05|2")
+    );
+}
+
+#[test]
+fn a_refused_answer_keeps_the_question_open() {
+    let (lib, flow) = library(&["
+flow: refuse
+title: Refuse
+steps:
+  - { id: s, ask: scale, prompt: s, min: 0, max: 10 }
+"]);
+    let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
+    assert!(matches!(engine.next(), Ok(Event::Ask(_))));
+    assert_eq!(
+        engine.answer(text("11")).map(|a| a.value),
+        Err("Please give a whole number from 0 to 10.".into())
+    );
+    assert!(
+        matches!(engine.next(), Ok(Event::Ask(_))),
+        "the same question again"
+    );
+    assert!(engine.answer(text("10")).is_ok());
+    assert!(matches!(engine.next(), Ok(Event::Finished(_))));
+}
+
+#[test]
+fn a_called_flow_runs_inside_and_its_answers_are_visible_under_its_id() {
+    let (lib, flow) = library(&[
+        "
+flow: outer
+title: Outer
+participants: [hurt, disclosing]
+steps:
+  - id: check
+    call: inner-check
+  - say: 'safe={{ inner_check_safe }} via {{ inner-check }}'
+",
+        "
+flow: inner-check
+title: Inner
+participants: [a, b]
+steps:
+  - id: safe
+    ask: confirm
+    who: a
+    prompt: Safe, {{ a }}?
+",
+    ]);
+    let _ = flow;
+    let outer = lib.index_of("outer").expect("loaded");
+    let mut engine =
+        Engine::new(&lib, outer, &["Sam".into(), "Alex".into()], now()).expect("starts");
+    let Ok(Event::Ask(q)) = engine.next() else {
+        panic!("the inner flow asks first")
+    };
+    assert_eq!(q.step, "inner-check/safe");
+    assert_eq!(q.prompt, "Safe, Sam?");
+    assert_eq!(q.who.map(|p| p.role), Some("a".to_owned()));
+    engine.answer(Reply::Yes(true)).expect("accepted");
+    // `inner-check` is not a valid name in an expression (it reads as `inner - check`), so
+    // the template fails at run time with a message naming the step and line.
+    let err = engine.next().expect_err("undefined variable");
+    assert_eq!(err.step, "#2");
+    assert!(err.message.contains("undefined"), "{}", err.message);
+}
+
+#[test]
+fn a_called_flows_variables_are_read_by_its_id() {
+    let (lib, _) = library(&[
+        "
+flow: caller
+title: Caller
+steps:
+  - call: check
+  - say: 'safe is {{ check.safe }}'
+",
+        "
+flow: check
+title: Check
+steps:
+  - { id: safe, ask: confirm, prompt: Safe? }
+",
+    ]);
+    let caller = lib.index_of("caller").expect("loaded");
+    let (seen, end) = play(&lib, caller, &[], &[Reply::Yes(false)]);
+    assert_eq!(seen, ["check/safe: ask Safe?", "#2: say safe is no"]);
+    assert_eq!(end.outcome, Outcome::Completed);
+}
+
+#[test]
+fn a_stop_inside_a_called_flow_stops_the_whole_run() {
+    let (lib, _) = library(&[
+        "
+flow: caller2
+title: Caller
+steps:
+  - call: stopper
+  - say: never shown
+",
+        "
+flow: stopper
+title: Stopper
+steps:
+  - { id: out, end: stopped, say: stopping }
+",
+    ]);
+    let caller = lib.index_of("caller2").expect("loaded");
+    let (seen, end) = play(&lib, caller, &[], &[]);
+    assert_eq!(seen, ["stopper/out: say stopping"]);
+    assert_eq!(
+        (end.outcome, end.ended_at.as_str()),
+        (Outcome::Stopped, "stopper/out")
+    );
+}
+
+#[test]
+fn an_endless_loop_stops_at_the_step_limit() {
+    let (lib, flow) = library(&["
+flow: forever
+title: Forever
+steps:
+  - id: again
+    say: again
+    next: again
+"]);
+    let mut engine = Engine::new(&lib, flow, &[], now())
+        .expect("starts")
+        .with_limits(Limits {
+            max_steps: 100,
+            ..Limits::default()
+        });
+    let err = loop {
+        match engine.next() {
+            Ok(Event::Say { .. }) => continue,
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        err.message.contains("went past 100 steps"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("test-0.yaml:5: step `again`: {}", err.message)
+    );
+}
+
+#[test]
+fn progress_counts_towards_the_shortest_completing_path() {
+    let (lib, flow) = library(&["
+flow: progress
+title: Progress
+steps:
+  - id: a
+    ask: confirm
+    prompt: stop early?
+    next:
+      - when: a
+        goto: early
+  - say: two
+  - say: three
+    next: end
+  - id: early
+    end: stopped
+"]);
+    let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
+    let Ok(Event::Ask(q)) = engine.next() else {
+        panic!("asks first")
+    };
+    // The stopping branch is shorter, but the estimate follows the way that completes.
+    assert_eq!((q.progress.step, q.progress.estimated_total), (1, 3));
+}
+
+#[test]
+fn pause_ends_the_run_as_paused_at_the_current_step() {
+    let (lib, flow) = library(&["
+flow: pausing
+title: Pausing
+steps:
+  - { id: first, ask: text, prompt: first }
+  - { id: second, ask: text, prompt: second }
+"]);
+    let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
+    let _ = engine.next();
+    let finished = engine.pause();
+    assert_eq!(
+        (finished.outcome, finished.ended_at.as_str()),
+        (Outcome::Paused, "first")
+    );
+    assert!(matches!(engine.next(), Ok(Event::Finished(_))));
+}

@@ -1,0 +1,111 @@
+//! Running a flow's own `tests:`: scripted playthroughs with expected endings.
+//!
+//! Each case runs headless through the same engine and answer handling as
+//! `trustguide run --answers`, so a passing test means the flow really plays that way.
+
+use std::io;
+
+use chrono::{DateTime, FixedOffset};
+use minijinja::Value;
+
+use crate::engine::Engine;
+use crate::flow::{FlowTest, Library};
+use crate::term::drive;
+use crate::term::headless::{AnswerBook, Headless};
+use crate::transcript::TranscriptWriter;
+
+/// What one case found.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub name: String,
+    pub line: u32,
+    /// Empty when the case passed; otherwise one line per difference.
+    pub problems: Vec<String>,
+}
+
+impl CaseReport {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Runs every `tests:` case of flow `flow`.
+pub fn run_flow_tests(lib: &Library, flow: usize, now: DateTime<FixedOffset>) -> Vec<CaseReport> {
+    lib.flow(flow)
+        .tests
+        .iter()
+        .map(|case| CaseReport {
+            name: case.name.clone(),
+            line: case.line,
+            problems: run_case(lib, flow, case, now),
+        })
+        .collect()
+}
+
+fn run_case(
+    lib: &Library,
+    flow: usize,
+    case: &FlowTest,
+    now: DateTime<FixedOffset>,
+) -> Vec<String> {
+    let file = format!("test `{}`", case.name);
+    let book = AnswerBook::from_pairs(&file, &case.answers);
+    if let Err(message) = book.check_keys(lib, flow) {
+        return vec![message];
+    }
+    let mut engine = match Engine::new(lib, flow, &case.names, now) {
+        Ok(engine) => engine,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut front = Headless::new(book, io::sink());
+    let finished =
+        match drive::<io::Sink>(&mut engine, &mut front, None::<TranscriptWriter<io::Sink>>) {
+            Ok((finished, _)) => finished,
+            Err(e) => return vec![e.to_string()],
+        };
+    let mut problems = Vec::new();
+    if let Some(expected) = &case.expect_outcome {
+        if expected != finished.outcome.as_str() {
+            problems.push(format!(
+                "outcome: expected {expected}, got {}",
+                finished.outcome.as_str()
+            ));
+        }
+    }
+    if let Some(expected) = &case.expect_ends_at {
+        if *expected != finished.ended_at {
+            problems.push(format!(
+                "ends_at: expected {expected}, got {}",
+                finished.ended_at
+            ));
+        }
+    }
+    let compare = |what: &str,
+                   expected: &[(String, Value)],
+                   actual: &indexmap::IndexMap<String, Value>,
+                   problems: &mut Vec<String>| {
+        for (name, want) in expected {
+            match actual.get(name) {
+                Some(got) if got == want => {}
+                Some(got) => problems.push(format!("{what}.{name}: expected {want}, got {got}")),
+                None => problems.push(format!(
+                    "{what}.{name}: expected {want}, but it was never set"
+                )),
+            }
+        }
+    };
+    compare("vars", &case.expect_vars, &finished.vars, &mut problems);
+    compare(
+        "records",
+        &case.expect_records,
+        &finished.records,
+        &mut problems,
+    );
+    let unused = front.book().unused();
+    if !unused.is_empty() && problems.is_empty() && case.expect_outcome.as_deref() != Some("paused")
+    {
+        // Leftover answers usually mean the run took a different path than the author meant.
+        problems.push(format!("answers never used: {}", unused.join(", ")));
+    }
+    problems
+}
