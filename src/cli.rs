@@ -230,12 +230,10 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
             install_interrupt_handler();
             let mode = if args.plain { Mode::Plain } else { Mode::Rich };
             let mut front = Terminal::new(mode, env.color, env.now.date_naive());
-            let intro = format!(
-                "{} · about {} minutes",
-                flow.title,
-                flow.minutes.unwrap_or(10)
-            );
-            println!("{intro}");
+            match flow.minutes {
+                Some(m) => println!("{} · about {m} minutes", flow.title),
+                None => println!("{}", flow.title),
+            }
             let names = front.ask_names(&flow.participants, &args.names)?;
             let mut engine = Engine::new(&lib, index, &names, env.now)?;
             drive(&mut engine, &mut front, transcript)
@@ -253,6 +251,11 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
                 let _ = std::fs::remove_file(path);
             }
             Err(match e {
+                // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
+                DriveError::Io(io) if io.kind() == io::ErrorKind::Interrupted => {
+                    interrupted();
+                    return Ok(130);
+                }
                 DriveError::Io(io) => anyhow!(io).context("terminal input/output failed"),
                 other => anyhow!(other),
             })
@@ -263,12 +266,16 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
 /// Ctrl-C: put the cursor back (menus hide it) and leave with the conventional code 130.
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        let term = console::Term::stdout();
-        let _ = term.show_cursor();
-        let _ = term.write_line("");
-        let _ = io::stdout().flush();
+        interrupted();
         std::process::exit(130);
     });
+}
+
+fn interrupted() {
+    let term = console::Term::stdout();
+    let _ = term.show_cursor();
+    let _ = term.write_line("");
+    let _ = term.flush();
 }
 
 fn list(env: &Environment) -> Result<i32> {

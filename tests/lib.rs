@@ -1,1 +1,11 @@
-//! Integration tests: the real binary, run as a user would.
+//! Integration tests: the real `trustguide` binary, run the way a person or a script runs it.
+//!
+//! One test binary with modules, built once. [`util::Test`] sets up a private folder
+//! (`TRUSTGUIDE_HOME`, a fixed `TRUSTGUIDE_NOW`, no colour) and prints the command, folder,
+//! stdout and stderr whenever an expectation fails.
+
+mod util;
+
+mod builtin_flows;
+mod headless;
+mod terminal;

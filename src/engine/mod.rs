@@ -1,7 +1,7 @@
 //! The engine: a pure state machine that runs a flow.
 //!
 //! It reads no terminal, no file and no clock (the time is given to [`Engine::new`]). A
-//! front-end calls [`Engine::next`] to get the next thing to present, shows it, and when that
+//! front-end calls [`Engine::next_event`] to get the next thing to present, shows it, and when that
 //! is a question, hands the answer back with [`Engine::answer`]. Every front-end (terminal,
 //! plain, headless, tests, embedders) drives this same loop, so a flow behaves the same
 //! everywhere.
@@ -100,7 +100,7 @@ pub enum Event<'lib> {
     },
     /// A timed turn: count down, let Enter end it early. Headless runs skip it.
     Timer { step: String, seconds: u32 },
-    /// A question; answer it with [`Engine::answer`] before calling [`Engine::next`] again.
+    /// A question; answer it with [`Engine::answer`] before calling [`Engine::next_event`] again.
     Ask(Question<'lib>),
     /// The run is over.
     Finished(Finished),
@@ -318,7 +318,7 @@ impl<'lib> Engine<'lib> {
     ///
     /// While a question is waiting, this returns that question again; after the run ends, it
     /// returns the same [`Event::Finished`].
-    pub fn next(&mut self) -> Result<Event<'lib>, RuntimeError> {
+    pub fn next_event(&mut self) -> Result<Event<'lib>, RuntimeError> {
         loop {
             match &self.state {
                 State::Waiting(q) => return Ok(Event::Ask(q.clone())),

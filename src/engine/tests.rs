@@ -31,7 +31,7 @@ fn play(lib: &Library, flow: usize, names: &[&str], replies: &[Reply]) -> (Vec<S
     let mut replies = replies.iter().cloned();
     let mut seen = Vec::new();
     loop {
-        match engine.next().expect("no runtime error") {
+        match engine.next_event().expect("no runtime error") {
             Event::Say { step, text, .. } => seen.push(format!("{step}: say {text}")),
             Event::Timer { step, seconds } => seen.push(format!("{step}: timer {seconds}")),
             Event::Ask(q) => {
@@ -252,17 +252,17 @@ steps:
   - { id: s, ask: scale, prompt: s, min: 0, max: 10 }
 "]);
     let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
-    assert!(matches!(engine.next(), Ok(Event::Ask(_))));
+    assert!(matches!(engine.next_event(), Ok(Event::Ask(_))));
     assert_eq!(
         engine.answer(text("11")).map(|a| a.value),
         Err("Please give a whole number from 0 to 10.".into())
     );
     assert!(
-        matches!(engine.next(), Ok(Event::Ask(_))),
+        matches!(engine.next_event(), Ok(Event::Ask(_))),
         "the same question again"
     );
     assert!(engine.answer(text("10")).is_ok());
-    assert!(matches!(engine.next(), Ok(Event::Finished(_))));
+    assert!(matches!(engine.next_event(), Ok(Event::Finished(_))));
 }
 
 #[test]
@@ -292,7 +292,7 @@ steps:
     let outer = lib.index_of("outer").expect("loaded");
     let mut engine =
         Engine::new(&lib, outer, &["Sam".into(), "Alex".into()], now()).expect("starts");
-    let Ok(Event::Ask(q)) = engine.next() else {
+    let Ok(Event::Ask(q)) = engine.next_event() else {
         panic!("the inner flow asks first")
     };
     assert_eq!(q.step, "inner-check/safe");
@@ -301,7 +301,7 @@ steps:
     engine.answer(Reply::Yes(true)).expect("accepted");
     // `inner-check` is not a valid name in an expression (it reads as `inner - check`), so
     // the template fails at run time with a message naming the step and line.
-    let err = engine.next().expect_err("undefined variable");
+    let err = engine.next_event().expect_err("undefined variable");
     assert_eq!(err.step, "#2");
     assert!(err.message.contains("undefined"), "{}", err.message);
 }
@@ -372,7 +372,7 @@ steps:
             ..Limits::default()
         });
     let err = loop {
-        match engine.next() {
+        match engine.next_event() {
             Ok(Event::Say { .. }) => continue,
             Ok(other) => panic!("unexpected {other:?}"),
             Err(e) => break e,
@@ -408,7 +408,7 @@ steps:
     end: stopped
 "]);
     let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
-    let Ok(Event::Ask(q)) = engine.next() else {
+    let Ok(Event::Ask(q)) = engine.next_event() else {
         panic!("asks first")
     };
     // The stopping branch is shorter, but the estimate follows the way that completes.
@@ -425,11 +425,11 @@ steps:
   - { id: second, ask: text, prompt: second }
 "]);
     let mut engine = Engine::new(&lib, flow, &[], now()).expect("starts");
-    let _ = engine.next();
+    let _ = engine.next_event();
     let finished = engine.pause();
     assert_eq!(
         (finished.outcome, finished.ended_at.as_str()),
         (Outcome::Paused, "first")
     );
-    assert!(matches!(engine.next(), Ok(Event::Finished(_))));
+    assert!(matches!(engine.next_event(), Ok(Event::Finished(_))));
 }

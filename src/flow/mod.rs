@@ -90,6 +90,10 @@ impl Library {
             .filter_map(|s| s.call.clone().map(|c| (c, s.line)))
             .collect();
         let file = flow.origin.display_name();
+        let beside = match &flow.origin {
+            Origin::Path(p) => Some(p.parent().map(|d| d.to_path_buf()).unwrap_or_default()),
+            _ => None,
+        };
         let source_text = found.text;
         self.by_id.insert(flow.id.clone(), index);
         self.flows.push(flow);
@@ -99,7 +103,7 @@ impl Library {
             if self.by_id.contains_key(&callee) {
                 continue;
             }
-            match self.finder.find_by_id(&callee) {
+            match self.finder.find_by_id(&callee, beside.as_deref()) {
                 Ok(found) => {
                     if let Err(inner) = self.add(found) {
                         diags.0.extend(inner.0);

@@ -159,7 +159,7 @@ impl<'de> Deserialize<'de> for RawNext {
 #[derive(Debug)]
 pub enum RawOption {
     Label(String),
-    Full(RawOptionFull),
+    Full(Box<RawOptionFull>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,7 +198,7 @@ impl<'de> Deserialize<'de> for RawOption {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawOption, A::Error> {
                 RawOptionFull::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RawOption::Full)
+                    .map(|full| RawOption::Full(Box::new(full)))
             }
         }
         deserializer.deserialize_any(OptionVisitor)

@@ -92,7 +92,7 @@ impl FlowFinder {
                 text,
             });
         }
-        self.find_by_id(name).map_err(|_| {
+        self.find_by_id(name, None).map_err(|_| {
             let ids = self.ids();
             let d = Diagnostic::error(name, format!("no flow called `{name}`"))
                 .suggest(nearest(name, ids.iter().map(String::as_str)));
@@ -105,12 +105,15 @@ impl FlowFinder {
         })
     }
 
-    /// Finds a flow by id: `ID.yaml` or `ID.yml` in each folder, then the built-ins.
-    pub fn find_by_id(&self, id: &str) -> Result<FoundFlow, Diagnostics> {
+    /// Finds a flow by id: `ID.yaml` or `ID.yml` in `beside` (the folder of a flow given by
+    /// path, whose calls look there first), then in each folder, then the built-ins.
+    pub fn find_by_id(&self, id: &str, beside: Option<&Path>) -> Result<FoundFlow, Diagnostics> {
         if !super::load::is_flow_id(id) {
             return Err(Diagnostics(vec![Diagnostic::error(id, "not a flow id")]));
         }
-        for (folder, origin) in self.folders() {
+        let beside = beside.map(|p| (p.to_path_buf(), Origin::Path as fn(PathBuf) -> Origin));
+        let folders = beside.iter().map(|(p, o)| (p, *o)).chain(self.folders());
+        for (folder, origin) in folders {
             for ext in ["yaml", "yml"] {
                 let path = folder.join(format!("{id}.{ext}"));
                 if path.is_file() {

@@ -60,7 +60,7 @@ pub fn drive<W: Write>(
     mut transcript: Option<TranscriptWriter<W>>,
 ) -> Result<(Finished, Option<W>), DriveError> {
     loop {
-        match engine.next()? {
+        match engine.next_event()? {
             Event::Say {
                 step,
                 text,

@@ -135,9 +135,12 @@ impl Terminal {
     }
 
     fn read_line_plain(&self, prompt: &str) -> Result<String, DriveError> {
-        let mut out = io::stdout().lock();
-        write!(out, "{prompt}")?;
-        out.flush()?;
+        {
+            // Not held while reading: the Ctrl-C handler needs stdout to restore the cursor.
+            let mut out = io::stdout().lock();
+            write!(out, "{prompt}")?;
+            out.flush()?;
+        }
         let mut line = String::new();
         let n = io::stdin().lock().read_line(&mut line)?;
         if n == 0 {

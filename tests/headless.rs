@@ -1,0 +1,357 @@
+//! Headless runs: `--answers` in, `--transcript` out, and every way an answers file or a flow
+//! can be wrong.
+
+use serde_json::json;
+
+use crate::util::{fixture, Test};
+
+fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture exists")
+}
+
+#[test]
+fn listening_runs_headless_and_writes_the_contract_transcript() {
+    let out = Test::new()
+        .file("answers.yaml", fixture_text("listening-answers.yaml"))
+        .args([
+            "run",
+            "listening",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "answers.yaml",
+        ])
+        .args(["--transcript", "t.json"])
+        .run()
+        .code(0)
+        .stdout_has("Welcome, Sam and Alex.");
+    let actual = out.transcript("t.json");
+    let expected: serde_json::Value =
+        serde_json::from_str(&fixture_text("listening.transcript.json"))
+            .expect("pinned transcript is JSON");
+    assert_eq!(
+        actual, expected,
+        "transcript differs from tests/fixtures/listening.transcript.json"
+    );
+}
+
+#[test]
+fn the_transcript_has_the_contract_fields() {
+    let out = Test::new()
+        .file("answers.yaml", fixture_text("listening-answers.yaml"))
+        .args([
+            "run",
+            "listening",
+            "--answers",
+            "answers.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .run()
+        .code(0);
+    let t = out.transcript("t.json");
+    assert_eq!(t["flow"], "listening");
+    assert_eq!(t["outcome"], "completed");
+    assert_eq!(t["ended_at"], "wrap_up");
+    assert_eq!(
+        t["vars"],
+        json!({"rounds_speaker": 2, "rounds_listener": 1})
+    );
+    assert_eq!(t["records"]["heard_rounds_speaker"], 2);
+    let events = t["events"].as_array().expect("events is a list");
+    assert_eq!(events[0]["kind"], "say");
+    assert_eq!(events[0]["step"], "welcome");
+    let topic = events
+        .iter()
+        .find(|e| e["step"] == "topic_speaker")
+        .expect("topic was asked");
+    assert_eq!(topic["kind"], "ask");
+    assert_eq!(topic["who"], "speaker");
+    assert_eq!(topic["answer"], "the chores");
+    // Without --as, the role names stand in for names.
+    assert!(events[0]["text"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("Welcome, speaker and listener.")));
+}
+
+#[test]
+fn a_high_intensity_ends_in_the_cool_down_branch() {
+    let out = Test::new()
+        .file(
+            "a.yaml",
+            "intensity: {speaker: 9, listener: 2}\nready: false\n",
+        )
+        .args([
+            "run",
+            "listening",
+            "--answers",
+            "a.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .run()
+        .code(0);
+    let t = out.transcript("t.json");
+    assert_eq!(
+        (t["outcome"].as_str(), t["ended_at"].as_str()),
+        (Some("stopped"), Some("stop_for_today"))
+    );
+    assert!(t["events"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|e| e["step"] == "cool_down"));
+}
+
+#[test]
+fn a_flow_written_by_someone_else_runs_headless() {
+    let out = Test::new()
+        .file(
+            "checkin/weekly-checkin.yaml",
+            fixture_text("weekly-checkin.yaml"),
+        )
+        .file("checkin/breathing.yaml", fixture_text("breathing.yaml"))
+        .file("answers.yaml", fixture_text("weekly-checkin-answers.yaml"))
+        .args([
+            "run",
+            "checkin/weekly-checkin.yaml",
+            "--as",
+            "Robin",
+            "--as",
+            "Kai",
+        ])
+        .args(["--answers", "answers.yaml", "--transcript", "t.json"])
+        .run()
+        .code(0);
+    let t = out.transcript("t.json");
+    assert_eq!(t["outcome"], "completed");
+    assert_eq!(t["ended_at"], "done");
+    assert_eq!(t["vars"], json!({"topics_done": 2}));
+    assert_eq!(
+        t["records"],
+        json!({"closeness_a": 4, "closeness_b": 3, "topics": 2})
+    );
+    let events = t["events"].as_array().expect("list");
+    let answer = |step: &str| {
+        events
+            .iter()
+            .find(|e| e["step"] == step)
+            .map(|e| e["answer"].clone())
+    };
+    assert_eq!(answer("mood"), Some(json!("rocky")));
+    assert_eq!(
+        answer("wins"),
+        Some(json!(["the walk on Sunday", "cooking together"]))
+    );
+    assert_eq!(answer("areas"), Some(json!(["time together", "chores"])));
+    assert_eq!(answer("minutes"), Some(json!(20)));
+    assert_eq!(answer("breathing/calm"), Some(json!(true)));
+    assert_eq!(
+        events[0]["text"],
+        "Hello Robin and Kai. Today is 2026-11-25."
+    );
+    let last = events.last().expect("events");
+    assert_eq!(
+        last["text"],
+        "See you on 2026-12-02 at 19:30, for 20 minutes."
+    );
+}
+
+#[test]
+fn an_option_goto_takes_the_early_exit() {
+    let out = Test::new()
+        .file("weekly-checkin.yaml", fixture_text("weekly-checkin.yaml"))
+        .file("breathing.yaml", fixture_text("breathing.yaml"))
+        .file(
+            "a.yaml",
+            "closeness: {partner_a: 1, partner_b: 2}\nmood: I would rather stop\n",
+        )
+        .args([
+            "run",
+            "weekly-checkin.yaml",
+            "--answers",
+            "a.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .run()
+        .code(0);
+    let t = out.transcript("t.json");
+    assert_eq!(
+        (t["outcome"].as_str(), t["ended_at"].as_str()),
+        (Some("stopped"), Some("early_stop"))
+    );
+}
+
+#[test]
+fn a_missing_answer_names_the_step_and_leaves_no_transcript() {
+    let out = Test::new()
+        .file("a.yaml", "intensity: {speaker: 3, listener: 4}\n")
+        .args([
+            "run",
+            "listening",
+            "--answers",
+            "a.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("a.yaml: no answer for step `topic_speaker` (asked of speaker)");
+    assert!(
+        !out.has_file("t.json"),
+        "a failed run must not leave a half transcript"
+    );
+}
+
+#[test]
+fn a_wrong_type_names_the_file_line_and_step() {
+    Test::new()
+        .file(
+            "a.yaml",
+            "# scale answers are numbers\nintensity: {speaker: high, listener: 4}\n",
+        )
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("a.yaml:2:1: step `intensity`: Please give a whole number from 0 to 10.");
+}
+
+#[test]
+fn too_few_answers_for_a_loop_says_how_many_were_needed() {
+    Test::new()
+        .file(
+            "a.yaml",
+            fixture_text("listening-answers.yaml")
+                .replace("heard_speaker: [false, true]", "heard_speaker: [false]"),
+        )
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has(
+            "step `heard_speaker` was reached 2 times, but the answers file gives 1 answer",
+        );
+}
+
+#[test]
+fn an_unknown_step_in_the_answers_file_gets_a_suggestion() {
+    Test::new()
+        .file("a.yaml", "intensty: {speaker: 3, listener: 4}\n")
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("a.yaml:1:1: `intensty` is not a question of flow `listening`; did you mean `intensity`?");
+}
+
+#[test]
+fn an_answers_file_that_is_not_a_map_is_refused_clearly() {
+    Test::new()
+        .file("a.yaml", "- just\n- a list\n")
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("a.yaml:1:1: error:");
+    Test::new()
+        .file("a.yaml", b"topic_speaker: \xff\xfe\n")
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("a.yaml:1: error: the file is not UTF-8 text");
+}
+
+#[test]
+fn no_terminal_and_no_answers_is_a_clear_error() {
+    Test::new()
+        .args(["run", "listening"])
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("needs a terminal to ask its questions")
+        .stderr_has("--answers FILE");
+}
+
+#[test]
+fn a_broken_flow_is_reported_at_its_line_with_a_suggestion() {
+    let flow =
+        "flow: broken\ntitle: Broken\nsteps:\n  - id: first\n    ask: text\n    promt: Hello?\n";
+    Test::new()
+        .file("broken.yaml", flow)
+        .args(["run", "broken.yaml", "--answers", "a.yaml"])
+        .file("a.yaml", "first: hi\n")
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("broken.yaml:6:5: error: unknown field `promt`")
+        .stderr_has("6 |     promt: Hello?")
+        .stderr_has("= help: did you mean `prompt`?");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_in_one_go() {
+    let flow = "flow: faults\ntitle: Faults\nparticipants: [a]\nsteps:\n  - id: one\n    ask: scale\n    min: 5\n    max: 1\n    prompt: Rate\n    who: b\n  - id: two\n    say: '{{ one }'\n    next: thre\n  - id: three\n    say: end\n";
+    Test::new()
+        .file("faults.yaml", flow)
+        .file("a.yaml", "one: 3\n")
+        .args(["run", "faults.yaml", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("faults.yaml:7:10: error: scale `min` 5 must be less than `max` 1")
+        .stderr_has("faults.yaml:10:10: error: `who: b` is not a role of this flow")
+        .stderr_has("faults.yaml:12:10: error: template error")
+        .stderr_has("faults.yaml:13:11: error: no step with id `thre` to go to")
+        .stderr_has("did you mean `three`?")
+        .stderr_has("(4 errors)");
+}
+
+#[test]
+fn a_template_include_outside_the_content_library_is_refused() {
+    let flow =
+        "flow: sneaky\ntitle: Sneaky\nsteps:\n  - say: '{% include \"../../etc/passwd\" %}'\n";
+    Test::new()
+        .file("sneaky.yaml", flow)
+        .file("a.yaml", "{}\n")
+        .args(["run", "sneaky.yaml", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .one_clear_error()
+        .stderr_has("sneaky.yaml:4: step `#1`")
+        .stderr_has("is not a content name");
+}
+
+#[test]
+fn an_unknown_flow_suggests_the_nearest() {
+    Test::new()
+        .args(["run", "listenin", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("no flow called `listenin`")
+        .stderr_has("did you mean `listening`?");
+}
+
+#[test]
+fn list_shows_built_in_and_local_flows() {
+    Test::new()
+        .file(
+            "flows/weekly-checkin.yaml",
+            fixture_text("weekly-checkin.yaml"),
+        )
+        .args(["list"])
+        .run()
+        .code(0)
+        .stdout_has("listening")
+        .stdout_has("Active listening")
+        .stdout_has("built-in")
+        .stdout_has("weekly-checkin")
+        .stdout_has("./flows");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    Test::new().args(["run"]).run().code(2);
+    Test::new().args(["dance"]).run().code(2);
+}

@@ -1,0 +1,175 @@
+//! The terminal front-end in a real pseudo-terminal: keystrokes in, screen text out.
+
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession as Session;
+use expectrl::Expect;
+
+use crate::util::{binary, NOW};
+
+fn spawn(args: &[&str]) -> (Session, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("temp folder");
+    spawn_in(home, args)
+}
+
+fn spawn_with_flow(name: &str, flow: &str, args: &[&str]) -> (Session, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(home.path().join(name), flow).expect("write flow");
+    spawn_in(home, args)
+}
+
+fn spawn_in(home: tempfile::TempDir, args: &[&str]) -> (Session, tempfile::TempDir) {
+    let mut cmd = Command::new(binary());
+    cmd.args(args)
+        .current_dir(home.path())
+        .env("TRUSTGUIDE_HOME", home.path().join("home"))
+        .env("TRUSTGUIDE_NOW", NOW)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm-256color");
+    let mut session = Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    (session, home)
+}
+
+fn exit_code(session: &Session) -> Option<i32> {
+    match session.get_process().wait() {
+        Ok(WaitStatus::Exited(_, code)) => Some(code),
+        Ok(WaitStatus::Signaled(_, signal, _)) => Some(128 + signal as i32),
+        _ => None,
+    }
+}
+
+/// Types a line once the screen shows `prompt`.
+fn answer(s: &mut Session, prompt: &str, line: &str) {
+    s.expect(prompt)
+        .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+    s.send_line(line).expect("type");
+}
+
+#[test]
+fn a_couple_finishes_listening_at_the_keyboard() {
+    let (mut s, _home) = spawn(&["run", "listening"]);
+    answer(&mut s, "Name for the speaker role", "Sam");
+    answer(&mut s, "Name for the listener role", "Alex");
+    answer(&mut s, "Press Enter to continue", ""); // after the welcome card
+    answer(
+        &mut s,
+        "Sam: How strong do your feelings seem right now?",
+        "3",
+    );
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(
+        &mut s,
+        "Alex: How strong do your feelings seem right now?",
+        "2",
+    );
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(
+        &mut s,
+        "Sam: What do you want Alex to understand today?",
+        "the chores",
+    );
+    // The timed speaking turn: Enter ends it early.
+    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "Turn ended.", "");
+    answer(
+        &mut s,
+        "Alex: In your own words",
+        "you feel alone with the chores",
+    );
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    s.expect("Sam: Did Alex capture what you meant?")
+        .expect("confirm prompt");
+    s.send("y").expect("type y");
+    answer(&mut s, "Now you swap roles.", "");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(
+        &mut s,
+        "Alex: What do you want Sam to understand today?",
+        "our evenings",
+    );
+    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(&mut s, "Sam: In your own words", "you miss our evenings");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    s.expect("Alex: Did Sam capture what you meant?")
+        .expect("confirm prompt");
+    s.send("y").expect("type y");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(
+        &mut s,
+        "Sam: Name one thing you appreciated",
+        "you let me finish",
+    );
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(&mut s, "Alex: Name one thing you appreciated", "");
+    s.expect("Thank you both.").expect("closing text");
+    s.expect("The exercise is complete.").expect("finished");
+    s.expect(expectrl::Eof).expect("the program ends");
+    assert_eq!(exit_code(&s), Some(0));
+}
+
+#[test]
+fn a_bad_answer_is_refused_in_place_and_asked_again() {
+    let (mut s, _home) = spawn(&["run", "listening", "--as", "Sam", "--as", "Alex"]);
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "eleven");
+    s.expect("Please give a whole number from 0 to 10.")
+        .expect("the refusal is shown");
+    // The same prompt takes a good answer.
+    s.send_line("\u{15}5").expect("clear the line and type 5");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    s.expect("Alex: How strong").expect("moved on to Alex");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(130));
+}
+
+#[test]
+fn ctrl_c_in_a_menu_restores_the_cursor_and_exits_130() {
+    let flow = "flow: menu\ntitle: Menu\nsteps:\n  - id: pick\n    ask: choice\n    prompt: Pick one\n    options: [a, b]\n";
+    let (mut s, home) = spawn_with_flow("menu.yaml", flow, &["run", "menu.yaml"]);
+    s.expect("\x1b[?25l").expect("the menu hides the cursor");
+    s.expect("Pick one").expect("menu shown");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect("\x1b[?25h").expect("the cursor is shown again");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(130));
+    drop(home);
+}
+
+#[test]
+fn plain_mode_numbers_the_choices_and_reads_lines() {
+    let flow = "flow: plainmenu\ntitle: Plain\nsteps:\n  - id: pick\n    ask: choice\n    prompt: Pick one\n    options: [calm, tense]\n  - say: 'You picked {{ pick }}.'\n";
+    let (mut s, _home) = spawn_with_flow(
+        "plainmenu.yaml",
+        flow,
+        &["run", "plainmenu.yaml", "--plain"],
+    );
+    s.expect("1) calm").expect("numbered");
+    s.expect("2) tense").expect("numbered");
+    answer(&mut s, "Type a number: ", "2");
+    s.expect("You picked tense.").expect("the choice was taken");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+}
+
+#[test]
+fn no_color_means_no_colour_codes() {
+    let (mut s, _home) = spawn(&["run", "listening", "--as", "Sam", "--as", "Alex"]);
+    let seen = s.expect("Press Enter to continue").expect("welcome shown");
+    let text = String::from_utf8_lossy(seen.before()).into_owned();
+    assert!(text.contains("Welcome, Sam and Alex."), "{text}");
+    assert!(
+        !text.contains("\x1b[3"),
+        "a colour code was printed with NO_COLOR set: {text:?}"
+    );
+    assert!(
+        !text.contains("\x1b[1m") && !text.contains("\x1b[2m"),
+        "bold/dim printed with NO_COLOR: {text:?}"
+    );
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+}

@@ -1,0 +1,157 @@
+//! A small builder for running the binary: `Test::new().args([...]).file(..).run()`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+pub const NOW: &str = "2026-11-25T19:30:00+00:00";
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_trustguide")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub struct Test {
+    dir: TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let home = dir.path().join("home");
+        Test {
+            args: Vec::new(),
+            env: vec![
+                ("TRUSTGUIDE_HOME".into(), home.display().to_string()),
+                ("TRUSTGUIDE_NOW".into(), NOW.into()),
+                ("NO_COLOR".into(), "1".into()),
+            ],
+            dir,
+        }
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Test {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Writes a file into the test's folder (the working directory of the run).
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Test {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folder");
+        }
+        std::fs::write(path, contents).expect("write file");
+        self
+    }
+
+    pub fn run(self) -> Output {
+        let mut cmd = Command::new(binary());
+        cmd.args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("TRUSTGUIDE_REGION");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        // No terminal: headless runs must not need one.
+        cmd.stdin(std::process::Stdio::null());
+        let out = cmd.output().expect("the binary runs");
+        Output {
+            command: format!("trustguide {}", self.args.join(" ")),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            dir: self.dir,
+        }
+    }
+}
+
+pub struct Output {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: TempDir,
+}
+
+impl Output {
+    fn context(&self) -> String {
+        format!(
+            "command: {}\nfolder: {}\nexit: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command,
+            self.dir.path().display(),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    pub fn code(self, expected: i32) -> Output {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "unexpected exit code\n{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn stderr_has(self, needle: &str) -> Output {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn stdout_has(self, needle: &str) -> Output {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    /// A message on stderr that says what went wrong, and never a panic.
+    pub fn one_clear_error(self) -> Output {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the program panicked\n{}",
+            self.context()
+        );
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "no message at all\n{}",
+            self.context()
+        );
+        self
+    }
+
+    pub fn transcript(&self, name: &str) -> serde_json::Value {
+        let path = self.dir.path().join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "no transcript at {}: {e}\n{}",
+                path.display(),
+                self.context()
+            )
+        });
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("transcript is not JSON: {e}\n{text}"))
+    }
+
+    pub fn has_file(&self, name: &str) -> bool {
+        self.dir.path().join(name).exists()
+    }
+}
