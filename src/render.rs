@@ -4,7 +4,8 @@
 //! no HTML escaping (this is a terminal), includes only from the [`ContentLibrary`], and fuel so
 //! a template that loops forever stops with an error instead of hanging a session.
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::value::ValueKind;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::content::ContentLibrary;
 
@@ -43,10 +44,122 @@ pub fn environment(content: ContentLibrary) -> Environment<'static> {
     env
 }
 
+/// A piece of a simple template: text, or `{{ name }}` / `{{ name.field }}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    Var(Vec<String>),
+}
+
+/// Splits a template that is only text and plain variable references into parts, so the
+/// engine can fill it in without starting the template machine (most flow text is like this,
+/// and it is the hot path of long scripted runs). Anything else, `None`: minijinja renders it.
+pub fn simple_parts(source: &str) -> Option<Vec<Part>> {
+    if source.contains("{%") || source.contains("{#") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_owned()));
+        }
+        let after = &rest[start + 2..];
+        let end = after.find("}}")?;
+        let path: Vec<String> = after[..end].trim().split('.').map(str::to_owned).collect();
+        let ident = |s: &String| {
+            let mut chars = s.chars();
+            matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !path.iter().all(ident) {
+            return None;
+        }
+        parts.push(Part::Var(path));
+        rest = &after[end + 2..];
+    }
+    if rest.contains("}}") {
+        return None;
+    }
+    if !rest.is_empty() {
+        // As minijinja does by default, a single trailing newline is not part of the output.
+        let text = rest.strip_suffix('\n').unwrap_or(rest);
+        parts.push(Part::Text(text.to_owned()));
+    }
+    Some(parts)
+}
+
+/// Writes a value the way templates show it (see the formatter in [`environment`]).
+pub fn format_value(value: &Value, out: &mut String) {
+    use std::fmt::Write;
+    if value.kind() == ValueKind::Bool {
+        out.push_str(if value.is_true() { "yes" } else { "no" });
+    } else {
+        let _ = write!(out, "{value}");
+    }
+}
+
+/// Fills in simple parts from `lookup`. `None` if a variable is undefined: the caller then
+/// renders with minijinja, which reports the error in its usual words.
+pub fn fill(parts: &[Part], lookup: impl Fn(&str) -> Option<Value>) -> Option<String> {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Var(path) => {
+                let mut value = lookup(&path[0])?;
+                for field in &path[1..] {
+                    value = value.get_attr(field).ok()?;
+                    if value.is_undefined() {
+                        return None;
+                    }
+                }
+                format_value(&value, &mut out);
+            }
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use minijinja::context;
+
+    #[test]
+    fn simple_templates_render_exactly_as_minijinja_does() {
+        let env = environment(ContentLibrary::default());
+        let ctx = context! {
+            name => "Sam", n => 3, heard => true, x => 2.5, nothing => (),
+            both => context! { speaker => 7 }, items => vec!["a", "b"],
+        };
+        for source in [
+            "Hello {{ name }}!",
+            "{{n}} rounds, heard: {{ heard }}, {{ x }} {{ nothing }}\n",
+            "{{ both.speaker }}/{{ items }} and text }",
+            "no variables at all",
+        ] {
+            let parts = simple_parts(source).unwrap_or_else(|| panic!("{source} is simple"));
+            let fast = fill(&parts, |k| {
+                ctx.get_attr(k).ok().filter(|v| !v.is_undefined())
+            });
+            let slow = env.render_str(source, ctx.clone()).expect("renders");
+            assert_eq!(fast.as_deref(), Some(slow.as_str()), "{source}");
+        }
+        assert_eq!(
+            fill(&simple_parts("{{ missing }}").expect("simple"), |_| None),
+            None
+        );
+        for complex in [
+            "{{ a|upper }}",
+            "{% if a %}x{% endif %}",
+            "{{ a + 1 }}",
+            "{{- a }}",
+            "{{ a",
+        ] {
+            assert_eq!(simple_parts(complex), None, "{complex}");
+        }
+    }
 
     #[test]
     fn undefined_is_an_error_not_empty() {

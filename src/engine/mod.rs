@@ -294,6 +294,11 @@ impl<'lib> Engine<'lib> {
             return Ok(text.clone());
         }
         let frame = self.frames.last().expect("a running engine has a frame");
+        if let Some(parts) = &template.simple {
+            if let Some(text) = crate::render::fill(parts, |k| frame.scope.get(k).cloned()) {
+                return Ok(text.trim_end().to_owned());
+            }
+        }
         let ctx = Value::from_dyn_object(frame.scope.clone());
         let rendered = self
             .lib

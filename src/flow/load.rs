@@ -377,8 +377,10 @@ impl Checker<'_> {
             return TemplateRef {
                 name,
                 literal: Some(text.trim_end().to_owned()),
+                simple: None,
             };
         }
+        let simple = crate::render::simple_parts(&text);
         if let Err(e) = env.add_template_owned(name.clone(), text) {
             // A block scalar (`say: |`) starts its text on the line after the key.
             let at = src.referenced;
@@ -405,6 +407,7 @@ impl Checker<'_> {
         TemplateRef {
             name,
             literal: None,
+            simple,
         }
     }
 
@@ -495,6 +498,7 @@ impl Checker<'_> {
                         TemplateRef {
                             name: String::new(),
                             literal: Some(String::new()),
+                            simple: None,
                         }
                     }
                 };

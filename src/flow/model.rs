@@ -192,6 +192,8 @@ pub struct TemplateRef {
     pub name: String,
     /// The template is plain text without any `{{`/`{%`: no rendering needed.
     pub literal: Option<String>,
+    /// Text and plain `{{ variable }}` references only: filled in without minijinja.
+    pub simple: Option<Vec<crate::render::Part>>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,124 @@
+//! Whole-process benchmarks of the engine through the real binary.
+//!
+//! `cargo bench --bench engine` generates its inputs in a temporary folder, runs the release
+//! binary several times and prints the median wall time and the peak memory (max RSS) of the
+//! child processes. Figures are recorded in docs/performance.md.
+//!
+//! - loop: a 6-step flow (say, choice, say, choice, say, choice; templated text and a `set`
+//!   in every step) repeated until 100,002 steps were shown, headless from an answers file,
+//!   writing a transcript. Target: under 200 ms and 50 MB.
+//! - list: `trustguide list`. Target: under 5 ms.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ITERATIONS: usize = 16_667; // x 6 steps = 100,002 steps shown
+const RUNS: usize = 11;
+
+fn loop_flow() -> String {
+    let mut s = String::from("flow: bench-loop\ntitle: Bench loop\nparticipants: [a, b]\nvars: { n: 0, total: 0 }\nsteps:\n");
+    for k in 1..=3 {
+        let target = if k == 1 { "  - id: intro\n" } else { "  -\n" };
+        s.push_str(target);
+        s.push_str(&format!(
+            "    say: 'Round {{{{ n }}}}, part {k}: {{{{ a }}}} and {{{{ b }}}}.'\n"
+        ));
+        s.push_str(&format!("    set: {{ total: total + {k} }}\n"));
+        s.push_str(&format!("  - id: pick{k}\n    ask: choice\n    prompt: 'Pick {k} of round {{{{ n }}}}, {{{{ a }}}}?'\n"));
+        if k == 3 {
+            s.push_str("    options: [again, stop]\n    set: { n: n + 1 }\n    next:\n      - when: pick3 == \"again\"\n        goto: intro\n");
+        } else {
+            s.push_str("    options: [left, right]\n    set: { total: total + 1 }\n");
+        }
+    }
+    s.push_str("  - id: done\n    end: completed\n    say: 'Done after {{ n }} rounds.'\n    record: { rounds: n, total: total }\n");
+    s
+}
+
+fn loop_answers() -> String {
+    let mut s = String::new();
+    for k in 1..=2 {
+        s.push_str(&format!("pick{k}:\n"));
+        for i in 0..ITERATIONS {
+            s.push_str(if i % 2 == 0 {
+                "  - left\n"
+            } else {
+                "  - right\n"
+            });
+        }
+    }
+    s.push_str("pick3:\n");
+    for i in 0..ITERATIONS {
+        s.push_str(if i + 1 < ITERATIONS {
+            "  - again\n"
+        } else {
+            "  - stop\n"
+        });
+    }
+    s
+}
+
+/// Peak resident memory of the largest finished child so far, in bytes.
+fn children_max_rss() -> u64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u.max_rss() as u64 * 1024)
+        .unwrap_or(0)
+}
+
+fn measure(name: &str, dir: &Path, args: &[&str]) -> (Duration, u64) {
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_trustguide"))
+            .args(args)
+            .current_dir(dir)
+            .env("TRUSTGUIDE_HOME", dir.join("home"))
+            .env("TRUSTGUIDE_NOW", "2026-11-25T19:30:00+00:00")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("the binary runs");
+        times.push(start.elapsed());
+        assert!(status.success(), "{name}: trustguide {args:?} failed");
+    }
+    times.sort();
+    (times[RUNS / 2], children_max_rss())
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(dir.path().join("bench-loop.yaml"), loop_flow()).expect("write flow");
+    std::fs::write(dir.path().join("answers.yaml"), loop_answers()).expect("write answers");
+
+    let (list_time, _) = measure("list", dir.path(), &["list"]);
+    println!(
+        "list: median {:.2} ms over {RUNS} runs",
+        list_time.as_secs_f64() * 1000.0
+    );
+
+    let args = [
+        "run",
+        "bench-loop.yaml",
+        "--answers",
+        "answers.yaml",
+        "--transcript",
+        "t.json",
+    ];
+    let (loop_time, rss) = measure("loop", dir.path(), &args);
+    let transcript =
+        std::fs::read_to_string(dir.path().join("t.json")).expect("transcript written");
+    let t: serde_json::Value = serde_json::from_str(&transcript).expect("transcript is JSON");
+    let events = t["events"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        t["records"]["rounds"], ITERATIONS as u64,
+        "the loop ran to the end"
+    );
+    println!(
+        "loop: {events} events ({} steps shown), median {:.1} ms over {RUNS} runs, peak RSS {:.1} MB, transcript {:.1} MB",
+        ITERATIONS * 6,
+        loop_time.as_secs_f64() * 1000.0,
+        rss as f64 / 1_000_000.0,
+        transcript.len() as f64 / 1_000_000.0
+    );
+}
