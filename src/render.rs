@@ -94,6 +94,10 @@ pub fn format_value(value: &Value, out: &mut String) {
     use std::fmt::Write;
     if value.kind() == ValueKind::Bool {
         out.push_str(if value.is_true() { "yes" } else { "no" });
+    } else if let Some(s) = value.as_str() {
+        out.push_str(s);
+    } else if let Some(n) = value.is_integer().then(|| value.as_i64()).flatten() {
+        out.push_str(itoa::Buffer::new().format(n));
     } else {
         let _ = write!(out, "{value}");
     }

@@ -11,6 +11,7 @@
 //! then choose where to go (`end`, an option's `goto`, `next`, or the step below).
 
 mod answer;
+mod quick;
 mod scope;
 
 use std::collections::{BTreeMap, HashMap};
@@ -123,9 +124,15 @@ struct Program<'lib> {
 }
 
 struct StepProgram<'lib> {
-    set: Vec<(&'lib str, Expression<'lib, 'static>)>,
-    branches: Vec<Option<Expression<'lib, 'static>>>,
-    record: Vec<(&'lib str, Expression<'lib, 'static>)>,
+    set: Vec<(&'lib str, Compiled<'lib>)>,
+    branches: Vec<Option<Compiled<'lib>>>,
+    record: Vec<(&'lib str, Compiled<'lib>)>,
+}
+
+/// An expression compiled by minijinja, and its shortcut form when it has one.
+struct Compiled<'lib> {
+    expr: Expression<'lib, 'static>,
+    quick: Option<quick::Quick>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,7 +247,7 @@ impl<'lib> Engine<'lib> {
             .collect();
         let scope = Scope {
             vars: f.vars.iter().cloned().collect(),
-            answers: HashMap::new(),
+            answers: Default::default(),
             names: Arc::new(names),
             today: Value::from(self.today.format("%Y-%m-%d").to_string()),
         };
@@ -309,13 +316,16 @@ impl<'lib> Engine<'lib> {
         Ok(rendered.trim_end().to_owned())
     }
 
-    fn eval(
-        &self,
-        expr: &Expression<'lib, 'static>,
-        src: &ExprSource,
-    ) -> Result<Value, RuntimeError> {
+    fn eval(&self, compiled: &Compiled<'lib>, src: &ExprSource) -> Result<Value, RuntimeError> {
         let frame = self.frames.last().expect("a running engine has a frame");
-        expr.eval(Value::from_dyn_object(frame.scope.clone()))
+        if let Some(q) = &compiled.quick {
+            if let Some(v) = quick::eval(q, &|k| frame.scope.get(k).cloned()) {
+                return Ok(v);
+            }
+        }
+        compiled
+            .expr
+            .eval(Value::from_dyn_object(frame.scope.clone()))
             .map_err(|e| self.fault(src.line, format!("`{}`: {}", src.source, describe(&e))))
     }
 
@@ -491,7 +501,13 @@ impl<'lib> Engine<'lib> {
             vars: self
                 .frames
                 .first()
-                .map(|f| f.scope.vars.clone())
+                .map(|f| {
+                    f.scope
+                        .vars
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default(),
             records: IndexMap::new(),
         };
@@ -611,7 +627,13 @@ impl<'lib> Engine<'lib> {
         let vars = self
             .frames
             .first()
-            .map(|f| f.scope.vars.clone())
+            .map(|f| {
+                f.scope
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         self.state = State::Done(Finished {
             outcome,
@@ -625,39 +647,38 @@ impl<'lib> Engine<'lib> {
 
 fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, RuntimeError> {
     let env = lib.env();
-    let fault = |step: &str, src: &ExprSource, e: minijinja::Error| RuntimeError {
-        file: flow.origin.display_name(),
-        line: src.line,
-        step: step.to_owned(),
-        message: format!("`{}`: {}", src.source, describe(&e)),
+    let compile_one = |step: &str, src: &ExprSource| -> Result<Compiled<'lib>, RuntimeError> {
+        let expr = env
+            .compile_expression_owned(src.source.clone())
+            .map_err(|e| RuntimeError {
+                file: flow.origin.display_name(),
+                line: src.line,
+                step: step.to_owned(),
+                message: format!("`{}`: {}", src.source, describe(&e)),
+            })?;
+        Ok(Compiled {
+            expr,
+            quick: quick::parse(&src.source),
+        })
     };
     let mut steps = Vec::with_capacity(flow.steps.len());
     for step in &flow.steps {
         let mut set = Vec::with_capacity(step.set.len());
         for (name, src) in &step.set {
-            let expr = env
-                .compile_expression_owned(src.source.clone())
-                .map_err(|e| fault(&step.label, src, e))?;
-            set.push((name.as_str(), expr));
+            set.push((name.as_str(), compile_one(&step.label, src)?));
         }
         let mut branches = Vec::new();
         if let Next::Branches(list) = &step.next {
             for b in list {
                 branches.push(match &b.when {
-                    Some(src) => Some(
-                        env.compile_expression_owned(src.source.clone())
-                            .map_err(|e| fault(&step.label, src, e))?,
-                    ),
+                    Some(src) => Some(compile_one(&step.label, src)?),
                     None => None,
                 });
             }
         }
         let mut record = Vec::with_capacity(step.record.len());
         for (name, src) in &step.record {
-            let expr = env
-                .compile_expression_owned(src.source.clone())
-                .map_err(|e| fault(&step.label, src, e))?;
-            record.push((name.as_str(), expr));
+            record.push((name.as_str(), compile_one(&step.label, src)?));
         }
         steps.push(StepProgram {
             set,

@@ -3,6 +3,8 @@
 //! The scope is handed to minijinja as an object behind an `Arc`, so rendering a template
 //! clones a pointer, not the variable map. The engine mutates it through `Arc::make_mut`, which
 //! copies only if a rendered value still holds on to it (it does not, in practice).
+//! Lookups happen for every variable in every template and expression, so the maps use a fast
+//! non-cryptographic hash (the keys are the flow author's names, not untrusted input at scale).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,13 +12,14 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::Value;
+use rustc_hash::FxBuildHasher;
 
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Declared `vars` and anything `set` wrote, in first-written order (the transcript's `vars`).
-    pub vars: IndexMap<String, Value>,
+    pub vars: IndexMap<String, Value, FxBuildHasher>,
     /// Answers by step id (and called flows' scopes by flow id).
-    pub answers: HashMap<String, Value>,
+    pub answers: HashMap<String, Value, FxBuildHasher>,
     /// Role -> participant name.
     pub names: Arc<Vec<(String, Value)>>,
     /// `today` as an ISO date.

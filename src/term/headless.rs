@@ -144,19 +144,12 @@ impl AnswerBook {
                     .unwrap_or_default();
                 return Err(format!(
                     "{}: `{key}` is not a question of flow `{}`{hint}",
-                    self.position(entry),
+                    self.at(entry.line, entry.column),
                     lib.flow(flow).id
                 ));
             }
         }
         Ok(())
-    }
-
-    fn position(&self, entry: &Entry) -> String {
-        match entry.line {
-            0 => self.file.clone(),
-            line => format!("{}:{line}:{}", self.file, entry.column),
-        }
     }
 
     /// Keys whose list answers were not all used, for a closing note.
@@ -170,15 +163,22 @@ impl AnswerBook {
             .collect()
     }
 
-    /// The answer for `question`, or a message naming the file, line and step.
-    fn take(&mut self, question: &Question<'_>) -> Result<(Value, String), String> {
+    /// Where an entry stands in the answers file, for messages.
+    fn at(&self, line: u32, column: u32) -> String {
+        match line {
+            0 => self.file.clone(),
+            line => format!("{}:{line}:{column}", self.file),
+        }
+    }
+
+    /// The answer for `question` and the entry's (line, column), or a message naming the
+    /// file, line and step.
+    fn take(&mut self, question: &Question<'_>) -> Result<(Value, (u32, u32)), String> {
         let step = question.step.as_str();
-        let plain = step.rsplit('/').next().unwrap_or(step);
-        let file = self.file.clone();
         let key = if self.entries.contains_key(step) {
             step
         } else {
-            plain
+            step.rsplit('/').next().unwrap_or(step)
         };
         let Some(entry) = self.entries.get_mut(key) else {
             let who = question
@@ -187,25 +187,26 @@ impl AnswerBook {
                 .map(|p| format!(" (asked of {})", p.role))
                 .unwrap_or_default();
             return Err(format!(
-                "{file}: no answer for step `{step}`{who}: \"{}\"",
-                question.prompt
+                "{}: no answer for step `{step}`{who}: \"{}\"",
+                self.file, question.prompt
             ));
         };
-        let at = match entry.line {
-            0 => file.clone(),
-            line => format!("{file}:{line}:{}", entry.column),
-        };
+        let position = (entry.line, entry.column);
         if question.turns > 1 && question.turn > 0 {
             if let Some(map) = &entry.current {
-                return pick_role(map, question, &at).map(|v| (v, at.clone()));
+                let picked = pick_role(map, question);
+                return picked
+                    .map(|v| (v, position))
+                    .map_err(|m| format!("{}: {m}", self.at(position.0, position.1)));
             }
         }
         let value = if is_answer_list(&entry.value, question.kind, question.turns > 1) {
             let len = entry.value.len().unwrap_or(0);
             if entry.used >= len {
+                let reached = entry.used + 1;
                 return Err(format!(
-                    "{at}: step `{step}` was reached {} times, but the answers file gives {len} answer{}",
-                    entry.used + 1,
+                    "{}: step `{step}` was reached {reached} times, but the answers file gives {len} answer{}",
+                    self.at(position.0, position.1),
                     if len == 1 { "" } else { "s" }
                 ));
             }
@@ -220,9 +221,12 @@ impl AnswerBook {
         };
         if question.turns > 1 {
             entry.current = Some(value.clone());
-            return pick_role(&value, question, &at).map(|v| (v, at.clone()));
+            let picked = pick_role(&value, question);
+            return picked
+                .map(|v| (v, position))
+                .map_err(|m| format!("{}: {m}", self.at(position.0, position.1)));
         }
-        Ok((value, at))
+        Ok((value, position))
     }
 }
 
@@ -243,7 +247,7 @@ fn is_answer_list(value: &Value, kind: &AskKind, both: bool) -> bool {
     }
 }
 
-fn pick_role(map: &Value, question: &Question<'_>, at: &str) -> Result<Value, String> {
+fn pick_role(map: &Value, question: &Question<'_>) -> Result<Value, String> {
     let role = question
         .who
         .as_ref()
@@ -251,14 +255,14 @@ fn pick_role(map: &Value, question: &Question<'_>, at: &str) -> Result<Value, St
         .unwrap_or_default();
     if map.kind() != ValueKind::Map {
         return Err(format!(
-            "{at}: step `{}` is answered by each participant: give a map such as `{{{role}: ...}}`",
+            "step `{}` is answered by each participant: give a map such as `{{{role}: ...}}`",
             question.step
         ));
     }
     match map.get_attr(role) {
         Ok(v) if !v.is_undefined() => Ok(v),
         _ => Err(format!(
-            "{at}: step `{}` has no answer for `{role}`",
+            "step `{}` has no answer for `{role}`",
             question.step
         )),
     }
@@ -268,7 +272,8 @@ fn pick_role(map: &Value, question: &Question<'_>, at: &str) -> Result<Value, St
 pub struct Headless<W: Write> {
     book: AnswerBook,
     out: W,
-    position: String,
+    /// (line, column) of the answer just given, for a message if the engine refuses it.
+    position: (u32, u32),
 }
 
 impl<W: Write> Headless<W> {
@@ -276,7 +281,7 @@ impl<W: Write> Headless<W> {
         Headless {
             book,
             out,
-            position: String::new(),
+            position: (0, 0),
         }
     }
 
@@ -299,7 +304,8 @@ impl<W: Write> FrontEnd for Headless<W> {
         if let Some(problem) = problem {
             return Err(DriveError::Answers(format!(
                 "{}: step `{}`: {problem}",
-                self.position, question.step
+                self.book.at(self.position.0, self.position.1),
+                question.step
             )));
         }
         let (value, position) = self.book.take(question).map_err(DriveError::Answers)?;
