@@ -29,6 +29,13 @@ struct AskEvent<'a> {
 }
 
 #[derive(Serialize)]
+struct SafetyEvent<'a> {
+    step: &'a str,
+    kind: &'static str,
+    category: &'a str,
+}
+
+#[derive(Serialize)]
 struct Tail<'a> {
     outcome: &'a str,
     ended_at: &'a str,
@@ -82,6 +89,14 @@ impl<W: Write> TranscriptWriter<W> {
             who,
             prompt,
             answer,
+        })
+    }
+
+    pub fn safety(&mut self, step: &str, category: &str) -> io::Result<()> {
+        self.event(&SafetyEvent {
+            step,
+            kind: "safety",
+            category,
         })
     }
 

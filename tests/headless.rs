@@ -355,3 +355,42 @@ fn bad_usage_exits_2() {
     Test::new().args(["run"]).run().code(2);
     Test::new().args(["dance"]).run().code(2);
 }
+
+#[test]
+fn a_flow_safety_trigger_pauses_with_exit_3_and_a_calm_screen() {
+    let flow = "flow: screen\ntitle: Screen\nsteps:\n  - id: afraid\n    ask: confirm\n    prompt: Are you afraid of your partner?\n    safety: { when: afraid, category: fear_for_safety }\n  - say: Let us begin.\n";
+    let out = Test::new()
+        .file("screen.yaml", flow)
+        .file("a.yaml", "afraid: true\n")
+        .args([
+            "run",
+            "screen.yaml",
+            "--answers",
+            "a.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .run()
+        .code(3)
+        .stdout_has("Let's pause here.")
+        .stdout_has("call your local emergency number");
+    assert!(
+        !out.stdout.contains("fear_for_safety"),
+        "the category must not be shown on screen"
+    );
+    assert!(
+        !out.stdout.contains("Let us begin."),
+        "nothing after the trigger runs"
+    );
+    let t = out.transcript("t.json");
+    assert_eq!(t["outcome"], "safety_stop");
+    assert_eq!(t["ended_at"], "afraid");
+    let last = t["events"]
+        .as_array()
+        .and_then(|e| e.last().cloned())
+        .expect("events");
+    assert_eq!(
+        last,
+        json!({"step": "afraid", "kind": "safety", "category": "fear_for_safety"})
+    );
+}

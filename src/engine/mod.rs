@@ -103,6 +103,10 @@ pub enum Event<'lib> {
     Timer { step: String, seconds: u32 },
     /// A question; answer it with [`Engine::answer`] before calling [`Engine::next_event`] again.
     Ask(Question<'lib>),
+    /// A safety trigger fired: the run stops here, before anything else happens. The
+    /// category is for the record, not for the screen (the partner in the room may be the
+    /// danger); the next event is [`Event::Finished`] with [`Outcome::SafetyStop`].
+    Safety { step: String, category: String },
     /// The run is over.
     Finished(Finished),
 }
@@ -124,6 +128,7 @@ struct Program<'lib> {
 }
 
 struct StepProgram<'lib> {
+    safety: Option<Compiled<'lib>>,
     set: Vec<(&'lib str, Compiled<'lib>)>,
     branches: Vec<Option<Compiled<'lib>>>,
     record: Vec<(&'lib str, Compiled<'lib>)>,
@@ -165,6 +170,8 @@ pub struct Engine<'lib> {
     people: Vec<Person>,
     today: NaiveDate,
     state: State<'lib>,
+    /// A safety event to hand out before the run's end.
+    safety_event: Option<(String, String)>,
     steps_entered: u64,
     records: IndexMap<String, Value>,
     limits: Limits,
@@ -196,6 +203,7 @@ impl<'lib> Engine<'lib> {
             people,
             today: now.date_naive(),
             state: State::Running,
+            safety_event: None,
             steps_entered: 0,
             records: IndexMap::new(),
             limits: Limits::default(),
@@ -335,6 +343,9 @@ impl<'lib> Engine<'lib> {
     /// returns the same [`Event::Finished`].
     pub fn next_event(&mut self) -> Result<Event<'lib>, RuntimeError> {
         loop {
+            if let Some((step, category)) = self.safety_event.take() {
+                return Ok(Event::Safety { step, category });
+            }
             match &self.state {
                 State::Waiting(q) => return Ok(Event::Ask(q.clone())),
                 State::Done(f) => return Ok(Event::Finished(f.clone())),
@@ -495,24 +506,12 @@ impl<'lib> Engine<'lib> {
         if let State::Done(f) = &self.state {
             return f.clone();
         }
-        let finished = Finished {
-            outcome: Outcome::Paused,
-            ended_at: self.step_name(),
-            vars: self
-                .frames
-                .first()
-                .map(|f| {
-                    f.scope
-                        .vars
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            records: IndexMap::new(),
-        };
-        self.state = State::Done(finished.clone());
-        finished
+        self.records.clear();
+        self.finish_run(Outcome::Paused);
+        match &self.state {
+            State::Done(f) => f.clone(),
+            _ => unreachable!("finish_run always ends the run"),
+        }
     }
 
     /// After the step's question: `set`, then where to go.
@@ -525,6 +524,29 @@ impl<'lib> Engine<'lib> {
         let flow = lib.flow(flow_index);
         let step = &flow.steps[step_index];
         let program = &self.programs[&flow_index].steps[step_index];
+
+        // Safety first: a trigger ends the step before `set` or `next` can run.
+        let chosen = match (&step.ask, option) {
+            (
+                Some(Ask {
+                    kind: AskKind::Choice { options },
+                    ..
+                }),
+                Some(i),
+            ) => options.get(i),
+            _ => None,
+        };
+        let mut category = chosen.and_then(|o| o.safety.clone());
+        if let (None, Some(trigger), Some(compiled)) = (&category, &step.safety, &program.safety) {
+            if self.eval(compiled, &trigger.when)?.is_true() {
+                category = Some(trigger.category.clone());
+            }
+        }
+        if let Some(category) = category {
+            self.safety_event = Some((self.step_name(), category));
+            self.finish_run(Outcome::SafetyStop);
+            return Ok(());
+        }
 
         for ((name, expr), (_, src)) in program.set.iter().zip(&step.set) {
             let value = self.eval(expr, src)?;
@@ -623,25 +645,27 @@ impl<'lib> Engine<'lib> {
             frame.phase = Phase::Ask { turn: 0 };
             return Ok(());
         }
-        let ended_at = self.step_name();
-        let vars = self
-            .frames
-            .first()
-            .map(|f| {
-                f.scope
-                    .vars
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        self.finish_run(outcome);
+        Ok(())
+    }
+
+    /// Ends the whole run, whatever frame it is in.
+    fn finish_run(&mut self, outcome: Outcome) {
+        let vars = match self.frames.first() {
+            Some(f) => f
+                .scope
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            None => IndexMap::new(),
+        };
         self.state = State::Done(Finished {
             outcome,
-            ended_at,
+            ended_at: self.step_name(),
             vars,
             records: std::mem::take(&mut self.records),
         });
-        Ok(())
     }
 }
 
@@ -680,7 +704,12 @@ fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, 
         for (name, src) in &step.record {
             record.push((name.as_str(), compile_one(&step.label, src)?));
         }
+        let safety = match &step.safety {
+            Some(trigger) => Some(compile_one(&step.label, &trigger.when)?),
+            None => None,
+        };
         steps.push(StepProgram {
+            safety,
             set,
             branches,
             record,

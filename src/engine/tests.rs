@@ -34,6 +34,7 @@ fn play(lib: &Library, flow: usize, names: &[&str], replies: &[Reply]) -> (Vec<S
         match engine.next_event().expect("no runtime error") {
             Event::Say { step, text, .. } => seen.push(format!("{step}: say {text}")),
             Event::Timer { step, seconds } => seen.push(format!("{step}: timer {seconds}")),
+            Event::Safety { step, category } => seen.push(format!("{step}: safety {category}")),
             Event::Ask(q) => {
                 let who = q.who.map(|p| format!(" [{}]", p.name)).unwrap_or_default();
                 seen.push(format!("{}{who}: ask {}", q.step, q.prompt));
@@ -432,4 +433,58 @@ steps:
         (Outcome::Paused, "first")
     );
     assert!(matches!(engine.next_event(), Ok(Event::Finished(_))));
+}
+
+#[test]
+fn a_safety_trigger_stops_before_set_and_next() {
+    let (lib, flow) = library(&["
+flow: safe
+title: Safe
+vars: { count: 0 }
+steps:
+  - id: afraid
+    ask: confirm
+    prompt: Are you afraid of anyone at home?
+    safety: { when: afraid, category: fear_for_safety }
+    set: { count: count + 1 }
+  - id: feeling
+    ask: choice
+    prompt: Right now?
+    options:
+      - okay
+      - { label: I might hurt myself, safety: self_harm }
+  - say: never when stopped
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine.answer(Reply::Yes(true)).expect("accepted");
+    match engine.next_event() {
+        Ok(Event::Safety { step, category }) => assert_eq!(
+            (step.as_str(), category.as_str()),
+            ("afraid", "fear_for_safety")
+        ),
+        other => panic!("expected a safety stop, got {other:?}"),
+    }
+    let Ok(Event::Finished(end)) = engine.next_event() else {
+        panic!("the run ends")
+    };
+    assert_eq!(
+        (end.outcome, end.ended_at.as_str()),
+        (Outcome::SafetyStop, "afraid")
+    );
+    assert_eq!(
+        end.vars.get("count"),
+        Some(&Value::from(0)),
+        "`set` did not run"
+    );
+
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine.answer(Reply::Yes(false)).expect("accepted");
+    let _ = engine.next_event();
+    engine.answer(Reply::Pick(1)).expect("accepted");
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
+    );
 }

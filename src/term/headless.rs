@@ -328,6 +328,11 @@ impl<W: Write> FrontEnd for Headless<W> {
         Ok(())
     }
 
+    fn safety_stop(&mut self, _step: &str) -> Result<(), DriveError> {
+        writeln!(self.out, "{}\n", super::SAFETY_PAUSE_TEXT)?;
+        Ok(())
+    }
+
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
         writeln!(
             self.out,

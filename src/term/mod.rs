@@ -24,6 +24,13 @@ pub enum Input {
     Pause,
 }
 
+/// What the participants see when a safety trigger stops a flow: calm and neutral, because the
+/// partner in the room may be the danger. It names no category and no answer.
+pub const SAFETY_PAUSE_TEXT: &str = "Let's pause here.\n\n\
+This exercise stops for now. Your wellbeing matters more than finishing it.\n\n\
+If anyone is in danger right now, call your local emergency number.\n\
+A licensed therapist, your doctor or a local support service can help you with what comes next.";
+
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum DriveError {
@@ -50,6 +57,8 @@ pub trait FrontEnd {
     fn answered(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
         Ok(())
     }
+    /// A safety trigger fired. Show a calm pause and where to find help; never the category.
+    fn safety_stop(&mut self, step: &str) -> Result<(), DriveError>;
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 
@@ -72,6 +81,12 @@ pub fn drive<W: Write>(
                 front.say(&step, &text, progress)?;
             }
             Event::Timer { step, seconds } => front.timer(&step, seconds)?,
+            Event::Safety { step, category } => {
+                if let Some(t) = transcript.as_mut() {
+                    t.safety(&step, &category)?;
+                }
+                front.safety_stop(&step)?;
+            }
             Event::Ask(question) => {
                 let mut problem: Option<String> = None;
                 loop {

@@ -516,6 +516,13 @@ impl FrontEnd for Terminal {
         Ok(())
     }
 
+    fn safety_stop(&mut self, _step: &str) -> Result<(), DriveError> {
+        self.unread = false;
+        self.line("")?;
+        self.line(&self.wrap(super::SAFETY_PAUSE_TEXT))?;
+        Ok(())
+    }
+
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
         self.unread = false;
         self.line("")?;
