@@ -8,6 +8,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// The widest source line a diagnostic shows, in characters.
+const MAX_SNIPPET: usize = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -28,6 +31,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     #[serde(skip)]
     pub source_line: Option<String>,
+    /// Where the caret goes under `source_line` (differs from `column` when it was cropped).
+    #[serde(skip)]
+    caret: u32,
 }
 
 impl Diagnostic {
@@ -40,6 +46,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source_line: None,
+            caret: 0,
         }
     }
 
@@ -54,10 +61,24 @@ impl Diagnostic {
     pub fn at(mut self, source: &str, line: u32, column: u32) -> Diagnostic {
         self.line = line;
         self.column = column;
-        self.source_line = line
+        self.caret = column;
+        let text = line
             .checked_sub(1)
             .and_then(|i| source.lines().nth(i as usize))
-            .map(|l| l.trim_end().to_owned());
+            .map(|l| l.trim_end());
+        self.source_line = text.map(|t| {
+            // A hostile file may have a line of megabytes: show a window around the spot.
+            let chars = t.chars().count();
+            if chars <= MAX_SNIPPET {
+                return t.to_owned();
+            }
+            let col = (column as usize).max(1) - 1;
+            let start = col.saturating_sub(MAX_SNIPPET / 2).min(chars - MAX_SNIPPET);
+            let window: String = t.chars().skip(start).take(MAX_SNIPPET).collect();
+            // The caret must still line up: count the `…` as the characters it stands for.
+            self.caret = (col - start + 1 + usize::from(start > 0)) as u32;
+            format!("{}{window}…", if start > 0 { "…" } else { "" })
+        });
         self
     }
 
@@ -94,11 +115,11 @@ impl fmt::Display for Diagnostic {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
             write!(f, "\n{pad} |\n{number} | {text}")?;
-            if self.column > 0 {
+            if self.caret > 0 {
                 // Columns count characters; tabs keep their width so the caret lines up.
                 let lead: String = text
                     .chars()
-                    .take(self.column as usize - 1)
+                    .take(self.caret as usize - 1)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(f, "\n{pad} | {lead}^")?;
@@ -146,6 +167,21 @@ impl std::error::Error for Diagnostics {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_line_is_cropped_around_the_spot() {
+        let source = format!("say: {}X{}", "a".repeat(5000), "b".repeat(5000));
+        let d = Diagnostic::error("x.yaml", "here").at(&source, 1, 5006);
+        let shown = d.source_line.clone().expect("a snippet");
+        assert!(shown.chars().count() <= MAX_SNIPPET + 2, "{}", shown.len());
+        assert_eq!(d.column, 5006, "the reported column is the real one");
+        let caret_at = d.caret as usize - 1;
+        assert_eq!(
+            shown.chars().nth(caret_at),
+            Some('X'),
+            "the caret points at the spot"
+        );
+    }
 
     #[test]
     fn renders_position_snippet_caret_and_help() {

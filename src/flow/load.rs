@@ -81,7 +81,11 @@ pub fn yaml_options() -> Options {
 /// Turns a serde-saphyr error into one diagnostic, with a suggestion for unknown names.
 pub fn yaml_error(file: &str, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let raw = err.without_snippet().to_string();
-    let message = strip_position_prefix(&raw).to_owned();
+    let mut message = strip_position_suffix(strip_position_prefix(&raw)).to_owned();
+    if message.starts_with("budget breached") {
+        message =
+            format!("the YAML expands too far (too many nodes, aliases or nesting): {message}");
+    }
     let mut d = Diagnostic::error(file, message.clone());
     if let Some(loc) = err.location() {
         d = d.at(source, loc.line() as u32, loc.column() as u32);
@@ -126,6 +130,16 @@ fn strip_position_prefix(message: &str) -> &str {
         }
     }
     rest
+}
+
+/// Drops a trailing " at line N, column M": the diagnostic shows the position already.
+fn strip_position_suffix(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(", column ") && !message[i..].contains('(') => {
+            &message[..i]
+        }
+        _ => message,
+    }
 }
 
 /// Checks text read from a file before it reaches the YAML parser: size and UTF-8.
