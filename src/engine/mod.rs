@@ -633,11 +633,13 @@ impl<'lib> Engine<'lib> {
     }
 
     /// Ends the innermost flow. A called flow that completes hands control back to its
-    /// caller (its variables become visible under its id); a stop ends the whole run.
+    /// caller (its variables become visible under its id, with `-` as `_`); a stop ends the
+    /// whole run.
     fn finish_frame(&mut self, outcome: Outcome) -> Result<(), RuntimeError> {
         if self.frames.len() > 1 && outcome == Outcome::Completed {
             let done = self.frames.pop().expect("checked above");
-            let id = self.lib.flow(done.flow).id.clone();
+            // `safety-check` is read as `safety_check`: a `-` cannot stand in a variable name.
+            let id = self.lib.flow(done.flow).id.replace('-', "_");
             let frame = self.frames.last_mut().expect("checked above");
             let scope = Arc::make_mut(&mut frame.scope);
             scope.answers.insert(id, Value::from_dyn_object(done.scope));
