@@ -768,16 +768,7 @@ impl Checker<'_> {
             AskKindName::Number => {
                 let min = self.float_bound(&s.min, "min");
                 let max = self.float_bound(&s.max, "max");
-                if let (Some(lo), Some(hi)) = (min, max) {
-                    if lo > hi {
-                        let loc = s
-                            .min
-                            .as_ref()
-                            .map(|v| v.referenced)
-                            .unwrap_or(kind.referenced);
-                        self.error(loc, format!("`min` {lo} is more than `max` {hi}"));
-                    }
-                }
+                self.check_order(min, max, s, kind, "is more than");
                 AskKind::Number {
                     min,
                     max,
@@ -791,16 +782,7 @@ impl Checker<'_> {
             AskKindName::Time => {
                 let min = self.time_bound(&s.min, "min");
                 let max = self.time_bound(&s.max, "max");
-                if let (Some(lo), Some(hi)) = (min, max) {
-                    if lo > hi {
-                        let loc = s
-                            .min
-                            .as_ref()
-                            .map(|v| v.referenced)
-                            .unwrap_or(kind.referenced);
-                        self.error(loc, format!("`min` {lo} is later than `max` {hi}"));
-                    }
-                }
+                self.check_order(min, max, s, kind, "is later than");
                 AskKind::Time { min, max }
             }
             AskKindName::List => {
@@ -808,6 +790,23 @@ impl Checker<'_> {
                 let max = self.count_bound(&s.max, "max");
                 self.check_count_range(s, min, max, None);
                 AskKind::List { min, max }
+            }
+        }
+    }
+
+    /// `min` must not be past `max`; the error points at `min`.
+    fn check_order<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        min: Option<T>,
+        max: Option<T>,
+        s: &RawStep,
+        kind: &Sp<AskKindName>,
+        relation: &str,
+    ) {
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if lo > hi {
+                let loc = s.min.as_ref().map_or(kind.referenced, |v| v.referenced);
+                self.error(loc, format!("`min` {lo} {relation} `max` {hi}"));
             }
         }
     }

@@ -238,49 +238,27 @@ impl Terminal {
             }
             AskKind::List { .. } => {
                 self.line(&self.dim("One entry per line; an empty line finishes the list."))?;
-                let mut items = Vec::new();
-                loop {
-                    let typed = TextInput::<String>::with_theme(theme)
-                        .with_prompt(format!("{prompt} [{}]", items.len() + 1))
-                        .allow_empty(true)
-                        .report(!q.private)
-                        .interact_text_on(&self.term)
-                        .map_err(dialoguer_error)?;
-                    if typed.trim() == PAUSE_WORD {
-                        return Ok(Input::Pause);
-                    }
-                    if typed.trim().is_empty() {
-                        break;
-                    }
-                    items.push(typed);
+                let numbered = |n: usize| format!("{prompt} [{}]", n + 1);
+                match self.read_lines_rich(&numbered, q.private)? {
+                    Some(items) => Reply::Lines(items),
+                    None => return Ok(Input::Pause),
                 }
-                Reply::Lines(items)
             }
             AskKind::Text {
                 multiline: true, ..
             } => {
                 self.line(&self.dim("Write as many lines as you like; an empty line finishes."))?;
-                let mut lines = Vec::new();
-                loop {
-                    let typed = TextInput::<String>::with_theme(theme)
-                        .with_prompt(if lines.is_empty() {
-                            prompt.to_owned()
-                        } else {
-                            "…".to_owned()
-                        })
-                        .allow_empty(true)
-                        .report(!q.private)
-                        .interact_text_on(&self.term)
-                        .map_err(dialoguer_error)?;
-                    if typed.trim() == PAUSE_WORD {
-                        return Ok(Input::Pause);
+                let first_then_dots = |n: usize| {
+                    if n == 0 {
+                        prompt.to_owned()
+                    } else {
+                        "…".to_owned()
                     }
-                    if typed.trim().is_empty() {
-                        break;
-                    }
-                    lines.push(typed);
+                };
+                match self.read_lines_rich(&first_then_dots, q.private)? {
+                    Some(lines) => Reply::Lines(lines),
+                    None => return Ok(Input::Pause),
                 }
-                Reply::Lines(lines)
             }
             _ => {
                 let hint = kind_hint(q.kind, q.optional);
@@ -310,6 +288,30 @@ impl Terminal {
             }
         };
         Ok(Input::Reply(reply))
+    }
+
+    /// Lines until an empty one; `None` if someone typed the pause word.
+    fn read_lines_rich(
+        &self,
+        prompt: &dyn Fn(usize) -> String,
+        private: bool,
+    ) -> Result<Option<Vec<String>>, DriveError> {
+        let mut lines = Vec::new();
+        loop {
+            let typed = TextInput::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(prompt(lines.len()))
+                .allow_empty(true)
+                .report(!private)
+                .interact_text_on(&self.term)
+                .map_err(dialoguer_error)?;
+            if typed.trim() == PAUSE_WORD {
+                return Ok(None);
+            }
+            if typed.trim().is_empty() {
+                return Ok(Some(lines));
+            }
+            lines.push(typed);
+        }
     }
 
     fn offer_pause(&mut self) -> Result<Input, DriveError> {
