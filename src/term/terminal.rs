@@ -494,7 +494,7 @@ impl FrontEnd for Terminal {
             self.line("")?;
             self.header(q.progress)?;
         }
-        let mut prompt = self.wrap(&q.prompt);
+        let mut prompt = q.prompt.clone();
         if let Some(person) = &q.who {
             prompt = format!("{}: {prompt}", person.name);
         }
@@ -502,8 +502,23 @@ impl FrontEnd for Terminal {
             self.line(&self.dim("This answer is private: it will not stay on the screen."))?;
         }
         match self.mode {
-            Mode::Rich => self.ask_rich(q, &prompt),
-            Mode::Plain => self.ask_plain(q, &prompt),
+            Mode::Rich => {
+                // A prompt that would wrap confuses line editing (the redrawn line lands in
+                // the wrong place), so a long question goes above a short prompt.
+                let hint = console::measure_text_width(&kind_hint(q.kind, q.optional));
+                let room = self.width().saturating_sub(24 + hint);
+                if console::measure_text_width(&prompt) > room || prompt.contains('\n') {
+                    if problem.is_none() {
+                        self.line(&self.wrap(&prompt))?;
+                    }
+                    prompt = match &q.who {
+                        Some(person) => person.name.clone(),
+                        None => "Your answer".to_owned(),
+                    };
+                }
+                self.ask_rich(q, &prompt)
+            }
+            Mode::Plain => self.ask_plain(q, &self.wrap(&prompt)),
         }
     }
 
