@@ -78,22 +78,6 @@ impl ContentLibrary {
             .and_then(|f| f.contents_utf8())
             .map(str::to_owned))
     }
-
-    /// Every built-in content name, sorted (for `learn` and for suggestions).
-    pub fn builtin_names() -> Vec<String> {
-        fn walk(dir: &Dir<'static>, out: &mut Vec<String>) {
-            for f in dir.files() {
-                out.push(f.path().to_string_lossy().replace('\\', "/"));
-            }
-            for d in dir.dirs() {
-                walk(d, out);
-            }
-        }
-        let mut out = Vec::new();
-        walk(&BUILTIN_CONTENT, &mut out);
-        out.sort();
-        out
-    }
 }
 
 /// The name as a relative path of normal components, or `None` if it could escape.

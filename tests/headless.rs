@@ -9,6 +9,19 @@ fn fixture_text(name: &str) -> String {
     std::fs::read_to_string(fixture(name)).expect("fixture exists")
 }
 
+/// A folder with the weekly check-in flow (written from the contract alone) and the flow it calls.
+fn checkin(folder: &str) -> Test {
+    Test::new()
+        .file(
+            &format!("{folder}weekly-checkin.yaml"),
+            fixture_text("weekly-checkin.yaml"),
+        )
+        .file(
+            &format!("{folder}breathing.yaml"),
+            fixture_text("breathing.yaml"),
+        )
+}
+
 #[test]
 fn listening_runs_headless_and_writes_the_contract_transcript() {
     let out = Test::new()

@@ -179,11 +179,6 @@ impl AskKind {
             AskKind::List { .. } => "list",
         }
     }
-
-    /// Whether this kind's answer is typed free text, and so screened for safety.
-    pub fn is_free_text(&self) -> bool {
-        matches!(self, AskKind::Text { .. } | AskKind::List { .. })
-    }
 }
 
 /// A compiled template: its name in the library's template environment.
@@ -259,11 +254,6 @@ impl Flow {
     /// The index of the step with this id.
     pub fn step_by_id(&self, id: &str) -> Option<usize> {
         self.step_index.get(id).copied()
-    }
-
-    /// Ids of every step, in file order.
-    pub fn step_ids(&self) -> impl Iterator<Item = &str> {
-        self.steps.iter().filter_map(|s| s.id.as_deref())
     }
 
     /// The fewest steps a run can still show from step `index` to the end.
