@@ -120,12 +120,7 @@ fn a_high_intensity_ends_in_the_cool_down_branch() {
 
 #[test]
 fn a_flow_written_by_someone_else_runs_headless() {
-    let out = Test::new()
-        .file(
-            "checkin/weekly-checkin.yaml",
-            fixture_text("weekly-checkin.yaml"),
-        )
-        .file("checkin/breathing.yaml", fixture_text("breathing.yaml"))
+    let out = checkin("checkin/")
         .file("answers.yaml", fixture_text("weekly-checkin-answers.yaml"))
         .args([
             "run",
@@ -174,9 +169,7 @@ fn a_flow_written_by_someone_else_runs_headless() {
 
 #[test]
 fn an_option_goto_takes_the_early_exit() {
-    let out = Test::new()
-        .file("weekly-checkin.yaml", fixture_text("weekly-checkin.yaml"))
-        .file("breathing.yaml", fixture_text("breathing.yaml"))
+    let out = checkin("")
         .file(
             "a.yaml",
             "closeness: {partner_a: 1, partner_b: 2}\nmood: I would rather stop\n",
