@@ -13,6 +13,7 @@
 mod answer;
 mod quick;
 mod scope;
+mod snapshot;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use minijinja::{Expression, Value};
 
 pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub use scope::Scope;
+pub use snapshot::{Restored, Snapshot};
 
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
@@ -140,7 +142,8 @@ struct Compiled<'lib> {
     quick: Option<quick::Quick>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Phase {
     Say,
     Timer,
@@ -186,16 +189,7 @@ impl<'lib> Engine<'lib> {
         names: &[String],
         now: DateTime<FixedOffset>,
     ) -> Result<Engine<'lib>, RuntimeError> {
-        let f = lib.flow(flow);
-        let people = f
-            .participants
-            .iter()
-            .enumerate()
-            .map(|(i, role)| Person {
-                role: role.clone(),
-                name: names.get(i).cloned().unwrap_or_else(|| role.clone()),
-            })
-            .collect();
+        let people = people(lib.flow(flow), names);
         let mut engine = Engine {
             lib,
             programs: HashMap::new(),
@@ -669,6 +663,18 @@ impl<'lib> Engine<'lib> {
             records: std::mem::take(&mut self.records),
         });
     }
+}
+
+/// The flow's roles with the names given for them (a missing name defaults to the role).
+fn people(flow: &Flow, names: &[String]) -> Vec<Person> {
+    flow.participants
+        .iter()
+        .enumerate()
+        .map(|(i, role)| Person {
+            role: role.clone(),
+            name: names.get(i).cloned().unwrap_or_else(|| role.clone()),
+        })
+        .collect()
 }
 
 fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, RuntimeError> {

@@ -3,6 +3,8 @@
 use chrono::{DateTime, FixedOffset};
 use minijinja::Value;
 
+use std::collections::{HashMap, HashSet};
+
 use super::*;
 use crate::flow::{Library, Origin};
 
@@ -483,4 +485,158 @@ steps:
     assert!(
         matches!(engine.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
     );
+}
+
+const LOOPING: &str = "
+flow: looping
+title: Looping
+participants: [a, b]
+vars: { rounds: 0 }
+steps:
+  - id: mood
+    ask: scale
+    who: both
+    prompt: Mood?
+  - id: heard
+    ask: confirm
+    prompt: Heard?
+    set: { rounds: rounds + 1 }
+    next:
+      - when: not heard
+        goto: heard
+  - id: done
+    say: '{{ rounds }} rounds, moods {{ mood.a }}/{{ mood.b }}'
+";
+
+/// Runs to the end, answering from `replies`, and returns what was presented.
+fn finish(engine: &mut Engine<'_>, replies: &mut dyn Iterator<Item = Reply>) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        match engine.next_event().expect("no runtime error") {
+            Event::Say { step, text, .. } => seen.push(format!("{step}: {text}")),
+            Event::Ask(q) => {
+                seen.push(format!("{}: ask", q.step));
+                engine
+                    .answer(replies.next().expect("a reply"))
+                    .expect("accepted");
+            }
+            Event::Finished(f) => {
+                seen.push(format!("end {} at {}", f.outcome.as_str(), f.ended_at));
+                return seen;
+            }
+            other => seen.push(format!("{other:?}")),
+        }
+    }
+}
+
+fn looping_replies() -> Vec<Reply> {
+    vec![
+        text("3"),
+        text("7"),
+        Reply::Yes(false),
+        Reply::Yes(false),
+        Reply::Yes(true),
+    ]
+}
+
+#[test]
+fn a_snapshot_after_any_answer_resumes_to_the_same_ending() {
+    let (lib, flow) = library(&[LOOPING]);
+    let names = ["Sam".to_owned(), "Alex".to_owned()];
+    let whole = finish(
+        &mut Engine::new(&lib, flow, &names, now()).expect("starts"),
+        &mut looping_replies().into_iter(),
+    );
+    for stop_after in 1..looping_replies().len() {
+        // Answer `stop_after` questions, snapshot, and throw the engine away (a crash).
+        let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+        let mut replies = looping_replies().into_iter();
+        let mut seen = Vec::new();
+        let mut answered = 0;
+        let snapshot = loop {
+            match engine.next_event().expect("runs") {
+                Event::Say { step, text, .. } => seen.push(format!("{step}: {text}")),
+                Event::Ask(q) => {
+                    seen.push(format!("{}: ask", q.step));
+                    engine
+                        .answer(replies.next().expect("reply"))
+                        .expect("accepted");
+                    answered += 1;
+                    if answered == stop_after {
+                        break engine.snapshot();
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        let json = serde_json::to_string(&snapshot).expect("serialises");
+        let back: Snapshot = serde_json::from_str(&json).expect("deserialises");
+        let (mut resumed, restored) = Engine::restore(
+            &lib,
+            &back,
+            &names,
+            now(),
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap_or_else(|_| panic!("restores after {stop_after}"));
+        assert!(restored.notices.is_empty());
+        seen.extend(finish(&mut resumed, &mut replies));
+        assert_eq!(seen, whole, "resumed after answer {stop_after}");
+    }
+}
+
+#[test]
+fn an_edited_flow_resumes_at_the_same_step_id_or_reports_it_missing() {
+    let (lib, flow) = library(&[LOOPING]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let mut replies = looping_replies().into_iter();
+    for _ in 0..3 {
+        let _ = engine.next_event();
+        engine
+            .answer(replies.next().expect("reply"))
+            .expect("accepted");
+    }
+    let snapshot = engine.snapshot();
+    assert_eq!(snapshot.frames[0].step, "heard");
+
+    // The flow gains a step before `heard`: the session goes on at `heard`, with a notice.
+    let edited = LOOPING.replace("  - id: heard\n", "  - say: new words\n  - id: heard\n");
+    let (lib2, _) = library(&[&edited]);
+    let changed: HashSet<String> = ["looping".to_owned()].into();
+    let (mut resumed, restored) = Engine::restore(
+        &lib2,
+        &snapshot,
+        &names,
+        now(),
+        &changed,
+        &Default::default(),
+    )
+    .unwrap_or_else(|_| panic!("restores"));
+    assert_eq!(restored.notices.len(), 1, "{:?}", restored.notices);
+    assert!(matches!(resumed.next_event(), Ok(Event::Ask(q)) if q.step == "heard"));
+
+    // `heard` is renamed: the caller hears which step is missing and can choose another.
+    let renamed = LOOPING.replace("heard", "understood");
+    let (lib3, _) = library(&[&renamed]);
+    let missing = Engine::restore(
+        &lib3,
+        &snapshot,
+        &names,
+        now(),
+        &changed,
+        &Default::default(),
+    )
+    .err()
+    .and_then(Result::ok)
+    .expect("a missing step");
+    assert_eq!(
+        (missing.flow.as_str(), missing.step.as_str()),
+        ("looping", "heard")
+    );
+    let start_at: HashMap<String, String> = [("looping".to_owned(), "mood".to_owned())].into();
+    let (mut resumed, _) = Engine::restore(&lib3, &snapshot, &names, now(), &changed, &start_at)
+        .unwrap_or_else(|_| panic!("restores at the chosen step"));
+    assert!(matches!(resumed.next_event(), Ok(Event::Ask(q)) if q.step == "mood"));
 }

@@ -1,0 +1,188 @@
+//! Where a run stands, as data: saved after every answer so a session can be picked up again
+//! after a pause, a closed terminal or a crash.
+//!
+//! A snapshot names flows and steps by id, not by position, so that a flow edited between two
+//! sittings can still be matched up: the step where the couple stopped is found by its id, and
+//! if it is gone, the caller chooses where to go on (see [`Engine::restore`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+use indexmap::IndexMap;
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+
+use super::{Engine, Frame, Limits, Phase, RuntimeError, Scope, State};
+use crate::flow::Library;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub frames: Vec<FrameSnapshot>,
+    pub steps_entered: u64,
+    #[serde(default)]
+    pub records: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameSnapshot {
+    /// The flow's id.
+    pub flow: String,
+    /// The step's label (its id, or `#N`).
+    pub step: String,
+    pub step_index: usize,
+    phase: Phase,
+    pub vars: IndexMap<String, Value>,
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// What happened while restoring, to tell the participants.
+#[derive(Debug, Clone, Default)]
+pub struct Restored {
+    pub notices: Vec<String>,
+}
+
+/// A step in a snapshot that the current flow no longer has.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("step `{step}` of flow `{flow}` no longer exists")]
+pub struct MissingStep {
+    pub flow: String,
+    pub step: String,
+}
+
+impl<'lib> Engine<'lib> {
+    /// Where the run stands now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            frames: self
+                .frames
+                .iter()
+                .map(|f| {
+                    let flow = self.lib.flow(f.flow);
+                    FrameSnapshot {
+                        flow: flow.id.clone(),
+                        step: flow.steps[f.step].label.clone(),
+                        step_index: f.step,
+                        phase: f.phase,
+                        vars: f
+                            .scope
+                            .vars
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        answers: f
+                            .scope
+                            .answers
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    }
+                })
+                .collect(),
+            steps_entered: self.steps_entered,
+            records: self.records.clone(),
+        }
+    }
+
+    /// Picks a run up from `snapshot`.
+    ///
+    /// Flows in `changed` were edited since the snapshot: their steps are found by id and
+    /// restarted from the beginning, with a notice. `start_at` names, per flow id, a step to go
+    /// on from instead (the caller's choice when a step is gone). A step that is gone with no
+    /// choice given is a [`MissingStep`] error in `Err(Ok(..))`; other faults are
+    /// `Err(Err(..))`.
+    #[allow(clippy::type_complexity)]
+    pub fn restore(
+        lib: &'lib Library,
+        snapshot: &Snapshot,
+        names: &[String],
+        now: DateTime<FixedOffset>,
+        changed: &HashSet<String>,
+        start_at: &HashMap<String, String>,
+    ) -> Result<(Engine<'lib>, Restored), Result<MissingStep, RuntimeError>> {
+        let fault = |message: String| RuntimeError {
+            file: String::new(),
+            line: 0,
+            step: String::new(),
+            message,
+        };
+        let root = snapshot
+            .frames
+            .first()
+            .ok_or_else(|| Err(fault("the saved session has no position".into())))?;
+        let root_index = lib
+            .index_of(&root.flow)
+            .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", root.flow))))?;
+        let people = super::people(lib.flow(root_index), names);
+        let mut engine = Engine {
+            lib,
+            programs: HashMap::new(),
+            frames: Vec::new(),
+            people,
+            today: now.date_naive(),
+            state: State::Running,
+            safety_event: None,
+            steps_entered: snapshot.steps_entered,
+            records: snapshot.records.clone(),
+            limits: Limits::default(),
+        };
+        let mut restored = Restored::default();
+        let depth = snapshot.frames.len();
+        for (level, saved) in snapshot.frames.iter().enumerate() {
+            // A frame below the top is waiting for the flow it called to finish.
+            let restart = if level + 1 < depth {
+                Phase::Ask { turn: 0 }
+            } else {
+                Phase::Say
+            };
+            let index = lib
+                .index_of(&saved.flow)
+                .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", saved.flow))))?;
+            let flow = lib.flow(index);
+            let same_place = flow
+                .steps
+                .get(saved.step_index)
+                .is_some_and(|s| s.label == saved.step);
+            let (step, phase) = if let Some(chosen) = start_at.get(&saved.flow) {
+                let step = flow.step_by_id(chosen).ok_or_else(|| {
+                    Err(fault(format!("flow `{}` has no step `{chosen}`", flow.id)))
+                })?;
+                restored
+                    .notices
+                    .push(format!("Going on from step `{chosen}` of `{}`.", flow.id));
+                (step, restart)
+            } else if !changed.contains(&saved.flow) && same_place {
+                (saved.step_index, saved.phase)
+            } else if let Some(step) = flow.step_by_id(&saved.step) {
+                restored.notices.push(format!(
+                    "The flow `{}` has changed since this session started; going on from step `{}`.",
+                    flow.id, saved.step
+                ));
+                (step, restart)
+            } else {
+                return Err(Ok(MissingStep {
+                    flow: saved.flow.clone(),
+                    step: saved.step.clone(),
+                }));
+            };
+            engine.push_frame(index).map_err(Err)?;
+            let frame: &mut Frame = engine.frames.last_mut().expect("just pushed");
+            frame.step = step;
+            frame.phase = phase;
+            let scope: &mut Scope = Arc::make_mut(&mut frame.scope);
+            scope.vars = saved
+                .vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            scope.answers = saved
+                .answers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        }
+        // push_frame counts a step per frame; the saved count already has them.
+        engine.steps_entered = snapshot.steps_entered;
+        Ok((engine, restored))
+    }
+}
