@@ -1,22 +1,26 @@
-//! Command-line arguments, resolved into what the commands need, and the commands themselves.
+//! Command-line arguments, the environment read once, and the commands.
 //!
 //! Exit codes (the contract's): 0 completed, stopped or paused; 3 ended by a safety stop;
-//! 1 an error (bad flow, bad answers file); 2 bad usage (clap); 130 interrupted by Ctrl-C.
+//! 1 an error (bad flow, bad answers file, storage failure); 2 bad usage (clap); 130 Ctrl-C.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use chrono::{DateTime, FixedOffset};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use trustguide::content::ContentLibrary;
-use trustguide::engine::Engine;
+use trustguide::engine::{Engine, Finished, Snapshot};
 use trustguide::flow::{Diagnostics, FlowFinder, Library, Outcome};
+use trustguide::store::{
+    export_json, export_markdown, NewSession, ProgressChart, Resumable, SavedFlow, Store,
+};
 use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, Terminal};
-use trustguide::term::{drive, DriveError};
+use trustguide::term::{drive, DriveError, FrontEnd, Recorder};
 use trustguide::transcript::TranscriptWriter;
 
 #[derive(Debug, Parser)]
@@ -38,8 +42,69 @@ struct Cli {
 enum Command {
     /// Run a flow: interactively in a terminal, or headless with --answers.
     Run(RunArgs),
+    /// Go on with a paused or interrupted session (the newest one if no id is given).
+    Resume(ResumeArgs),
     /// List the flows you can run, with where each comes from.
     List,
+    /// Past sessions: date, flow, participants, outcome.
+    History {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One past session in full.
+    Show {
+        id: i64,
+        /// Include answers marked private.
+        #[arg(long)]
+        include_private: bool,
+    },
+    /// Export a session as Markdown (to bring to a therapist) or JSON.
+    Export {
+        id: i64,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ExportFormat,
+        /// Include answers marked private.
+        #[arg(long)]
+        include_private: bool,
+        /// Write to this file instead of the screen.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Recorded metrics over time, as a chart (or CSV for a spreadsheet).
+    Progress {
+        /// One metric (all of them if not given).
+        metric: Option<String>,
+        #[arg(long, value_enum, default_value = "chart")]
+        format: ProgressFormat,
+        /// Show at most this many recent sessions per series.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+    },
+    /// Delete sessions for good.
+    Forget {
+        /// The session to delete.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Delete every session.
+        #[arg(long)]
+        all: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProgressFormat {
+    Chart,
+    Csv,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,18 +114,35 @@ struct RunArgs {
     /// Names of the participants, in the order of the flow's roles (repeat for each).
     #[arg(long = "as", value_name = "NAME")]
     names: Vec<String>,
-    /// Run headless, taking answers from this YAML file (step id -> answer).
-    #[arg(long, value_name = "FILE")]
-    answers: Option<PathBuf>,
-    /// Write the run's transcript as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    transcript: Option<PathBuf>,
+    #[command(flatten)]
+    io: IoArgs,
     /// Region for help resources (e.g. US, UK, AU).
     #[arg(long, value_name = "R")]
     region: Option<String>,
     /// Keep nothing of this session on disk.
     #[arg(long)]
     no_save: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ResumeArgs {
+    /// The session id (see `trustguide history`); the newest paused or interrupted one if left out.
+    session: Option<i64>,
+    #[command(flatten)]
+    io: IoArgs,
+    /// Go on from this step (when the flow changed and the saved step is gone).
+    #[arg(long, value_name = "STEP")]
+    from: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct IoArgs {
+    /// Run headless, taking answers from this YAML file (step id -> answer).
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+    /// Write the run's transcript as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    transcript: Option<PathBuf>,
     /// Numbered choices and plain line input, for screen readers.
     #[arg(long)]
     plain: bool,
@@ -68,9 +150,12 @@ struct RunArgs {
 
 /// Folders and settings from the environment, read once.
 struct Environment {
+    /// Where sessions are stored.
     home: Option<PathBuf>,
+    /// Where the user's flows and content live.
     config_dir: Option<PathBuf>,
-    now: DateTime<FixedOffset>,
+    /// `TRUSTGUIDE_NOW`, if set.
+    fixed_now: Option<DateTime<FixedOffset>>,
     color: bool,
 }
 
@@ -79,34 +164,52 @@ impl Environment {
         let home = std::env::var_os("TRUSTGUIDE_HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from);
+        let dirs = directories::ProjectDirs::from("", "", "trustguide");
         let config_dir = match &home {
             Some(h) => Some(h.clone()),
-            None => directories::ProjectDirs::from("", "", "trustguide")
-                .map(|d| d.config_dir().to_path_buf()),
+            None => dirs.as_ref().map(|d| d.config_dir().to_path_buf()),
         };
-        let now = match std::env::var("TRUSTGUIDE_NOW") {
-            Ok(text) if !text.is_empty() => DateTime::parse_from_rfc3339(&text)
-                .with_context(|| format!("TRUSTGUIDE_NOW: `{text}` is not an RFC 3339 time such as 2026-11-25T19:30:00+00:00"))?,
-            _ => chrono::Local::now().fixed_offset(),
+        let home = home.or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()));
+        let fixed_now = match std::env::var("TRUSTGUIDE_NOW") {
+            Ok(text) if !text.is_empty() => Some(DateTime::parse_from_rfc3339(&text).with_context(|| {
+                format!("TRUSTGUIDE_NOW: `{text}` is not an RFC 3339 time such as 2026-11-25T19:30:00+00:00")
+            })?),
+            _ => None,
         };
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Ok(Environment {
             home,
             config_dir,
-            now,
+            fixed_now,
             color,
         })
     }
 
-    fn finder(&self) -> FlowFinder {
-        let local = Path::new("flows");
-        FlowFinder {
-            local: local.is_dir().then(|| local.to_path_buf()),
-            user: self.config_dir.as_ref().map(|d| d.join("flows")),
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.fixed_now
+            .unwrap_or_else(|| chrono::Local::now().fixed_offset())
+    }
+
+    /// A clock for timestamps during a run.
+    fn clock(&self) -> Box<dyn Fn() -> DateTime<FixedOffset>> {
+        match self.fixed_now {
+            Some(t) => Box::new(move || t),
+            None => Box::new(|| chrono::Local::now().fixed_offset()),
         }
     }
 
-    fn content(&self) -> ContentLibrary {
+    fn home(&self) -> Result<&Path> {
+        self.home
+            .as_deref()
+            .ok_or_else(|| anyhow!("no folder for trustguide's data: set TRUSTGUIDE_HOME"))
+    }
+
+    fn library(&self) -> Library {
+        let local = Path::new("flows");
+        let finder = FlowFinder {
+            local: local.is_dir().then(|| local.to_path_buf()),
+            user: self.config_dir.as_ref().map(|d| d.join("flows")),
+        };
         let mut folders = Vec::new();
         if let Some(d) = &self.config_dir {
             folders.push(d.join("content"));
@@ -115,7 +218,12 @@ impl Environment {
         if local.is_dir() {
             folders.push(local.to_path_buf());
         }
-        ContentLibrary::new(folders)
+        Library::new(finder, ContentLibrary::new(folders))
+    }
+
+    /// The store, if one exists (read-only commands never create it).
+    fn existing_store(&self) -> Result<Option<Store>> {
+        Ok(Store::open_existing(self.home()?)?)
     }
 }
 
@@ -128,7 +236,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match run(cli) {
+    match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -137,7 +245,7 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> Result<i32> {
+fn dispatch(cli: Cli) -> Result<i32> {
     let env = Environment::read()?;
     if !env.color {
         console::set_colors_enabled(false);
@@ -145,7 +253,25 @@ fn run(cli: Cli) -> Result<i32> {
     }
     match cli.command {
         Command::Run(args) => run_flow(&env, args),
+        Command::Resume(args) => resume(&env, args),
         Command::List => list(&env),
+        Command::History { json } => history(&env, json),
+        Command::Show {
+            id,
+            include_private,
+        } => show(&env, id, include_private),
+        Command::Export {
+            id,
+            format,
+            include_private,
+            output,
+        } => export(&env, id, format, include_private, output),
+        Command::Progress {
+            metric,
+            format,
+            last,
+        } => progress(&env, metric, format, last),
+        Command::Forget { id, all, yes } => forget(&env, id, all, yes),
     }
 }
 
@@ -161,16 +287,71 @@ fn report(diags: Diagnostics) -> anyhow::Error {
     )
 }
 
+/// The front-end of a run.
+enum Front {
+    Headless(Headless<BufWriter<io::Stdout>>),
+    Terminal(Terminal),
+}
+
+impl Front {
+    fn as_dyn(&mut self) -> &mut dyn FrontEnd {
+        match self {
+            Front::Headless(h) => h,
+            Front::Terminal(t) => t,
+        }
+    }
+}
+
+/// The front-end for a run: headless from an answers file, or the terminal.
+fn front_end(
+    env: &Environment,
+    io_args: &IoArgs,
+    what: &str,
+    today: chrono::NaiveDate,
+) -> Result<Front> {
+    match &io_args.answers {
+        Some(path) => {
+            let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+            Ok(Front::Headless(Headless::new(
+                book,
+                BufWriter::new(io::stdout()),
+            )))
+        }
+        None => {
+            if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+                bail!(
+                    "`trustguide {what}` needs a terminal to ask its questions; \
+                     to run without one, give the answers in a file with --answers FILE"
+                );
+            }
+            install_interrupt_handler();
+            let mode = if io_args.plain {
+                Mode::Plain
+            } else {
+                Mode::Rich
+            };
+            Ok(Front::Terminal(Terminal::new(mode, env.color, today)))
+        }
+    }
+}
+
+/// Every flow the library holds, with its text, for the session record.
+fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
+    (0..lib.len())
+        .map(|i| (lib.flow(i).id.clone(), SavedFlow::of(lib.source(i))))
+        .collect()
+}
+
 fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
-    let _ = (&args.region, args.no_save, &env.home);
-    let mut lib = Library::new(env.finder(), env.content());
+    let _ = &args.region; // used by the help resources (safety work)
+    let mut lib = env.library();
     let index = lib.load(&args.flow).map_err(report)?;
     for w in lib.warnings() {
         eprintln!("{w}");
     }
     let flow = lib.flow(index);
     if args.names.len() > flow.participants.len() {
-        return Err(anyhow!(
+        bail!(
             "flow `{}` has {} role{} ({}), but {} names were given with --as",
             flow.id,
             flow.participants.len(),
@@ -181,86 +362,308 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
             },
             flow.participants.join(", "),
             args.names.len()
-        ));
+        );
     }
-
-    let transcript = match &args.transcript {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
-            Some(TranscriptWriter::start(BufWriter::new(file), &flow.id)?)
-        }
-        None => None,
+    if let Some(path) = &args.io.answers {
+        // Check the answers file against the flow before anything is saved.
+        let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+        book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
+    }
+    let now = env.now();
+    let mut front = front_end(
+        env,
+        &args.io,
+        &format!("run {}", args.flow),
+        now.date_naive(),
+    )?;
+    // Open the store before asking anything: a problem with it is reported up front.
+    let mut store = if args.no_save {
+        None
+    } else {
+        Some(Store::open(env.home()?)?)
     };
 
-    let result = match &args.answers {
-        Some(path) => {
-            let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
-            book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
-            let mut engine = Engine::new(&lib, index, &args.names, env.now)?;
-            let stdout = io::stdout().lock();
-            let mut front = Headless::new(book, BufWriter::new(stdout));
-            let result = drive(&mut engine, &mut front, transcript);
-            let unused = front.book().unused();
-            if result.is_ok() && !unused.is_empty() {
-                eprintln!(
-                    "note: {}: some answers were not used, for step{} {}",
-                    path.display(),
-                    if unused.len() == 1 { "" } else { "s" },
-                    unused
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            result
-        }
-        None => {
-            if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
-                if let Some(path) = &args.transcript {
-                    let _ = std::fs::remove_file(path);
-                }
-                return Err(anyhow!(
-                    "`trustguide run {}` needs a terminal to ask its questions; \
-                     to run without one, give the answers in a file with --answers FILE",
-                    args.flow
-                ));
-            }
-            install_interrupt_handler();
-            let mode = if args.plain { Mode::Plain } else { Mode::Rich };
-            let mut front = Terminal::new(mode, env.color, env.now.date_naive());
+    let names = match &mut front {
+        Front::Terminal(terminal) => {
             match flow.minutes {
                 Some(m) => println!("{} · about {m} minutes", flow.title),
                 None => println!("{}", flow.title),
             }
-            let names = front.ask_names(&flow.participants, &args.names)?;
-            let mut engine = Engine::new(&lib, index, &names, env.now)?;
-            drive(&mut engine, &mut front, transcript)
+            terminal.ask_names(&flow.participants, &args.names)?
         }
+        Front::Headless(_) => args.names.clone(),
     };
+    let mut engine = Engine::new(&lib, index, &names, now)?;
+    let session = match store.as_mut() {
+        Some(store) => {
+            let new = NewSession {
+                flow: flow.id.clone(),
+                title: flow.title.clone(),
+                people: engine.people().to_vec(),
+                clock: now,
+                flows: saved_flows(&lib),
+            };
+            Some(store.begin(&new, now)?)
+        }
+        None => None,
+    };
+    let outcome = run_recorded(
+        env,
+        &mut engine,
+        front.as_dyn(),
+        store.as_mut().zip(session),
+        &args.io.transcript,
+        &[],
+    )?;
+    Ok(exit_code(&outcome, session))
+}
 
+/// Drives the run with its recorders (the store, a transcript), and cleans up after a failure.
+fn run_recorded(
+    env: &Environment,
+    engine: &mut Engine<'_>,
+    front: &mut dyn FrontEnd,
+    store: Option<(&mut Store, i64)>,
+    transcript_path: &Option<PathBuf>,
+    earlier: &[trustguide::store::StoredEvent],
+) -> Result<Finished> {
+    let mut transcript = match transcript_path {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
+            let mut t = TranscriptWriter::start(BufWriter::new(file), &engine.flow().id)?;
+            replay(&mut t, earlier)?;
+            Some(t)
+        }
+        None => None,
+    };
+    let mut recorder = match store {
+        Some((store, id)) => Some(store.recorder(id, env.clock())?),
+        None => None,
+    };
+    let mut recorders: Vec<&mut dyn Recorder> = Vec::new();
+    if let Some(r) = recorder.as_mut() {
+        recorders.push(r);
+    }
+    if let Some(t) = transcript.as_mut() {
+        recorders.push(t);
+    }
+    let result = drive(engine, front, &mut recorders);
+    drop(recorders);
     match result {
-        Ok((finished, _)) => Ok(match finished.outcome {
-            Outcome::SafetyStop => 3,
-            _ => 0,
-        }),
+        Ok(finished) => {
+            if let (Outcome::Paused, Some(r)) = (finished.outcome, recorder.as_ref()) {
+                println!(
+                    "Session {} is paused. `trustguide resume {}` goes on from here.",
+                    r.id(),
+                    r.id()
+                );
+            }
+            Ok(finished)
+        }
         Err(e) => {
             // A transcript of a run that failed would be misleading; leave none behind.
-            if let Some(path) = &args.transcript {
+            drop(transcript);
+            if let Some(path) = transcript_path {
                 let _ = std::fs::remove_file(path);
             }
             Err(match e {
                 // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
                 DriveError::Io(io) if io.kind() == io::ErrorKind::Interrupted => {
                     interrupted();
-                    return Ok(130);
+                    std::process::exit(130);
                 }
                 DriveError::Io(io) => anyhow!(io).context("terminal input/output failed"),
                 other => anyhow!(other),
             })
         }
     }
+}
+
+/// Writes events recorded before a resume into a new transcript, so it reads as one run.
+fn replay<W: Write>(
+    t: &mut TranscriptWriter<W>,
+    earlier: &[trustguide::store::StoredEvent],
+) -> Result<()> {
+    for e in earlier {
+        match e.kind.as_str() {
+            "say" => t.say(&e.step, e.text.as_deref().unwrap_or_default())?,
+            "ask" => {
+                let answer = e.answer.clone().unwrap_or(serde_json::Value::Null);
+                t.ask(
+                    &e.step,
+                    e.who.as_deref(),
+                    e.prompt.as_deref().unwrap_or_default(),
+                    &answer,
+                )?
+            }
+            "safety" => t.safety(&e.step, e.category.as_deref().unwrap_or_default())?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn exit_code(finished: &Finished, _session: Option<i64>) -> i32 {
+    match finished.outcome {
+        Outcome::SafetyStop => 3,
+        _ => 0,
+    }
+}
+
+fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
+    let Some(mut store) = env.existing_store()? else {
+        bail!("there are no saved sessions yet");
+    };
+    let Some(saved) = store.resumable(args.session)? else {
+        bail!(match args.session {
+            Some(id) => format!("no session {id}; `trustguide history` lists them"),
+            None => "there is no session to resume".to_owned(),
+        });
+    };
+    if saved.status != "in_progress" && saved.status != "paused" {
+        bail!(
+            "session {} ({}, {}) already ended ({}); there is nothing to resume",
+            saved.id,
+            saved.flow,
+            day(&saved.started_at),
+            saved.status.replace('_', " ")
+        );
+    }
+    let mut lib = env.library();
+    lib.load(&saved.flow).map_err(report)?;
+    let changed: HashSet<String> = Store::flows_changed(&saved.flows, &lib)
+        .into_iter()
+        .collect();
+    let names: Vec<String> = saved.people.iter().map(|p| p.name.clone()).collect();
+    let mut start_at = HashMap::new();
+    if let Some(step) = &args.from {
+        start_at.insert(saved.flow.clone(), step.clone());
+    }
+    let mut front = front_end(env, &args.io, "resume", saved.clock.date_naive())?;
+    if let Some(path) = &args.io.answers {
+        let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+        let index = lib
+            .index_of(&saved.flow)
+            .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
+        book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
+    }
+    let (mut engine, notices, keep_seq) = restore(
+        &lib,
+        &saved,
+        &names,
+        &changed,
+        start_at,
+        args.io.answers.is_none(),
+    )?;
+    println!(
+        "Resuming session {}: {} ({}), started {}, at step `{}`.",
+        saved.id,
+        saved.title,
+        saved.flow,
+        day(&saved.started_at),
+        saved.step.as_deref().unwrap_or("the beginning")
+    );
+    for n in notices {
+        println!("{n}");
+    }
+    store.reopen(saved.id, keep_seq, env.now())?;
+    let earlier: Vec<_> = store.session(saved.id)?.events;
+    let finished = run_recorded(
+        env,
+        &mut engine,
+        front.as_dyn(),
+        Some((&mut store, saved.id)),
+        &args.io.transcript,
+        &earlier,
+    )?;
+    Ok(exit_code(&finished, Some(saved.id)))
+}
+
+/// The engine for a saved session, and which events stay (those up to its snapshot).
+fn restore<'lib>(
+    lib: &'lib Library,
+    saved: &Resumable,
+    names: &[String],
+    changed: &HashSet<String>,
+    mut start_at: HashMap<String, String>,
+    interactive: bool,
+) -> Result<(Engine<'lib>, Vec<String>, i64)> {
+    let Some(snapshot) = &saved.snapshot else {
+        // Stopped before the first answer: start again from the top.
+        let index = lib
+            .index_of(&saved.flow)
+            .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
+        return Ok((Engine::new(lib, index, names, saved.clock)?, Vec::new(), 0));
+    };
+    loop {
+        match Engine::restore(lib, snapshot, names, saved.clock, changed, &start_at) {
+            Ok((engine, restored)) => return Ok((engine, restored.notices, saved.snapshot_seq)),
+            Err(Err(fault)) => return Err(anyhow!(fault)),
+            Err(Ok(missing)) => {
+                let nearest =
+                    nearest_earlier_step(saved, snapshot, &missing.flow, &missing.step, lib);
+                let Some(nearest) = nearest else {
+                    bail!(
+                        "step `{}` of flow `{}` no longer exists, and no earlier step of this session does either; \
+                         choose one with --from STEP",
+                        missing.step,
+                        missing.flow
+                    );
+                };
+                let question = format!(
+                    "Step `{}` of flow `{}` no longer exists (the flow was edited). Go on from `{nearest}`, the nearest earlier step that does?",
+                    missing.step, missing.flow
+                );
+                if !interactive {
+                    bail!("{question} To do so, run again with --from {nearest}");
+                }
+                let yes = dialoguer::Confirm::new()
+                    .with_prompt(question)
+                    .default(true)
+                    .interact()?;
+                if !yes {
+                    bail!("not resumed; choose a step with --from STEP");
+                }
+                start_at.insert(missing.flow.clone(), nearest);
+            }
+        }
+    }
+}
+
+/// The nearest step before `step` in the flow as saved with the session that still exists.
+fn nearest_earlier_step(
+    saved: &Resumable,
+    _snapshot: &Snapshot,
+    flow: &str,
+    step: &str,
+    lib: &Library,
+) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        steps: Vec<IdOnly>,
+    }
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<String>,
+    }
+    let old = saved.flows.get(flow)?;
+    let ids: Ids = serde_saphyr::from_str(&old.source).ok()?;
+    let current = lib.flow(lib.index_of(flow)?);
+    let position = ids
+        .steps
+        .iter()
+        .position(|s| s.id.as_deref() == Some(step))?;
+    ids.steps[..position]
+        .iter()
+        .rev()
+        .filter_map(|s| s.id.as_deref())
+        .find(|id| current.step_by_id(id).is_some())
+        .map(str::to_owned)
+}
+
+fn day(rfc3339: &str) -> &str {
+    rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
 /// Ctrl-C: put the cursor back (menus hide it) and leave with the conventional code 130.
@@ -279,7 +682,8 @@ fn interrupted() {
 }
 
 fn list(env: &Environment) -> Result<i32> {
-    let (headers, problems) = env.finder().list();
+    let lib = env.library();
+    let (headers, problems) = lib.finder().list();
     let mut out = io::stdout().lock();
     let id_width = headers
         .iter()
@@ -318,5 +722,186 @@ fn list(env: &Environment) -> Result<i32> {
     for p in &problems {
         eprintln!("{p}");
     }
+    Ok(0)
+}
+
+fn history(env: &Environment, json: bool) -> Result<i32> {
+    let sessions = match env.existing_store()? {
+        Some(store) => store.sessions()?,
+        None => Vec::new(),
+    };
+    let mut out = io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&sessions)?)?;
+        return Ok(0);
+    }
+    if sessions.is_empty() {
+        writeln!(
+            out,
+            "No sessions yet. `trustguide list` shows the exercises you can run."
+        )?;
+        return Ok(0);
+    }
+    let flow_width = sessions
+        .iter()
+        .map(|s| s.flow.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let people_width = sessions
+        .iter()
+        .map(|s| s.people.join(", ").chars().count())
+        .max()
+        .unwrap_or(12)
+        .max(12);
+    writeln!(
+        out,
+        "{:>5}  {:10}  {:flow_width$}  {:people_width$}  OUTCOME",
+        "ID", "DATE", "FLOW", "PARTICIPANTS"
+    )?;
+    for s in &sessions {
+        let outcome = match (s.status.as_str(), &s.ended_at) {
+            ("in_progress", _) => "not finished (resume it)".to_owned(),
+            ("paused", Some(step)) => format!("paused at {step}"),
+            (status, _) => status.replace('_', " "),
+        };
+        writeln!(
+            out,
+            "{:>5}  {:10}  {:flow_width$}  {:people_width$}  {outcome}",
+            s.id,
+            day(&s.started_at),
+            s.flow,
+            s.people.join(", ")
+        )?;
+    }
+    Ok(0)
+}
+
+fn open_for_session(env: &Environment, id: i64) -> Result<Store> {
+    env.existing_store()?
+        .ok_or_else(|| anyhow!("no session {id}: there are no saved sessions yet"))
+}
+
+fn show(env: &Environment, id: i64, include_private: bool) -> Result<i32> {
+    let store = open_for_session(env, id)?;
+    let detail = store.session(id)?;
+    print!("{}", export_markdown(&detail, include_private));
+    Ok(0)
+}
+
+fn export(
+    env: &Environment,
+    id: i64,
+    format: ExportFormat,
+    include_private: bool,
+    output: Option<PathBuf>,
+) -> Result<i32> {
+    let store = open_for_session(env, id)?;
+    let detail = store.session(id)?;
+    let text = match format {
+        ExportFormat::Md => export_markdown(&detail, include_private),
+        ExportFormat::Json => export_json(&detail, include_private) + "\n",
+    };
+    match output {
+        Some(path) => {
+            write_private_file(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Session {id} written to {}.", path.display());
+        }
+        None => io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(0)
+}
+
+/// Exports hold intimate answers: they are created readable by their owner only.
+fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn progress(
+    env: &Environment,
+    metric: Option<String>,
+    format: ProgressFormat,
+    last: usize,
+) -> Result<i32> {
+    let Some(store) = env.existing_store()? else {
+        println!("Nothing recorded yet. Exercises such as the weekly check-in record how things are going.");
+        return Ok(0);
+    };
+    let points = store.metrics(metric.as_deref())?;
+    if points.is_empty() {
+        if let Some(m) = &metric {
+            let names = store.metric_names()?;
+            let hint = trustguide::flow::suggest::nearest(m, names.iter().map(String::as_str))
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_else(|| {
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (recorded: {})", names.join(", "))
+                    }
+                });
+            bail!("nothing recorded for `{m}`{hint}");
+        }
+        println!("Nothing recorded yet. Exercises such as the weekly check-in record how things are going.");
+        return Ok(0);
+    }
+    let text = match format {
+        ProgressFormat::Csv => ProgressChart::csv(&points),
+        ProgressFormat::Chart => {
+            let width = console::Term::stdout().size().1 as usize;
+            ProgressChart::render(&points, width, last)
+        }
+    };
+    io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(0)
+}
+
+fn forget(env: &Environment, id: Option<i64>, all: bool, yes: bool) -> Result<i32> {
+    let Some(mut store) = env.existing_store()? else {
+        println!("There are no saved sessions.");
+        return Ok(0);
+    };
+    let what = match id {
+        Some(id) => {
+            let s = store.session(id)?.summary;
+            format!(
+                "session {id} ({}, {}, {})",
+                s.flow,
+                day(&s.started_at),
+                s.people.join(" and ")
+            )
+        }
+        None => format!("all {} sessions", store.sessions()?.len()),
+    };
+    if !yes {
+        if !io::stdin().is_terminal() {
+            bail!("deleting {what} needs confirmation: run it in a terminal, or add --yes");
+        }
+        let sure = dialoguer::Confirm::new()
+            .with_prompt(format!("Delete {what} for good? This cannot be undone"))
+            .default(false)
+            .interact()?;
+        if !sure {
+            println!("Nothing was deleted.");
+            return Ok(0);
+        }
+    }
+    match (id, all) {
+        (Some(id), _) => store.forget(id)?,
+        (None, true) => {
+            store.forget_all()?;
+        }
+        (None, false) => unreachable!("clap requires an id or --all"),
+    }
+    println!("Deleted {what}.");
     Ok(0)
 }

@@ -12,7 +12,6 @@ use crate::engine::Engine;
 use crate::flow::{FlowTest, Library};
 use crate::term::drive;
 use crate::term::headless::{AnswerBook, Headless};
-use crate::transcript::TranscriptWriter;
 
 /// What one case found.
 #[derive(Debug, Clone)]
@@ -58,11 +57,10 @@ fn run_case(
         Err(e) => return vec![e.to_string()],
     };
     let mut front = Headless::new(book, io::sink());
-    let finished =
-        match drive::<io::Sink>(&mut engine, &mut front, None::<TranscriptWriter<io::Sink>>) {
-            Ok((finished, _)) => finished,
-            Err(e) => return vec![e.to_string()],
-        };
+    let finished = match drive(&mut engine, &mut front, &mut []) {
+        Ok(finished) => finished,
+        Err(e) => return vec![e.to_string()],
+    };
     let mut problems = Vec::new();
     if let Some(expected) = &case.expect_outcome {
         if expected != finished.outcome.as_str() {

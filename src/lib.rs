@@ -13,5 +13,6 @@ pub mod engine;
 pub mod flow;
 pub mod flowtest;
 pub mod render;
+pub mod store;
 pub mod term;
 pub mod transcript;

@@ -19,13 +19,13 @@ struct SayEvent<'a> {
 }
 
 #[derive(Serialize)]
-struct AskEvent<'a> {
+struct AskEvent<'a, A: Serialize> {
     step: &'a str,
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     who: Option<&'a str>,
     prompt: &'a str,
-    answer: &'a Value,
+    answer: &'a A,
 }
 
 #[derive(Serialize)]
@@ -76,12 +76,12 @@ impl<W: Write> TranscriptWriter<W> {
         })
     }
 
-    pub fn ask(
+    pub fn ask<A: Serialize>(
         &mut self,
         step: &str,
         who: Option<&str>,
         prompt: &str,
-        answer: &Value,
+        answer: &A,
     ) -> io::Result<()> {
         self.event(&AskEvent {
             step,
@@ -100,8 +100,8 @@ impl<W: Write> TranscriptWriter<W> {
         })
     }
 
-    /// Closes the document with the outcome, variables and records; returns the writer.
-    pub fn finish(mut self, finished: &Finished) -> io::Result<W> {
+    /// Closes the document with the outcome, variables and records.
+    pub fn finish(&mut self, finished: &Finished) -> io::Result<()> {
         self.out.write_all(b"\n],")?;
         let tail = serde_json::to_string(&Tail {
             outcome: finished.outcome.as_str(),
@@ -112,8 +112,12 @@ impl<W: Write> TranscriptWriter<W> {
         // Splice the tail's fields into the open object: drop its leading `{`.
         self.out.write_all(&tail.as_bytes()[1..])?;
         self.out.write_all(b"\n")?;
-        self.out.flush()?;
-        Ok(self.out)
+        self.out.flush()
+    }
+
+    /// The writer, for a caller that wrote into memory.
+    pub fn into_inner(self) -> W {
+        self.out
     }
 }
 
@@ -141,14 +145,14 @@ mod tests {
             .expect("ask");
         let mut vars = IndexMap::new();
         vars.insert("rounds".to_owned(), Value::from(2));
-        let bytes = w
-            .finish(&Finished {
-                outcome: Outcome::Completed,
-                ended_at: "wrap_up".into(),
-                vars,
-                records: IndexMap::new(),
-            })
-            .expect("finish");
+        w.finish(&Finished {
+            outcome: Outcome::Completed,
+            ended_at: "wrap_up".into(),
+            vars,
+            records: IndexMap::new(),
+        })
+        .expect("finish");
+        let bytes = w.into_inner();
         let t: Transcript = serde_json::from_slice(&bytes).expect("valid JSON");
         assert_eq!(t.flow, "listening");
         assert_eq!(t.outcome, "completed");

@@ -72,7 +72,14 @@ fn the_transcript_has_the_contract_fields() {
         t["vars"],
         json!({"rounds_speaker": 2, "rounds_listener": 1})
     );
-    assert_eq!(t["records"]["heard_rounds_speaker"], 2);
+    assert_eq!(
+        t["records"]["heard_rounds"],
+        json!({"speaker": 2, "listener": 1})
+    );
+    assert_eq!(
+        t["records"]["intensity"],
+        json!({"speaker": 3, "listener": 4})
+    );
     let events = t["events"].as_array().expect("events is a list");
     assert_eq!(events[0]["kind"], "say");
     assert_eq!(events[0]["step"], "welcome");

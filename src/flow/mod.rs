@@ -28,6 +28,8 @@ use crate::content::ContentLibrary;
 pub struct Library {
     env: Environment<'static>,
     flows: Vec<Flow>,
+    /// Each flow's text as loaded, by index (sessions keep it to notice later edits).
+    sources: Vec<String>,
     by_id: HashMap<String, usize>,
     finder: FlowFinder,
     warnings: Vec<Diagnostic>,
@@ -47,6 +49,7 @@ impl Library {
         Library {
             env: crate::render::environment(content),
             flows: Vec::new(),
+            sources: Vec::new(),
             by_id: HashMap::new(),
             finder,
             warnings: Vec::new(),
@@ -97,6 +100,7 @@ impl Library {
         let source_text = found.text;
         self.by_id.insert(flow.id.clone(), index);
         self.flows.push(flow);
+        self.sources.push(source_text.clone());
 
         let mut diags = Diagnostics::default();
         for (callee, line) in calls {
@@ -127,6 +131,20 @@ impl Library {
 
     pub fn flow(&self, index: usize) -> &Flow {
         &self.flows[index]
+    }
+
+    /// The text flow `index` was loaded from.
+    pub fn source(&self, index: usize) -> &str {
+        &self.sources[index]
+    }
+
+    /// How many flows are loaded (indexes are `0..len`).
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
     }
 
     pub fn index_of(&self, id: &str) -> Option<usize> {

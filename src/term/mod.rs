@@ -40,6 +40,9 @@ pub enum DriveError {
     /// The answers file has no usable answer (names file, line and step).
     #[error("{0}")]
     Answers(String),
+    /// The session store could not save (names the file and what to do).
+    #[error("{0}")]
+    Store(String),
     /// Standard input ended before the flow did.
     #[error("input ended before the flow finished (at step `{0}`)")]
     InputClosed(String),
@@ -62,12 +65,51 @@ pub trait FrontEnd {
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 
-/// Runs `engine` to the end through `front`, writing each event to `transcript` if given.
-pub fn drive<W: Write>(
+/// Something that keeps a record of a run as it happens: a transcript file, the session
+/// store. Each call comes right after the participants saw (or gave) what it records.
+pub trait Recorder {
+    fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError>;
+    /// An accepted answer; `engine` is already past it (for a snapshot).
+    fn answered(
+        &mut self,
+        question: &Question<'_>,
+        value: &Value,
+        engine: &Engine<'_>,
+    ) -> Result<(), DriveError>;
+    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError>;
+    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
+}
+
+impl<W: Write> Recorder for TranscriptWriter<W> {
+    fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError> {
+        Ok(self.say(step, text)?)
+    }
+
+    fn answered(
+        &mut self,
+        question: &Question<'_>,
+        value: &Value,
+        _engine: &Engine<'_>,
+    ) -> Result<(), DriveError> {
+        let who = question.who.as_ref().map(|p| p.role.as_str());
+        Ok(self.ask(&question.step, who, &question.prompt, value)?)
+    }
+
+    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError> {
+        Ok(TranscriptWriter::safety(self, step, category)?)
+    }
+
+    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
+        Ok(self.finish(finished)?)
+    }
+}
+
+/// Runs `engine` to the end through `front`, telling each recorder what happens.
+pub fn drive(
     engine: &mut Engine<'_>,
     front: &mut dyn FrontEnd,
-    mut transcript: Option<TranscriptWriter<W>>,
-) -> Result<(Finished, Option<W>), DriveError> {
+    recorders: &mut [&mut dyn Recorder],
+) -> Result<Finished, DriveError> {
     loop {
         match engine.next_event()? {
             Event::Say {
@@ -75,15 +117,15 @@ pub fn drive<W: Write>(
                 text,
                 progress,
             } => {
-                if let Some(t) = transcript.as_mut() {
-                    t.say(&step, &text)?;
-                }
                 front.say(&step, &text, progress)?;
+                for r in recorders.iter_mut() {
+                    r.said(&step, &text)?;
+                }
             }
             Event::Timer { step, seconds } => front.timer(&step, seconds)?,
             Event::Safety { step, category } => {
-                if let Some(t) = transcript.as_mut() {
-                    t.safety(&step, &category)?;
+                for r in recorders.iter_mut() {
+                    r.safety(&step, &category)?;
                 }
                 front.safety_stop(&step)?;
             }
@@ -97,9 +139,8 @@ pub fn drive<W: Write>(
                         }
                         Input::Reply(reply) => match engine.answer(reply) {
                             Ok(accepted) => {
-                                if let Some(t) = transcript.as_mut() {
-                                    let who = question.who.as_ref().map(|p| p.role.as_str());
-                                    t.ask(&question.step, who, &question.prompt, &accepted.value)?;
+                                for r in recorders.iter_mut() {
+                                    r.answered(&question, &accepted.value, engine)?;
                                 }
                                 front.answered(&question, &accepted.value)?;
                                 break;
@@ -110,12 +151,11 @@ pub fn drive<W: Write>(
                 }
             }
             Event::Finished(finished) => {
+                for r in recorders.iter_mut() {
+                    r.finished(&finished)?;
+                }
                 front.finished(&finished)?;
-                let out = match transcript {
-                    Some(t) => Some(t.finish(&finished)?),
-                    None => None,
-                };
-                return Ok((finished, out));
+                return Ok(finished);
             }
         }
     }

@@ -1,0 +1,66 @@
+//! The schema, as numbered migrations (`PRAGMA user_version` holds how many have run).
+//! Never edit a released migration: add the next one.
+
+use rusqlite::Connection;
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: sessions, their events, recorded metrics, and a log of pauses and resumes.
+    "CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow TEXT NOT NULL,
+        title TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        clock TEXT NOT NULL,
+        people TEXT NOT NULL,
+        status TEXT NOT NULL,
+        ended_at TEXT,
+        flows TEXT NOT NULL,
+        snapshot TEXT,
+        snapshot_seq INTEGER NOT NULL DEFAULT 0,
+        vars TEXT
+    );
+    CREATE INDEX sessions_by_start ON sessions(started_at);
+    CREATE TABLE events (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        step TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        who TEXT,
+        prompt TEXT,
+        text TEXT,
+        answer TEXT,
+        category TEXT,
+        private INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE records (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        person TEXT,
+        value REAL NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX records_by_metric ON records(metric, at);
+    CREATE INDEX records_by_session ON records(session_id);
+    CREATE TABLE log (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        what TEXT NOT NULL,
+        step TEXT
+    );
+    CREATE INDEX log_by_session ON log(session_id);",
+];
+
+/// Runs the migrations this database has not had yet, each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! The session store: every session, answer and ending, in one SQLite file on this machine.
+//!
+//! The data is as intimate as data gets, so: it lives only in the user's trustguide folder
+//! (`TRUSTGUIDE_HOME`, or the platform's data folder), the folder is `0700` and the files are
+//! `0600`, nothing here opens a network connection, and deleting means deleting (`secure_delete`
+//! overwrites freed pages, and `forget` checkpoints the write-ahead log and vacuums).
+//!
+//! Each answer is committed the moment it is given, together with a snapshot of where the run
+//! stands, with `synchronous=FULL`: after a crash or a power cut, at most the answer being
+//! typed is lost. Two trustguide processes can use the store at once (write-ahead log, busy
+//! timeout). A database written by a newer trustguide, a corrupt file or a full disk is
+//! reported, and the existing data is left as it was.
+
+mod history;
+mod migrations;
+mod progress;
+mod session;
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub use history::{export_json, export_markdown, SessionDetail, SessionSummary, StoredEvent};
+pub use progress::{MetricPoint, ProgressChart};
+pub use session::{NewSession, Resumable, SavedFlow, SessionRecorder};
+
+/// The database's file name inside the trustguide folder.
+pub const DB_FILE: &str = "trustguide.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: cannot use the trustguide folder: {reason}")]
+    Folder { path: String, reason: String },
+    #[error(
+        "{path}: this database was written by a newer trustguide (schema {found}; this one knows up to {known}). \
+         Nothing was changed; please update trustguide."
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: usize,
+    },
+    #[error("{path}: the file is not a trustguide database, or it is damaged. Nothing was changed; move it aside to start afresh.")]
+    Corrupt { path: String },
+    #[error("{path}: the disk is full; {what} could not be saved. Free some space and try again; what was saved before is intact.")]
+    Full { path: String, what: String },
+    #[error("{path}: the database is read-only here; {what} could not be saved.")]
+    ReadOnly { path: String, what: String },
+    #[error("{path}: the database is busy in another trustguide for too long; try again.")]
+    Busy { path: String },
+    #[error("{path}: {what}: {reason}")]
+    Other {
+        path: String,
+        what: String,
+        reason: String,
+    },
+    #[error("no session {0}; `trustguide history` lists them")]
+    NoSuchSession(i64),
+}
+
+/// The open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `home`.
+    pub fn open(home: &Path) -> Result<Store, StoreError> {
+        let folder_error = |e: std::io::Error| StoreError::Folder {
+            path: home.display().to_string(),
+            reason: e.to_string(),
+        };
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(home)
+            .map_err(folder_error)?;
+        fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(folder_error)?;
+        let path = home.join(DB_FILE);
+        if !path.exists() {
+            // Created owner-only before SQLite touches it; its -wal and -shm files copy the mode.
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(folder_error)?;
+        }
+        Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+
+    /// Opens the store in `home` if there is one, without creating anything.
+    pub fn open_existing(home: &Path) -> Result<Option<Store>, StoreError> {
+        let path = home.join(DB_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map(Some)
+    }
+
+    fn connect(path: PathBuf, flags: OpenFlags) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let mut conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| classify(&shown, "opening the database", e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| classify(&shown, "opening the database", e))?;
+        // Reading the schema version is the first real read: a damaged file shows here.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| classify(&shown, "reading the database", e))?;
+        let known = migrations::MIGRATIONS.len();
+        if version > known as i64 {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found: version,
+                known,
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )
+        .map_err(|e| classify(&shown, "setting up the database", e))?;
+        migrations::migrate(&mut conn)
+            .map_err(|e| classify(&shown, "updating the database schema", e))?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Deletes one session for real: its rows are removed, freed pages overwritten, and the
+    /// write-ahead log emptied.
+    pub fn forget(&mut self, id: i64) -> Result<(), StoreError> {
+        let shown = self.shown();
+        let n = self
+            .conn
+            .execute("DELETE FROM sessions WHERE id = ?1", [id])
+            .map_err(|e| classify(&shown, "deleting the session", e))?;
+        if n == 0 {
+            return Err(StoreError::NoSuchSession(id));
+        }
+        self.compact()
+    }
+
+    /// Deletes every session.
+    pub fn forget_all(&mut self) -> Result<usize, StoreError> {
+        let shown = self.shown();
+        let n = self
+            .conn
+            .execute("DELETE FROM sessions", [])
+            .map_err(|e| classify(&shown, "deleting the sessions", e))?;
+        self.compact()?;
+        Ok(n)
+    }
+
+    fn compact(&mut self) -> Result<(), StoreError> {
+        let shown = self.shown();
+        self.conn
+            .execute_batch(
+                "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .map_err(|e| classify(&shown, "compacting the database", e))
+    }
+}
+
+/// A SQLite failure as a message a person can act on.
+fn classify(path: &str, what: &str, e: rusqlite::Error) -> StoreError {
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(ErrorCode::DiskFull) => StoreError::Full {
+            path: path.to_owned(),
+            what: what.to_owned(),
+        },
+        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen)
+            if what != "opening the database" =>
+        {
+            StoreError::ReadOnly {
+                path: path.to_owned(),
+                what: what.to_owned(),
+            }
+        }
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy {
+            path: path.to_owned(),
+        },
+        _ => StoreError::Other {
+            path: path.to_owned(),
+            what: what.to_owned(),
+            reason: e.to_string(),
+        },
+    }
+}

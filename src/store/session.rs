@@ -1,0 +1,402 @@
+//! Recording a session as it happens, and reading back what a resume needs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+use minijinja::value::ValueKind;
+use minijinja::Value;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{classify, Store, StoreError};
+use crate::engine::{Engine, Finished, Person, Question, Snapshot};
+use crate::flow::Library;
+use crate::term::{DriveError, Recorder};
+
+/// The text and hash of a flow as it was when a session started, so a resume can tell whether
+/// it was edited since.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SavedFlow {
+    pub hash: String,
+    pub source: String,
+}
+
+impl SavedFlow {
+    pub fn of(source: &str) -> SavedFlow {
+        let digest = Sha256::digest(source.as_bytes());
+        SavedFlow {
+            hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// What a new session starts with.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub flow: String,
+    pub title: String,
+    pub people: Vec<Person>,
+    /// The session's clock: the time it started (the engine's `today` comes from it).
+    pub clock: DateTime<FixedOffset>,
+    /// Every flow the run may enter, by id.
+    pub flows: BTreeMap<String, SavedFlow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PersonRow {
+    role: String,
+    name: String,
+}
+
+/// A session that can be picked up again.
+#[derive(Debug, Clone)]
+pub struct Resumable {
+    pub id: i64,
+    pub flow: String,
+    pub title: String,
+    pub started_at: String,
+    pub status: String,
+    pub clock: DateTime<FixedOffset>,
+    pub people: Vec<Person>,
+    pub flows: BTreeMap<String, SavedFlow>,
+    pub snapshot: Option<Snapshot>,
+    pub snapshot_seq: i64,
+    /// The step the snapshot stands at (or where it ended), for "resuming at step X".
+    pub step: Option<String>,
+}
+
+impl Store {
+    /// Starts recording a new session; returns its id.
+    pub fn begin(
+        &mut self,
+        new: &NewSession,
+        at: DateTime<FixedOffset>,
+    ) -> Result<i64, StoreError> {
+        let shown = self.shown();
+        let people: Vec<PersonRow> = new
+            .people
+            .iter()
+            .map(|p| PersonRow {
+                role: p.role.clone(),
+                name: p.name.clone(),
+            })
+            .collect();
+        let people = serde_json::to_string(&people).unwrap_or_else(|_| "[]".into());
+        let flows = serde_json::to_string(&new.flows).unwrap_or_else(|_| "{}".into());
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        self.conn
+            .execute(
+                "INSERT INTO sessions (flow, title, started_at, updated_at, clock, people, status, flows)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'in_progress', ?6)",
+                params![new.flow, new.title, at, new.clock.to_rfc3339_opts(chrono::SecondsFormat::Secs, false), people, flows],
+            )
+            .map_err(|e| classify(&shown, "the new session", e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// A recorder that writes the run of session `id` into the store as it happens.
+    pub fn recorder(
+        &mut self,
+        id: i64,
+        clock: Box<dyn Fn() -> DateTime<FixedOffset>>,
+    ) -> Result<SessionRecorder<'_>, StoreError> {
+        let shown = self.shown();
+        let seq: i64 = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|e| classify(&shown, "reading the session", e))?;
+        Ok(SessionRecorder {
+            store: self,
+            id,
+            seq,
+            clock,
+        })
+    }
+
+    /// Session `id` if it can be resumed, or the newest one that can when `id` is `None`.
+    pub fn resumable(&self, id: Option<i64>) -> Result<Option<Resumable>, StoreError> {
+        let shown = self.shown();
+        let sql = "SELECT id, flow, title, started_at, status, clock, people, flows, snapshot, snapshot_seq, ended_at
+                   FROM sessions WHERE (?1 IS NULL OR id = ?1)
+                   ORDER BY CASE WHEN status IN ('in_progress', 'paused') THEN 0 ELSE 1 END, updated_at DESC, id DESC LIMIT 1";
+        let row = self
+            .conn
+            .query_row(sql, params![id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| classify(&shown, "reading the session", e))?;
+        let Some((
+            id,
+            flow,
+            title,
+            started_at,
+            status,
+            clock,
+            people,
+            flows,
+            snapshot,
+            snapshot_seq,
+            ended_at,
+        )) = row
+        else {
+            return Ok(None);
+        };
+        let damaged = |what: &str| StoreError::Other {
+            path: shown.clone(),
+            what: format!("session {id}"),
+            reason: format!("its saved {what} cannot be read"),
+        };
+        let people: Vec<PersonRow> =
+            serde_json::from_str(&people).map_err(|_| damaged("participants"))?;
+        let snapshot: Option<Snapshot> = match snapshot {
+            Some(s) => Some(serde_json::from_str(&s).map_err(|_| damaged("position"))?),
+            None => None,
+        };
+        let step = snapshot
+            .as_ref()
+            .and_then(|s| s.frames.last().map(|f| f.step.clone()))
+            .or(ended_at);
+        Ok(Some(Resumable {
+            id,
+            flow,
+            title,
+            started_at,
+            status,
+            clock: DateTime::parse_from_rfc3339(&clock).map_err(|_| damaged("clock"))?,
+            people: people
+                .into_iter()
+                .map(|p| Person {
+                    role: p.role,
+                    name: p.name,
+                })
+                .collect(),
+            flows: serde_json::from_str(&flows).map_err(|_| damaged("flows"))?,
+            snapshot,
+            snapshot_seq,
+            step,
+        }))
+    }
+
+    /// Prepares session `id` to go on from its snapshot: events recorded after the snapshot
+    /// (texts shown after the last answer) are dropped, since the run shows them again.
+    pub fn reopen(
+        &mut self,
+        id: i64,
+        snapshot_seq: i64,
+        at: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        let shown = self.shown();
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| classify(&shown, "resuming the session", e))?;
+        tx.execute("DELETE FROM events WHERE session_id = ?1 AND seq > ?2", params![id, snapshot_seq])
+            .and_then(|_| {
+                tx.execute(
+                    "UPDATE sessions SET status = 'in_progress', ended_at = NULL, updated_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )
+            })
+            .and_then(|_| tx.execute("INSERT INTO log (session_id, at, what) VALUES (?1, ?2, 'resumed')", params![id, at]))
+            .map_err(|e| classify(&shown, "resuming the session", e))?;
+        tx.commit()
+            .map_err(|e| classify(&shown, "resuming the session", e))
+    }
+
+    /// The ids of saved flows whose text differs from the library's now (or that are gone).
+    pub fn flows_changed(saved: &BTreeMap<String, SavedFlow>, lib: &Library) -> Vec<String> {
+        saved
+            .iter()
+            .filter(|(id, flow)| {
+                lib.index_of(id)
+                    .map(|i| lib.source(i))
+                    .is_none_or(|current| SavedFlow::of(current).hash != flow.hash)
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Writes a run into the store: each event as it happens, each answer with a snapshot of
+/// where the run stands, in one transaction.
+pub struct SessionRecorder<'s> {
+    store: &'s mut Store,
+    id: i64,
+    seq: i64,
+    clock: Box<dyn Fn() -> DateTime<FixedOffset>>,
+}
+
+impl SessionRecorder<'_> {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn fail(&self, what: &str, e: rusqlite::Error) -> DriveError {
+        let err = classify(&self.store.shown(), what, e);
+        DriveError::Store(format!(
+            "{err}\nSession {} is kept up to the last saved answer; `trustguide resume {}` goes on from there.",
+            self.id, self.id
+        ))
+    }
+
+    fn now(&self) -> String {
+        (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    }
+
+    /// Records that the session was paused, and where.
+    pub fn paused(&mut self, step: &str) -> Result<(), DriveError> {
+        let at = self.now();
+        let conn = &self.store.conn;
+        conn.execute(
+            "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'paused', ?3)",
+            params![self.id, at, step],
+        )
+        .map_err(|e| self.fail("the pause", e))?;
+        Ok(())
+    }
+}
+
+impl Recorder for SessionRecorder<'_> {
+    fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError> {
+        self.seq += 1;
+        let at = self.now();
+        self.store
+            .conn
+            .execute(
+                "INSERT INTO events (session_id, seq, at, step, kind, text) VALUES (?1, ?2, ?3, ?4, 'say', ?5)",
+                params![self.id, self.seq, at, step, text],
+            )
+            .map_err(|e| self.fail("the text shown", e))?;
+        Ok(())
+    }
+
+    fn answered(
+        &mut self,
+        question: &Question<'_>,
+        value: &Value,
+        engine: &Engine<'_>,
+    ) -> Result<(), DriveError> {
+        self.seq += 1;
+        let at = self.now();
+        let answer = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
+        let snapshot = serde_json::to_string(&engine.snapshot()).unwrap_or_default();
+        let who = question.who.as_ref().map(|p| p.role.clone());
+        let (id, seq) = (self.id, self.seq);
+        let result = (|| {
+            let tx = self.store.conn.transaction()?;
+            tx.execute(
+                "INSERT INTO events (session_id, seq, at, step, kind, who, prompt, answer, private)
+                 VALUES (?1, ?2, ?3, ?4, 'ask', ?5, ?6, ?7, ?8)",
+                params![
+                    id,
+                    seq,
+                    at,
+                    question.step,
+                    who,
+                    question.prompt,
+                    answer,
+                    question.private
+                ],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, snapshot, seq, at],
+            )?;
+            tx.commit()
+        })();
+        result.map_err(|e| self.fail("your answer", e))
+    }
+
+    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError> {
+        self.seq += 1;
+        let at = self.now();
+        self.store
+            .conn
+            .execute(
+                "INSERT INTO events (session_id, seq, at, step, kind, category) VALUES (?1, ?2, ?3, ?4, 'safety', ?5)",
+                params![self.id, self.seq, at, step, category],
+            )
+            .map_err(|e| self.fail("the safety pause", e))?;
+        Ok(())
+    }
+
+    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
+        let at = self.now();
+        let status = finished.outcome.as_str();
+        let vars = serde_json::to_string(&finished.vars).unwrap_or_else(|_| "{}".into());
+        let id = self.id;
+        let people = person_names(&self.store.conn, id);
+        let result = (|| {
+            let tx = self.store.conn.transaction()?;
+            tx.execute(
+                "UPDATE sessions SET status = ?2, ended_at = ?3, vars = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, status, finished.ended_at, vars, at],
+            )?;
+            if status == "paused" {
+                tx.execute(
+                    "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'paused', ?3)",
+                    params![id, at, finished.ended_at],
+                )?;
+            }
+            for (metric, value) in &finished.records {
+                for (person, number) in metric_values(value, &people) {
+                    tx.execute(
+                        "INSERT INTO records (session_id, metric, person, value, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![id, metric, person, number, at],
+                    )?;
+                }
+            }
+            tx.commit()
+        })();
+        result.map_err(|e| self.fail("the end of the session", e))
+    }
+}
+
+fn person_names(conn: &rusqlite::Connection, id: i64) -> Vec<PersonRow> {
+    conn.query_row("SELECT people FROM sessions WHERE id = ?1", [id], |r| {
+        r.get::<_, String>(0)
+    })
+    .ok()
+    .and_then(|p| serde_json::from_str(&p).ok())
+    .unwrap_or_default()
+}
+
+/// A recorded metric as numbers: a number for the couple, or `{role: number}` per partner
+/// (shown under each partner's name). Anything else is not charted.
+fn metric_values(value: &Value, people: &[PersonRow]) -> Vec<(Option<String>, f64)> {
+    let number = |v: &Value| match v.kind() {
+        ValueKind::Number => f64::try_from(v.clone()).ok(),
+        ValueKind::Bool => Some(if v.is_true() { 1.0 } else { 0.0 }),
+        _ => None,
+    };
+    match value.kind() {
+        ValueKind::Map => people
+            .iter()
+            .filter_map(|p| {
+                let v = value.get_attr(&p.role).ok()?;
+                Some((Some(p.name.clone()), number(&v)?))
+            })
+            .collect(),
+        _ => number(value).map(|n| vec![(None, n)]).unwrap_or_default(),
+    }
+}
