@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use trustguide::content::ContentLibrary;
 use trustguide::engine::{Engine, Finished, Snapshot};
-use trustguide::flow::{Diagnostics, FlowFinder, Library, Outcome};
+use trustguide::flow::{Diagnostics, FlowFinder, Library, Origin, Outcome};
 use trustguide::store::{
     export_json, export_markdown, NewSession, ProgressChart, Resumable, SavedFlow, Store,
 };
@@ -338,7 +338,19 @@ fn front_end(
 /// Every flow the library holds, with its text, for the session record.
 fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
     (0..lib.len())
-        .map(|i| (lib.flow(i).id.clone(), SavedFlow::of(lib.source(i))))
+        .map(|i| {
+            let flow = lib.flow(i);
+            let path = match &flow.origin {
+                Origin::Path(p) => std::fs::canonicalize(p)
+                    .ok()
+                    .map(|p| p.display().to_string()),
+                _ => None,
+            };
+            (
+                flow.id.clone(),
+                SavedFlow::of(lib.source(i)).with_path(path),
+            )
+        })
         .collect()
 }
 
@@ -531,7 +543,25 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         );
     }
     let mut lib = env.library();
-    lib.load(&saved.flow).map_err(report)?;
+    let mut notices_before = Vec::new();
+    let root = saved.flows.get(&saved.flow);
+    let from = root
+        .and_then(|f| f.path.clone())
+        .unwrap_or_else(|| saved.flow.clone());
+    if let Err(diags) = lib.load(&from) {
+        // The flow's file is gone or broken: go on with the copy saved with the session.
+        let Some(copy) = root else {
+            return Err(report(diags));
+        };
+        let origin = Origin::Path(PathBuf::from(format!(
+            "{from} (the copy saved with session {})",
+            saved.id
+        )));
+        lib.add_source(&copy.source, origin).map_err(report)?;
+        notices_before.push(format!(
+            "The flow could not be loaded from {from}; going on with the copy saved when the session started."
+        ));
+    }
     let changed: HashSet<String> = Store::flows_changed(&saved.flows, &lib)
         .into_iter()
         .collect();
@@ -556,15 +586,18 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         start_at,
         args.io.answers.is_none(),
     )?;
+    let place = match (&saved.snapshot, &saved.step) {
+        (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
+        _ => "starting again from the beginning (no answer was saved)".to_owned(),
+    };
     println!(
-        "Resuming session {}: {} ({}), started {}, at step `{}`.",
+        "Resuming session {}: {} ({}), started {}; {place}.",
         saved.id,
         saved.title,
         saved.flow,
-        day(&saved.started_at),
-        saved.step.as_deref().unwrap_or("the beginning")
+        day(&saved.started_at)
     );
-    for n in notices {
+    for n in notices_before.iter().chain(&notices) {
         println!("{n}");
     }
     store.reopen(saved.id, keep_seq, env.now())?;

@@ -8,4 +8,5 @@ mod util;
 
 mod builtin_flows;
 mod headless;
+mod store;
 mod terminal;

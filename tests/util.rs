@@ -66,6 +66,7 @@ impl Test {
         cmd.stdin(std::process::Stdio::null());
         let out = cmd.output().expect("the binary runs");
         Output {
+            env: self.env,
             command: format!("trustguide {}", self.args.join(" ")),
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -76,6 +77,7 @@ impl Test {
 }
 
 pub struct Output {
+    env: Vec<(String, String)>,
     pub command: String,
     pub code: Option<i32>,
     pub stdout: String,
@@ -84,6 +86,27 @@ pub struct Output {
 }
 
 impl Output {
+    /// Runs another command in the same folder, with the same trustguide home.
+    pub fn then<I: IntoIterator<Item = S>, S: AsRef<str>>(self, args: I) -> Output {
+        Test {
+            dir: self.dir,
+            args: Vec::new(),
+            env: self.env,
+        }
+        .args(args)
+        .run()
+    }
+
+    /// Writes a file into the folder.
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Output {
+        std::fs::write(self.dir.path().join(name), contents).expect("write file");
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     fn context(&self) -> String {
         format!(
             "command: {}\nfolder: {}\nexit: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",

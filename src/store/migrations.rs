@@ -1,7 +1,7 @@
 //! The schema, as numbered migrations (`PRAGMA user_version` holds how many have run).
 //! Never edit a released migration: add the next one.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 pub const MIGRATIONS: &[&str] = &[
     // 1: sessions, their events, recorded metrics, and a log of pauses and resumes.
@@ -53,14 +53,14 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX log_by_session ON log(session_id);",
 ];
 
-/// Runs the migrations this database has not had yet, each in its own transaction.
+/// Runs the migrations this database has not had yet, in one write transaction: a second
+/// trustguide starting at the same moment waits, then finds the work done.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
-    Ok(())
+    tx.commit()
 }

@@ -91,7 +91,8 @@ impl Store {
             // Created owner-only before SQLite touches it; its -wal and -shm files copy the mode.
             OpenOptions::new()
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .mode(0o600)
                 .open(&path)
                 .map_err(folder_error)?;

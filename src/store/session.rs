@@ -20,16 +20,31 @@ use crate::term::{DriveError, Recorder};
 pub struct SavedFlow {
     pub hash: String,
     pub source: String,
+    /// The file it was run from, when it was given by path (a resume looks there again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl SavedFlow {
     pub fn of(source: &str) -> SavedFlow {
-        let digest = Sha256::digest(source.as_bytes());
         SavedFlow {
-            hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            hash: hash(source),
             source: source.to_owned(),
+            path: None,
         }
     }
+
+    pub fn with_path(mut self, path: Option<String>) -> SavedFlow {
+        self.path = path;
+        self
+    }
+}
+
+fn hash(source: &str) -> String {
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What a new session starts with.
@@ -230,7 +245,7 @@ impl Store {
             .filter(|(id, flow)| {
                 lib.index_of(id)
                     .map(|i| lib.source(i))
-                    .is_none_or(|current| SavedFlow::of(current).hash != flow.hash)
+                    .is_none_or(|current| hash(current) != flow.hash)
             })
             .map(|(id, _)| id.clone())
             .collect()

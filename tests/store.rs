@@ -1,0 +1,359 @@
+//! The session store through the binary: what is saved, where, how it is read back, resumed,
+//! exported and deleted, and how damaged or foreign databases are refused.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::util::{fixture, Test};
+
+fn listening_answers() -> String {
+    std::fs::read_to_string(fixture("listening-answers.yaml")).expect("fixture")
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn db_bytes(out: &crate::util::Output) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in ["trustguide.db", "trustguide.db-wal"] {
+        if let Ok(bytes) = std::fs::read(out.path("home").join(name)) {
+            all.extend(bytes);
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_session_is_saved_owner_only_and_listed_in_history() {
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args([
+            "run",
+            "listening",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "a.yaml",
+        ])
+        .run()
+        .code(0);
+    let home = out.path("home");
+    assert_eq!(mode(&home), 0o700, "the trustguide folder is owner-only");
+    for file in ["trustguide.db", "trustguide.db-wal", "trustguide.db-shm"] {
+        let path = home.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file} is owner-only");
+        }
+    }
+    out.then(["history"])
+        .code(0)
+        .stdout_has("ID  DATE        FLOW       PARTICIPANTS  OUTCOME")
+        .stdout_has("    1  2026-11-25  listening  Sam, Alex     completed");
+}
+
+#[test]
+fn no_save_leaves_no_trace() {
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args(["run", "listening", "--no-save", "--answers", "a.yaml"])
+        .run()
+        .code(0);
+    assert!(
+        !out.path("home").exists(),
+        "--no-save must not create the trustguide folder"
+    );
+    out.then(["history"]).code(0).stdout_has("No sessions yet.");
+}
+
+#[test]
+fn show_and_export_leave_private_answers_out_unless_asked() {
+    let flow = "flow: prep\ntitle: Prep\nparticipants: [a]\nsteps:\n  - id: secret\n    ask: text\n    private: true\n    prompt: Your private note?\n  - id: open\n    ask: text\n    prompt: Something to share?\n  - end: completed\n    record: { closeness: 4 }\n";
+    let out = Test::new()
+        .file("prep.yaml", flow)
+        .file(
+            "a.yaml",
+            "secret: the hidden thing\nopen: the shared thing\n",
+        )
+        .args(["run", "prep.yaml", "--as", "Sam", "--answers", "a.yaml"])
+        .run()
+        .code(0)
+        .then(["export", "1", "--format", "md"])
+        .code(0)
+        .stdout_has("> the shared thing")
+        .stdout_has("_1 private answer is left out._")
+        .stdout_has("- closeness: 4");
+    assert!(!out.stdout.contains("the hidden thing"), "{}", out.stdout);
+    let out = out.then(["show", "1"]).code(0);
+    assert!(!out.stdout.contains("the hidden thing"));
+    let out = out
+        .then(["export", "1", "--format", "json", "--include-private"])
+        .code(0);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON export");
+    assert_eq!(doc["flow"], "prep");
+    assert_eq!(doc["participants"][0]["name"], "Sam");
+    let answers: Vec<&str> = doc["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["answer"].as_str())
+        .collect();
+    assert_eq!(answers, ["the hidden thing", "the shared thing"]);
+    let out = out
+        .then(["export", "1", "--format", "md", "--output", "session.md"])
+        .code(0);
+    assert_eq!(
+        mode(&out.path("session.md")),
+        0o600,
+        "an export is owner-only"
+    );
+}
+
+#[test]
+fn progress_charts_each_partner_with_a_trend_and_exports_csv() {
+    let mut out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args([
+            "run",
+            "listening",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "a.yaml",
+        ])
+        .run();
+    // Three more weeks, with one hard week for Sam.
+    for (sam, alex) in [(6, 4), (9, 3), (5, 2)] {
+        let answers = listening_answers().replace(
+            "intensity: { speaker: 3, listener: 4 }",
+            &format!("intensity: {{ speaker: {sam}, listener: {alex} }}"),
+        );
+        let answers = if sam >= 8 {
+            answers.replace("intensity:", "ready: true\nintensity:")
+        } else {
+            answers
+        };
+        out = out
+            .file("a.yaml", answers)
+            .then([
+                "run",
+                "listening",
+                "--as",
+                "Sam",
+                "--as",
+                "Alex",
+                "--answers",
+                "a.yaml",
+            ])
+            .code(0);
+    }
+    let out = out
+        .then(["progress", "intensity"])
+        .code(0)
+        .stdout_has("intensity · Alex")
+        .stdout_has("intensity · Sam");
+    // Sam: 3, 6, 9, 5 -> trend 3, 4.5, 6, 6.7.
+    assert!(
+        out.stdout
+            .contains("trend over 4 sessions: rising (3 → 6.7)"),
+        "{}",
+        out.stdout
+    );
+    let out = out
+        .then(["progress", "intensity", "--format", "csv"])
+        .code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "date,session,metric,person,value,trend");
+    assert_eq!(lines.len(), 9, "4 sessions x 2 partners + header");
+    assert!(
+        lines.iter().any(|l| l.ends_with(",4,intensity,Sam,5,6.67")),
+        "{}",
+        out.stdout
+    );
+    out.then(["progress", "intensty"])
+        .code(1)
+        .stderr_has("did you mean `intensity`?");
+}
+
+#[test]
+fn forget_deletes_the_answers_for_real() {
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(0)
+        .then(["run", "listening", "--answers", "a.yaml"])
+        .code(0);
+    assert!(contains(
+        &db_bytes(&out),
+        "You feel alone with the chores and unseen."
+    ));
+    let out = out
+        .then(["forget", "1"])
+        .code(1)
+        .stderr_has("needs confirmation");
+    let out = out
+        .then(["forget", "1", "--yes"])
+        .code(0)
+        .stdout_has("Deleted session 1");
+    let out = out.then(["history"]).code(0);
+    assert!(!out.stdout.contains("    1  "), "{}", out.stdout);
+    let out = out
+        .then(["forget", "--all", "--yes"])
+        .code(0)
+        .stdout_has("Deleted all 1 sessions");
+    assert!(
+        !contains(
+            &db_bytes(&out),
+            "You feel alone with the chores and unseen."
+        ),
+        "deleted answers must not linger in the database file"
+    );
+    out.then(["show", "2"]).code(1).stderr_has("no session 2");
+}
+
+#[test]
+fn an_interrupted_session_resumes_where_it_stopped() {
+    let flow = "flow: two\ntitle: Two\nsteps:\n  - id: first\n    ask: text\n    prompt: First?\n  - id: second\n    ask: text\n    prompt: Second?\n  - say: 'Done: {{ first }} / {{ second }}'\n";
+    // A run that stops for want of an answer is kept as not finished, up to its last answer.
+    let out = Test::new()
+        .file("two.yaml", flow)
+        .file("a.yaml", "first: one\n")
+        .args(["run", "two.yaml", "--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("no answer for step `second`")
+        .then(["history"])
+        .stdout_has("not finished (resume it)")
+        .file("b.yaml", "second: two\n")
+        .then(["resume", "--answers", "b.yaml", "--transcript", "t.json"])
+        .code(0)
+        .stdout_has("Resuming session 1: Two (two), started 2026-11-25; going on after the last saved answer, at step `first`.")
+        .stdout_has("Done: one / two");
+    let t = out.transcript("t.json");
+    let answers: Vec<&str> = t["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["answer"].as_str())
+        .collect();
+    assert_eq!(
+        answers,
+        ["one", "two"],
+        "the transcript covers the whole session"
+    );
+    out.then(["resume", "1"])
+        .code(1)
+        .stderr_has("already ended (completed)");
+}
+
+#[test]
+fn an_edited_flow_resumes_at_its_step_or_offers_the_nearest_earlier_one() {
+    let flow = "flow: edit\ntitle: Edit\nsteps:\n  - id: first\n    ask: text\n    prompt: First?\n  - id: second\n    ask: text\n    prompt: Second?\n  - id: third\n    ask: text\n    prompt: Third?\n";
+    let out = Test::new()
+        .file("flows/edit.yaml", flow)
+        .file("a.yaml", "first: one\nsecond: two\n")
+        .args(["run", "edit", "--answers", "a.yaml"])
+        .run()
+        .code(1);
+    // The step answered last (`second`) is renamed: resuming says so and names `first`.
+    let out = out
+        .file("flows/edit.yaml", flow.replace("second", "middle"))
+        .file("b.yaml", "middle: two\nthird: three\n")
+        .then(["resume", "--answers", "b.yaml"])
+        .code(1)
+        .stderr_has("Step `second` of flow `edit` no longer exists (the flow was edited). Go on from `first`, the nearest earlier step that does?")
+        .stderr_has("--from first");
+    let out = out
+        .file("b.yaml", "first: one again\nmiddle: two\nthird: three\n")
+        .then(["resume", "--answers", "b.yaml", "--from", "first"])
+        .code(0)
+        .stdout_has("Going on from step `first` of `edit`.");
+    out.then(["history"]).stdout_has("completed");
+}
+
+#[test]
+fn a_database_from_a_newer_version_or_a_damaged_one_is_left_untouched() {
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(0);
+    let db = out.path("home").join("trustguide.db");
+    // Pretend a newer trustguide wrote it.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 99;")
+        .expect("bump");
+    drop(conn);
+    let before = std::fs::read(&db).expect("read");
+    let out = out
+        .then(["history"])
+        .code(1)
+        .stderr_has("written by a newer trustguide (schema 99");
+    let out = out
+        .then(["run", "listening", "--answers", "a.yaml"])
+        .code(1)
+        .stderr_has("newer trustguide");
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        before,
+        "the newer database was not changed"
+    );
+
+    std::fs::write(&db, b"this is not a database at all, just words in a file").expect("damage");
+    let before = std::fs::read(&db).expect("read");
+    let out = out
+        .then(["history"])
+        .code(1)
+        .stderr_has("is not a trustguide database, or it is damaged");
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        before,
+        "the damaged file was not changed"
+    );
+}
+
+#[test]
+fn two_trustguides_at_once_both_save() {
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args(["history"])
+        .run()
+        .code(0);
+    let home = out.path("home");
+    let spawn = || {
+        std::process::Command::new(crate::util::binary())
+            .args(["run", "listening", "--answers", "a.yaml"])
+            .current_dir(out.path(""))
+            .env("TRUSTGUIDE_HOME", &home)
+            .env("TRUSTGUIDE_NOW", crate::util::NOW)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut children: Vec<_> = (0..4).map(|_| spawn()).collect();
+    for c in &mut children {
+        assert!(c.wait().expect("wait").success());
+    }
+    let out = out.then(["history", "--json"]).code(0);
+    let sessions: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(sessions.as_array().map(Vec::len), Some(4));
+    assert!(sessions
+        .as_array()
+        .expect("list")
+        .iter()
+        .all(|s| s["status"] == "completed"));
+}
