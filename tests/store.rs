@@ -319,6 +319,7 @@ fn a_database_from_a_newer_version_or_a_damaged_one_is_left_untouched() {
         .then(["history"])
         .code(1)
         .stderr_has("is not a trustguide database, or it is damaged");
+    drop(out);
     assert_eq!(
         std::fs::read(&db).expect("read"),
         before,
