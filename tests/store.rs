@@ -315,11 +315,11 @@ fn a_database_from_a_newer_version_or_a_damaged_one_is_left_untouched() {
 
     std::fs::write(&db, b"this is not a database at all, just words in a file").expect("damage");
     let before = std::fs::read(&db).expect("read");
-    let out = out
+    // Keep the folder alive until the file is checked.
+    let _folder = out
         .then(["history"])
         .code(1)
         .stderr_has("is not a trustguide database, or it is damaged");
-    drop(out);
     assert_eq!(
         std::fs::read(&db).expect("read"),
         before,
