@@ -173,3 +173,117 @@ fn no_color_means_no_colour_codes() {
     s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
     s.expect(expectrl::Eof).expect("ends");
 }
+
+/// Runs the binary (not in a terminal) in the folder of a pseudo-terminal session.
+fn run_in(home: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(home.path())
+        .env("TRUSTGUIDE_HOME", home.path().join("home"))
+        .env("TRUSTGUIDE_NOW", NOW)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_session_killed_mid_way_resumes_with_every_answer_and_the_same_transcript() {
+    let (mut s, home) = spawn(&["run", "listening", "--as", "Sam", "--as", "Alex"]);
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "3");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(&mut s, "Alex: How strong", "4");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(
+        &mut s,
+        "Sam: What do you want Alex to understand today?",
+        "the chores",
+    );
+    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(
+        &mut s,
+        "Alex: In your own words",
+        "You are tired of doing the chores.",
+    );
+    // The next question on screen means the answer before it is saved. Now pull the plug.
+    s.expect("Please pass the keyboard to Sam")
+        .expect("moved on");
+    s.get_process_mut()
+        .kill(expectrl::process::unix::Signal::SIGKILL)
+        .expect("kill -9");
+    assert_eq!(exit_code(&s), Some(128 + 9));
+
+    let history = run_in(&home, &["history"]);
+    assert!(String::from_utf8_lossy(&history.stdout).contains("not finished (resume it)"));
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    for committed in [
+        "> 3",
+        "> 4",
+        "> the chores",
+        "> You are tired of doing the chores.",
+    ] {
+        assert!(
+            shown.contains(committed),
+            "`{committed}` was committed before the kill:\n{shown}"
+        );
+    }
+
+    let rest = "heard_speaker: [false, true]\nclarify_speaker: It is about feeling unseen too.\n\
+                reflect_listener: You feel alone with the chores and unseen.\ntopic_listener: our evenings\n\
+                reflect_speaker: You miss our evenings together.\nheard_listener: true\n\
+                appreciation: { speaker: You let me finish., listener: \"\" }\n";
+    std::fs::write(home.path().join("rest.yaml"), rest).expect("write answers");
+    let resumed = run_in(
+        &home,
+        &["resume", "--answers", "rest.yaml", "--transcript", "t.json"],
+    );
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let actual: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("t.json")).expect("transcript"))
+            .expect("JSON");
+    let expected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(crate::util::fixture("listening.transcript.json")).expect("fixture"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        actual, expected,
+        "the resumed session's transcript equals an uninterrupted run's"
+    );
+}
+
+#[test]
+fn pause_at_a_prompt_saves_and_resume_asks_again() {
+    let (mut s, home) = spawn(&["run", "listening", "--as", "Sam", "--as", "Alex"]);
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "3");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(&mut s, "Alex: How strong", "/pause");
+    s.expect("Session 1 is paused. `trustguide resume 1` goes on from here.")
+        .expect("paused");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(history.contains("paused at intensity"), "{history}");
+
+    let (mut s, home) = spawn_in(home, &["resume"]);
+    s.expect("Resuming session 1: Active listening (listening)")
+        .expect("says which session");
+    answer(&mut s, "Alex: How strong", "4");
+    // Wait until the answer is taken, so Ctrl-C does not arrive in the middle of it.
+    s.expect("Please pass the keyboard to Sam")
+        .expect("moved on");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(130));
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    assert!(
+        shown.contains("**Alex**: How strong do your feelings seem right now?\n\n> 4"),
+        "{shown}"
+    );
+}
