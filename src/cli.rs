@@ -717,7 +717,7 @@ fn interrupted() {
 fn list(env: &Environment) -> Result<i32> {
     let lib = env.library();
     let (headers, problems) = lib.finder().list();
-    let mut out = io::stdout().lock();
+    let mut out = BufWriter::new(io::stdout().lock());
     let id_width = headers
         .iter()
         .map(|h| h.flow.len())
@@ -751,6 +751,7 @@ fn list(env: &Environment) -> Result<i32> {
             h.tags.join(", ")
         )?;
     }
+    out.flush()?;
     drop(out);
     for p in &problems {
         eprintln!("{p}");
@@ -763,9 +764,10 @@ fn history(env: &Environment, json: bool) -> Result<i32> {
         Some(store) => store.sessions()?,
         None => Vec::new(),
     };
-    let mut out = io::stdout().lock();
+    let mut out = BufWriter::new(io::stdout().lock());
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&sessions)?)?;
+        out.flush()?;
         return Ok(0);
     }
     if sessions.is_empty() {
@@ -807,6 +809,7 @@ fn history(env: &Environment, json: bool) -> Result<i32> {
             s.people.join(", ")
         )?;
     }
+    out.flush()?;
     Ok(0)
 }
 

@@ -43,14 +43,17 @@ pub struct SessionDetail {
     pub records: Vec<(String, Option<String>, f64)>,
 }
 
+/// `[{role, name}]` as stored with a session, as (role, name) pairs.
 fn names(people_json: &str) -> Vec<(String, String)> {
-    serde_json::from_str::<Vec<serde_json::Value>>(people_json)
+    #[derive(serde::Deserialize)]
+    struct Row {
+        role: String,
+        name: String,
+    }
+    serde_json::from_str::<Vec<Row>>(people_json)
         .unwrap_or_default()
-        .iter()
-        .map(|p| {
-            let get = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
-            (get("role"), get("name"))
-        })
+        .into_iter()
+        .map(|p| (p.role, p.name))
         .collect()
 }
 

@@ -27,15 +27,21 @@ impl Store {
     pub fn metrics(&self, metric: Option<&str>) -> Result<Vec<MetricPoint>, StoreError> {
         let shown = self.shown();
         let fail = |e| classify(&shown, "reading the progress", e);
-        let mut stmt = self
-            .conn
-            .prepare(
+        // Two statements, so that each can walk the covering index in order.
+        let sql = match metric {
+            Some(_) => {
                 "SELECT at, session_id, metric, person, value FROM records
-                 WHERE ?1 IS NULL OR metric = ?1 ORDER BY metric, person, at, session_id",
-            )
-            .map_err(fail)?;
+                        WHERE metric = ?1 ORDER BY metric, person, at, session_id"
+            }
+            None => {
+                "SELECT at, session_id, metric, person, value FROM records
+                     ORDER BY metric, person, at, session_id"
+            }
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(fail)?;
+        let params: Vec<&str> = metric.into_iter().collect();
         let rows = stmt
-            .query_map([metric], |r| {
+            .query_map(rusqlite::params_from_iter(params), |r| {
                 Ok(MetricPoint {
                     at: r.get(0)?,
                     session: r.get(1)?,
