@@ -358,3 +358,66 @@ fn two_trustguides_at_once_both_save() {
         .iter()
         .all(|s| s["status"] == "completed"));
 }
+
+#[test]
+fn a_full_disk_stops_with_a_clear_message_and_keeps_what_was_saved() {
+    use std::os::unix::process::CommandExt;
+    let out = Test::new()
+        .file("a.yaml", listening_answers())
+        .args(["run", "listening", "--answers", "a.yaml"])
+        .run()
+        .code(0);
+    let home = out.path("home");
+    let size = std::fs::metadata(home.join("trustguide.db"))
+        .expect("db")
+        .len()
+        + std::fs::metadata(home.join("trustguide.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    // Files may not grow past what they are now: the next session cannot be written.
+    let limit = size;
+    let mut cmd = std::process::Command::new(crate::util::binary());
+    cmd.args(["run", "listening", "--answers", "a.yaml"])
+        .current_dir(out.path(""))
+        .env("TRUSTGUIDE_HOME", &home)
+        .env("TRUSTGUIDE_NOW", crate::util::NOW);
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            use nix::sys::resource::{setrlimit, Resource};
+            use nix::sys::signal::{signal, SigHandler, Signal};
+            signal(Signal::SIGXFSZ, SigHandler::SigIgn).map_err(std::io::Error::from)?;
+            setrlimit(Resource::RLIMIT_FSIZE, limit, limit).map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let full = cmd.output().expect("runs");
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("trustguide.db"),
+        "the message names the database: {stderr}"
+    );
+    assert!(
+        stderr.contains("could not be written to the disk (is it full, or read-only?)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`trustguide resume 2` goes on from there"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr
+            .trim()
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count(),
+        1,
+        "one message: {stderr}"
+    );
+    // What was saved before is intact.
+    out.then(["history"])
+        .code(0)
+        .stdout_has("    1  2026-11-25  listening  speaker, listener  completed");
+}

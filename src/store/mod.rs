@@ -49,6 +49,8 @@ pub enum StoreError {
     Full { path: String, what: String },
     #[error("{path}: the database is read-only here; {what} could not be saved.")]
     ReadOnly { path: String, what: String },
+    #[error("{path}: {what} could not be written to the disk (is it full, or read-only?); what was saved before is intact.")]
+    Write { path: String, what: String },
     #[error("{path}: the database is busy in another trustguide for too long; try again.")]
     Busy { path: String },
     #[error("{path}: {what}: {reason}")]
@@ -201,6 +203,10 @@ fn classify(path: &str, what: &str, e: rusqlite::Error) -> StoreError {
                 what: what.to_owned(),
             }
         }
+        Some(ErrorCode::SystemIoFailure) => StoreError::Write {
+            path: path.to_owned(),
+            what: what.to_owned(),
+        },
         Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
             path: path.to_owned(),
         },
