@@ -189,21 +189,30 @@ impl<'lib> Engine<'lib> {
         names: &[String],
         now: DateTime<FixedOffset>,
     ) -> Result<Engine<'lib>, RuntimeError> {
-        let people = people(lib.flow(flow), names);
-        let mut engine = Engine {
+        let mut engine = Engine::bare(lib, flow, names, now);
+        engine.push_frame(flow)?;
+        Ok(engine)
+    }
+
+    /// An engine with no frame yet: the start of [`Engine::new`] and [`Engine::restore`].
+    fn bare(
+        lib: &'lib Library,
+        flow: usize,
+        names: &[String],
+        now: DateTime<FixedOffset>,
+    ) -> Engine<'lib> {
+        Engine {
             lib,
             programs: HashMap::new(),
             frames: Vec::new(),
-            people,
+            people: people(lib.flow(flow), names),
             today: now.date_naive(),
             state: State::Running,
             safety_event: None,
             steps_entered: 0,
             records: IndexMap::new(),
             limits: Limits::default(),
-        };
-        engine.push_frame(flow)?;
-        Ok(engine)
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Engine<'lib> {

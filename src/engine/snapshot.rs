@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Frame, Limits, Phase, RuntimeError, Scope, State};
+use super::{Engine, Frame, Phase, RuntimeError, Scope};
 use crate::flow::Library;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,19 +113,8 @@ impl<'lib> Engine<'lib> {
         let root_index = lib
             .index_of(&root.flow)
             .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", root.flow))))?;
-        let people = super::people(lib.flow(root_index), names);
-        let mut engine = Engine {
-            lib,
-            programs: HashMap::new(),
-            frames: Vec::new(),
-            people,
-            today: now.date_naive(),
-            state: State::Running,
-            safety_event: None,
-            steps_entered: snapshot.steps_entered,
-            records: snapshot.records.clone(),
-            limits: Limits::default(),
-        };
+        let mut engine = Engine::bare(lib, root_index, names, now);
+        engine.records = snapshot.records.clone();
         let mut restored = Restored::default();
         let depth = snapshot.frames.len();
         for (level, saved) in snapshot.frames.iter().enumerate() {

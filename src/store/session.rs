@@ -277,18 +277,6 @@ impl SessionRecorder<'_> {
     fn now(&self) -> String {
         (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     }
-
-    /// Records that the session was paused, and where.
-    pub fn paused(&mut self, step: &str) -> Result<(), DriveError> {
-        let at = self.now();
-        let conn = &self.store.conn;
-        conn.execute(
-            "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'paused', ?3)",
-            params![self.id, at, step],
-        )
-        .map_err(|e| self.fail("the pause", e))?;
-        Ok(())
-    }
 }
 
 impl Recorder for SessionRecorder<'_> {
