@@ -13,6 +13,7 @@ pub mod engine;
 pub mod flow;
 pub mod flowtest;
 pub mod render;
+pub mod safety;
 pub mod store;
 pub mod term;
 pub mod transcript;

@@ -8,5 +8,6 @@ mod util;
 
 mod builtin_flows;
 mod headless;
+mod safety;
 mod store;
 mod terminal;

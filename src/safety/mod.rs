@@ -1,0 +1,166 @@
+//! Safety: the global profile every free-text answer is screened against, and the help
+//! resources shown when a screen or a flow's own trigger pauses a session.
+//!
+//! The profile (`content/safety.yaml`) is built in. A flow can add to it but never take
+//! anything away, and the engine screens answers whatever the flow says. A trigger pauses the
+//! run before anything else happens (see the engine), and what the participants then see is
+//! calm and neutral: never the category, because the partner in the room may be the danger.
+
+pub mod detector;
+
+use serde::Deserialize;
+
+pub use detector::{Detector, PatternError};
+
+use crate::content::BUILTIN_CONTENT;
+
+/// What the engine asks of a safety screen.
+pub trait Screen: std::fmt::Debug + Send + Sync {
+    /// The first category `text` suggests, if any.
+    fn screen(&self, text: &str) -> Option<String>;
+    /// Whether a trigger of `category` rules out going on with this session.
+    fn stops(&self, category: &str) -> bool;
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    #[allow(dead_code)]
+    version: u32,
+    categories: indexmap::IndexMap<String, RawCategory>,
+    #[serde(default)]
+    exclusions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    #[serde(default = "yes")]
+    stop: bool,
+    message: String,
+    patterns: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A safety category: its calm message and whether a trigger ends the session.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub stop: bool,
+    pub message: String,
+}
+
+/// The compiled safety profile.
+#[derive(Debug)]
+pub struct Profile {
+    categories: Vec<Category>,
+    detector: Detector,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("content/safety.yaml: {0}")]
+    Yaml(String),
+    #[error("content/safety.yaml: {0}")]
+    Pattern(#[from] PatternError),
+}
+
+impl Profile {
+    /// The built-in profile.
+    pub fn builtin() -> Result<Profile, ProfileError> {
+        let text = BUILTIN_CONTENT
+            .get_file("safety.yaml")
+            .and_then(|f| f.contents_utf8())
+            .ok_or_else(|| ProfileError::Yaml("missing from the build".into()))?;
+        Profile::from_yaml(text)
+    }
+
+    pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
+        let raw: RawProfile =
+            serde_saphyr::from_str_with_options(text, crate::flow::load::yaml_options())
+                .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
+        let lists: Vec<(String, Vec<String>)> = raw
+            .categories
+            .iter()
+            .map(|(id, c)| (id.clone(), c.patterns.clone()))
+            .collect();
+        let detector = Detector::new(
+            lists.iter().map(|(id, p)| (id.as_str(), &p[..])),
+            &raw.exclusions,
+        )?;
+        let categories = raw
+            .categories
+            .into_iter()
+            .map(|(id, c)| Category {
+                id,
+                stop: c.stop,
+                message: c.message.trim().to_owned(),
+            })
+            .collect();
+        Ok(Profile {
+            categories,
+            detector,
+        })
+    }
+
+    /// Every category `text` suggests.
+    pub fn scan(&self, text: &str) -> Vec<&str> {
+        self.detector.scan(text)
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+}
+
+impl Screen for Profile {
+    fn screen(&self, text: &str) -> Option<String> {
+        self.scan(text).first().map(|c| (*c).to_owned())
+    }
+
+    fn stops(&self, category: &str) -> bool {
+        // A category the profile does not know (a flow's own) stops unless the flow says not.
+        self.category(category).is_none_or(|c| c.stop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_profile_compiles_and_screens() {
+        let p = Profile::builtin().expect("the built-in profile compiles");
+        assert_eq!(
+            p.screen("i keep thinking everyone would be better off without me")
+                .as_deref(),
+            Some("self_harm")
+        );
+        assert_eq!(p.screen("I could kill for a coffee"), None);
+        // The screen must not tell a partner in the room what was detected.
+        for c in p.categories() {
+            let m = c.message.to_lowercase();
+            for word in [
+                "violen",
+                "abus",
+                "suicid",
+                "self harm",
+                "self-harm",
+                "child",
+                "kid",
+                "hurt",
+                "harm",
+                "detected",
+            ] {
+                assert!(!m.contains(word), "the {} message says `{word}`", c.id);
+            }
+        }
+    }
+}

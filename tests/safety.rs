@@ -1,0 +1,68 @@
+//! The safety detector measured on a labelled set, written the way people type
+//! (tests/fixtures/safety): risk lines must pause the session, everyday and betrayal-pain
+//! lines should not. Run with `--nocapture` to see the figures.
+
+use trustguide::safety::Profile;
+
+fn lines(name: &str) -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(crate::util::fixture(&format!("safety/{name}"))).expect("fixture");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (label, text) = l
+                .split_once('\t')
+                .unwrap_or_else(|| panic!("no tab in: {l}"));
+            (label.to_owned(), text.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn recall_on_risk_lines_and_false_alarms_on_safe_lines() {
+    let profile = Profile::builtin().expect("profile");
+    let risk = lines("risk.tsv");
+    let safe = lines("safe.tsv");
+    assert!(
+        risk.len() >= 150 && safe.len() >= 150,
+        "the set is at least 150 + 150 lines"
+    );
+
+    let missed: Vec<&(String, String)> = risk
+        .iter()
+        .filter(|(_, t)| profile.scan(t).is_empty())
+        .collect();
+    let same_category = risk
+        .iter()
+        .filter(|(c, t)| profile.scan(t).contains(&c.as_str()))
+        .count();
+    let alarms: Vec<(&(String, String), Vec<&str>)> = safe
+        .iter()
+        .map(|l| (l, profile.scan(&l.1)))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+
+    let recall = 1.0 - missed.len() as f64 / risk.len() as f64;
+    let false_positive_rate = alarms.len() as f64 / safe.len() as f64;
+    println!(
+        "safety detector: recall {:.3} ({} of {} risk lines; {} in the labelled category), false-positive rate {:.3} ({} of {} safe lines)",
+        recall,
+        risk.len() - missed.len(),
+        risk.len(),
+        same_category,
+        false_positive_rate,
+        alarms.len(),
+        safe.len()
+    );
+    for (c, t) in &missed {
+        println!("  missed [{c}] {t}");
+    }
+    for ((k, t), cats) in &alarms {
+        println!("  alarm  [{k}] {t}  -> {cats:?}");
+    }
+    assert!(recall >= 0.95, "recall {recall:.3} is below 0.95");
+    assert!(
+        false_positive_rate <= 0.10,
+        "false-positive rate {false_positive_rate:.3} is above 0.10"
+    );
+}
