@@ -15,11 +15,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use trustguide::content::ContentLibrary;
 use trustguide::engine::{Engine, Finished, Snapshot};
 use trustguide::flow::{Diagnostics, FlowFinder, Library, Origin, Outcome};
+use trustguide::safety::resources::{region_from_env, Resources};
+use trustguide::safety::Profile;
 use trustguide::store::{
     export_json, export_markdown, NewSession, ProgressChart, Resumable, SavedFlow, Store,
 };
 use trustguide::term::headless::{AnswerBook, Headless};
-use trustguide::term::terminal::{Mode, Terminal};
+use trustguide::term::terminal::{Mode, SafetyHelp, Terminal};
 use trustguide::term::{drive, DriveError, FrontEnd, Recorder};
 use trustguide::transcript::TranscriptWriter;
 
@@ -81,6 +83,15 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         last: usize,
     },
+    /// Help resources for your region, without running anything.
+    HelpNow {
+        /// Region (US, CA, UK, IE, AU, NZ); otherwise TRUSTGUIDE_REGION or the locale.
+        #[arg(long, value_name = "R")]
+        region: Option<String>,
+    },
+    /// Safety tools for flow authors.
+    #[command(subcommand)]
+    Safety(SafetyCommand),
     /// Delete sessions for good.
     Forget {
         /// The session to delete.
@@ -93,6 +104,12 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SafetyCommand {
+    /// Read lines on standard input; print one JSON object per line: {"text", "categories"}.
+    Scan,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -272,6 +289,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             last,
         } => progress(&env, metric, format, last),
         Command::Forget { id, all, yes } => forget(&env, id, all, yes),
+        Command::HelpNow { region } => help_now(region),
+        Command::Safety(SafetyCommand::Scan) => safety_scan(),
     }
 }
 
@@ -285,6 +304,88 @@ fn report(diags: Diagnostics) -> anyhow::Error {
         "the flow could not be loaded ({errors} error{})",
         if errors == 1 { "" } else { "s" }
     )
+}
+
+/// The safety profile and what a pause shows, for a run.
+struct Safety {
+    profile: Profile,
+    help: SafetyHelp,
+}
+
+impl Safety {
+    fn load(region: Option<&str>) -> Result<Safety> {
+        let profile = Profile::builtin()?;
+        let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
+        let region = region.map(str::to_owned).or_else(region_from_env);
+        let card = |name: &str| {
+            trustguide::content::ContentLibrary::default()
+                .get(name)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        let help = SafetyHelp {
+            messages: profile
+                .categories()
+                .iter()
+                .map(|c| (c.id.clone(), c.message.clone()))
+                .collect(),
+            resources: resources.render(region.as_deref()),
+            grounding: card("cards/grounding.md"),
+            plan: card("cards/safety-plan.md"),
+        };
+        Ok(Safety { profile, help })
+    }
+}
+
+fn help_now(region: Option<String>) -> Result<i32> {
+    let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
+    let region = region.or_else(region_from_env);
+    println!("{}", resources.render(region.as_deref()));
+    Ok(0)
+}
+
+/// `safety scan`: one JSON object per input line, for authors testing what pauses a session.
+fn safety_scan() -> Result<i32> {
+    use std::io::BufRead;
+    let profile = Profile::builtin()?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut input = io::stdin().lock();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
+        }
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                eprintln!("note: line {number} is not UTF-8; it was scanned with the invalid bytes replaced");
+                String::from_utf8_lossy(&line)
+            }
+        };
+        let categories = profile.scan(&text);
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            text: &'a str,
+            categories: Vec<&'a str>,
+        }
+        serde_json::to_writer(
+            &mut out,
+            &Line {
+                text: &text,
+                categories,
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 /// The front-end of a run.
@@ -308,6 +409,7 @@ fn front_end(
     io_args: &IoArgs,
     what: &str,
     today: chrono::NaiveDate,
+    help: &SafetyHelp,
 ) -> Result<Front> {
     match &io_args.answers {
         Some(path) => {
@@ -330,7 +432,9 @@ fn front_end(
             } else {
                 Mode::Rich
             };
-            Ok(Front::Terminal(Terminal::new(mode, env.color, today)))
+            Ok(Front::Terminal(
+                Terminal::new(mode, env.color, today).with_help(help.clone()),
+            ))
         }
     }
 }
@@ -355,7 +459,7 @@ fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
 }
 
 fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
-    let _ = &args.region; // used by the help resources (safety work)
+    let safety = Safety::load(args.region.as_deref())?;
     let mut lib = env.library();
     let index = lib.load(&args.flow).map_err(report)?;
     for w in lib.warnings() {
@@ -387,6 +491,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &args.io,
         &format!("run {}", args.flow),
         now.date_naive(),
+        &safety.help,
     )?;
     // Open the store before asking anything: a problem with it is reported up front.
     let mut store = if args.no_save {
@@ -405,7 +510,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         }
         Front::Headless(_) => args.names.clone(),
     };
-    let mut engine = Engine::new(&lib, index, &names, now)?;
+    let mut engine = Engine::new(&lib, index, &names, now)?.with_screen(&safety.profile);
     let session = match store.as_mut() {
         Some(store) => {
             let new = NewSession {
@@ -570,7 +675,14 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     if let Some(step) = &args.from {
         start_at.insert(saved.flow.clone(), step.clone());
     }
-    let mut front = front_end(env, &args.io, "resume", saved.clock.date_naive())?;
+    let safety = Safety::load(None)?;
+    let mut front = front_end(
+        env,
+        &args.io,
+        "resume",
+        saved.clock.date_naive(),
+        &safety.help,
+    )?;
     if let Some(path) = &args.io.answers {
         let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
         let index = lib
@@ -578,7 +690,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
             .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
         book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
     }
-    let (mut engine, notices, keep_seq) = restore(
+    let (engine, notices, keep_seq) = restore(
         &lib,
         &saved,
         &names,
@@ -586,6 +698,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         start_at,
         args.io.answers.is_none(),
     )?;
+    let mut engine = engine.with_screen(&safety.profile);
     let place = match (&saved.snapshot, &saved.step) {
         (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
         _ => "starting again from the beginning (no answer was saved)".to_owned(),

@@ -20,13 +20,18 @@ fn lines(name: &str) -> Vec<(String, String)> {
 
 #[test]
 fn recall_on_risk_lines_and_false_alarms_on_safe_lines() {
-    let profile = Profile::builtin().expect("profile");
-    let risk = lines("risk.tsv");
-    let safe = lines("safe.tsv");
     assert!(
-        risk.len() >= 150 && safe.len() >= 150,
-        "the set is at least 150 + 150 lines"
+        lines("risk.tsv").len() >= 150 && lines("safe.tsv").len() >= 150,
+        "at least 150 + 150 lines"
     );
+    evaluate("risk.tsv", "safe.tsv");
+}
+
+/// Measures the detector on a pair of files and asserts the targets.
+fn evaluate(risk_file: &str, safe_file: &str) {
+    let profile = Profile::builtin().expect("profile");
+    let risk = lines(risk_file);
+    let safe = lines(safe_file);
 
     let missed: Vec<&(String, String)> = risk
         .iter()
@@ -45,7 +50,7 @@ fn recall_on_risk_lines_and_false_alarms_on_safe_lines() {
     let recall = 1.0 - missed.len() as f64 / risk.len() as f64;
     let false_positive_rate = alarms.len() as f64 / safe.len() as f64;
     println!(
-        "safety detector: recall {:.3} ({} of {} risk lines; {} in the labelled category), false-positive rate {:.3} ({} of {} safe lines)",
+        "safety detector on {risk_file} + {safe_file}: recall {:.3} ({} of {} risk lines; {} in the labelled category), false-positive rate {:.3} ({} of {} safe lines)",
         recall,
         risk.len() - missed.len(),
         risk.len(),
@@ -65,4 +70,21 @@ fn recall_on_risk_lines_and_false_alarms_on_safe_lines() {
         false_positive_rate <= 0.10,
         "false-positive rate {false_positive_rate:.3} is above 0.10"
     );
+}
+
+/// A second set, written separately and never used to tune the profile: how well the detector
+/// does on wording it has not seen.
+#[test]
+fn held_out_recall_and_false_alarms() {
+    evaluate("holdout-risk.tsv", "holdout-safe.tsv");
+}
+
+/// A third set, written after the profile was tuned on the first two and not used for tuning:
+/// the honest estimate of how the detector does on wording it has never seen. Measured once on
+/// 2026-11-25: recall 0.800, false-positive rate 0.120, short of the targets, so it is not part
+/// of the default run yet; `cargo test fresh -- --ignored --nocapture` measures it again.
+#[test]
+#[ignore = "the detector does not yet reach the targets on unseen wording (recall 0.80, false positives 0.12)"]
+fn fresh_recall_and_false_alarms() {
+    evaluate("fresh-risk.tsv", "fresh-safe.tsv");
 }

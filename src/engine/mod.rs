@@ -29,6 +29,18 @@ pub use snapshot::{Restored, Snapshot};
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
 };
+use crate::safety::Screen;
+
+/// What the participants chose after a safety trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafetyChoice {
+    /// Go on with the exercise (only after a trigger with `stop: false`, and deliberately).
+    Continue,
+    /// Save and stop for now (only after a trigger with `stop: false`).
+    Pause,
+    /// End the session.
+    End,
+}
 
 /// Bounds on one run, so a flow with a loop and no way out stops with a message.
 #[derive(Debug, Clone, Copy)]
@@ -105,10 +117,15 @@ pub enum Event<'lib> {
     Timer { step: String, seconds: u32 },
     /// A question; answer it with [`Engine::answer`] before calling [`Engine::next_event`] again.
     Ask(Question<'lib>),
-    /// A safety trigger fired: the run stops here, before anything else happens. The
-    /// category is for the record, not for the screen (the partner in the room may be the
-    /// danger); the next event is [`Event::Finished`] with [`Outcome::SafetyStop`].
-    Safety { step: String, category: String },
+    /// A safety trigger fired: the run holds here, before anything else happens, until
+    /// [`Engine::resolve_safety`] says what the participants chose. The category is for the
+    /// record, not for the screen (the partner in the room may be the danger). When `stop` is
+    /// set, going on is not possible in this session.
+    Safety {
+        step: String,
+        category: String,
+        stop: bool,
+    },
     /// The run is over.
     Finished(Finished),
 }
@@ -162,6 +179,12 @@ struct Frame {
 /// What the engine is doing between calls.
 enum State<'lib> {
     Running,
+    /// A safety trigger fired; waiting for the participants' choice.
+    Hold {
+        step: String,
+        category: String,
+        stop: bool,
+    },
     Waiting(Question<'lib>),
     Done(Finished),
 }
@@ -173,8 +196,12 @@ pub struct Engine<'lib> {
     people: Vec<Person>,
     today: NaiveDate,
     state: State<'lib>,
-    /// A safety event to hand out before the run's end.
-    safety_event: Option<(String, String)>,
+    /// Screens every free-text answer (the global safety profile).
+    screen: Option<&'lib dyn Screen>,
+    /// The category the screen found in the answer just given, for the step's settling.
+    screened: Option<String>,
+    /// The participants chose to go on after a trigger that allows it: settle without it.
+    safety_cleared: bool,
     steps_entered: u64,
     records: IndexMap<String, Value>,
     limits: Limits,
@@ -208,7 +235,9 @@ impl<'lib> Engine<'lib> {
             people: people(lib.flow(flow), names),
             today: now.date_naive(),
             state: State::Running,
-            safety_event: None,
+            screen: None,
+            screened: None,
+            safety_cleared: false,
             steps_entered: 0,
             records: IndexMap::new(),
             limits: Limits::default(),
@@ -346,11 +375,19 @@ impl<'lib> Engine<'lib> {
     /// returns the same [`Event::Finished`].
     pub fn next_event(&mut self) -> Result<Event<'lib>, RuntimeError> {
         loop {
-            if let Some((step, category)) = self.safety_event.take() {
-                return Ok(Event::Safety { step, category });
-            }
             match &self.state {
                 State::Waiting(q) => return Ok(Event::Ask(q.clone())),
+                State::Hold {
+                    step,
+                    category,
+                    stop,
+                } => {
+                    return Ok(Event::Safety {
+                        step: step.clone(),
+                        category: category.clone(),
+                        stop: *stop,
+                    })
+                }
                 State::Done(f) => return Ok(Event::Finished(f.clone())),
                 State::Running => {}
             }
@@ -459,6 +496,13 @@ impl<'lib> Engine<'lib> {
             return Err("No question is waiting for an answer.".into());
         };
         let accepted = accept(question.kind, question.optional, reply, self.today)?;
+        // Every typed answer is screened, whatever the flow says.
+        let screened = match (self.screen, question.kind.is_free_text()) {
+            (Some(screen), true) => free_text(&accepted.value)
+                .iter()
+                .find_map(|t| screen.screen(t)),
+            _ => None,
+        };
         let lib = self.lib;
         let frame = self
             .frames
@@ -500,8 +544,41 @@ impl<'lib> Engine<'lib> {
                 option: accepted.option,
             };
         }
+        if screened.is_some() {
+            // Pause the moment it is typed: the other partner is not asked first.
+            frame.phase = Phase::Settle {
+                option: accepted.option,
+            };
+            self.screened = screened;
+        }
         self.state = State::Running;
         Ok(accepted)
+    }
+
+    /// What the participants chose after a safety trigger ([`Event::Safety`]): go on (only
+    /// where the trigger allows it), pause to come back later (likewise), or end the session.
+    /// A choice the trigger does not allow ends the session.
+    pub fn resolve_safety(&mut self, choice: SafetyChoice) {
+        let State::Hold { stop, .. } = &self.state else {
+            return;
+        };
+        let stop = *stop;
+        match choice {
+            SafetyChoice::Continue if !stop => {
+                self.safety_cleared = true;
+                self.state = State::Running;
+            }
+            SafetyChoice::Pause if !stop => {
+                self.pause();
+            }
+            _ => self.finish_run(Outcome::SafetyStop),
+        }
+    }
+
+    /// Screens free-text answers with `screen` (the global safety profile).
+    pub fn with_screen(mut self, screen: &'lib dyn Screen) -> Engine<'lib> {
+        self.screen = Some(screen);
+        self
     }
 
     /// Ends the run here as paused by the participants (the pause signal, Esc in a menu).
@@ -509,6 +586,7 @@ impl<'lib> Engine<'lib> {
         if let State::Done(f) = &self.state {
             return f.clone();
         }
+        self.screened = None;
         self.records.clear();
         self.finish_run(Outcome::Paused);
         match &self.state {
@@ -539,15 +617,27 @@ impl<'lib> Engine<'lib> {
             ) => options.get(i),
             _ => None,
         };
-        let mut category = chosen.and_then(|o| o.safety.clone());
-        if let (None, Some(trigger), Some(compiled)) = (&category, &step.safety, &program.safety) {
-            if self.eval(compiled, &trigger.when)?.is_true() {
-                category = Some(trigger.category.clone());
+        let stops = |category: &str| self.screen.is_none_or(|s| s.stops(category));
+        let mut trigger = self.screened.take().map(|c| (stops(&c), c));
+        if trigger.is_none() {
+            trigger = chosen
+                .and_then(|o| o.safety.clone())
+                .map(|c| (stops(&c), c));
+        }
+        if let (None, Some(t), Some(compiled)) = (&trigger, &step.safety, &program.safety) {
+            if self.eval(compiled, &t.when)?.is_true() {
+                trigger = Some((t.stop, t.category.clone()));
             }
         }
-        if let Some(category) = category {
-            self.safety_event = Some((self.step_name(), category));
-            self.finish_run(Outcome::SafetyStop);
+        if std::mem::take(&mut self.safety_cleared) {
+            trigger = None;
+        }
+        if let Some((stop, category)) = trigger {
+            self.state = State::Hold {
+                step: self.step_name(),
+                category,
+                stop,
+            };
             return Ok(());
         }
 
@@ -671,6 +761,21 @@ impl<'lib> Engine<'lib> {
             vars,
             records: std::mem::take(&mut self.records),
         });
+    }
+}
+
+/// The texts in a typed answer: the answer itself, or each entry of a list.
+fn free_text(value: &Value) -> Vec<String> {
+    match value.as_str() {
+        Some(s) => vec![s.to_owned()],
+        None => value
+            .try_iter()
+            .map(|items| {
+                items
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

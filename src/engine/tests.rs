@@ -36,7 +36,10 @@ fn play(lib: &Library, flow: usize, names: &[&str], replies: &[Reply]) -> (Vec<S
         match engine.next_event().expect("no runtime error") {
             Event::Say { step, text, .. } => seen.push(format!("{step}: say {text}")),
             Event::Timer { step, seconds } => seen.push(format!("{step}: timer {seconds}")),
-            Event::Safety { step, category } => seen.push(format!("{step}: safety {category}")),
+            Event::Safety { step, category, .. } => {
+                seen.push(format!("{step}: safety {category}"));
+                engine.resolve_safety(SafetyChoice::End);
+            }
             Event::Ask(q) => {
                 let who = q.who.map(|p| format!(" [{}]", p.name)).unwrap_or_default();
                 seen.push(format!("{}{who}: ask {}", q.step, q.prompt));
@@ -458,12 +461,19 @@ steps:
     let _ = engine.next_event();
     engine.answer(Reply::Yes(true)).expect("accepted");
     match engine.next_event() {
-        Ok(Event::Safety { step, category }) => assert_eq!(
-            (step.as_str(), category.as_str()),
-            ("afraid", "fear_for_safety")
+        Ok(Event::Safety {
+            step,
+            category,
+            stop,
+        }) => assert_eq!(
+            (step.as_str(), category.as_str(), stop),
+            ("afraid", "fear_for_safety", true)
         ),
         other => panic!("expected a safety stop, got {other:?}"),
     }
+    // Nothing goes on until the participants choose; a stop cannot be continued past.
+    assert!(matches!(engine.next_event(), Ok(Event::Safety { .. })));
+    engine.resolve_safety(SafetyChoice::Continue);
     let Ok(Event::Finished(end)) = engine.next_event() else {
         panic!("the run ends")
     };
@@ -639,4 +649,80 @@ fn an_edited_flow_resumes_at_the_same_step_id_or_reports_it_missing() {
     let (mut resumed, _) = Engine::restore(&lib3, &snapshot, &names, now(), &changed, &start_at)
         .unwrap_or_else(|_| panic!("restores at the chosen step"));
     assert!(matches!(resumed.next_event(), Ok(Event::Ask(q)) if q.step == "mood"));
+}
+
+#[test]
+fn a_trigger_that_allows_it_can_be_continued_past_deliberately() {
+    let (lib, flow) = library(&["
+flow: gentle
+title: Gentle
+vars: { after: 0 }
+steps:
+  - id: tired
+    ask: confirm
+    prompt: Very tired?
+    safety: { when: tired, category: check_in, stop: false }
+    set: { after: 1 }
+  - say: 'going on, after={{ after }}'
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine.answer(Reply::Yes(true)).expect("accepted");
+    assert!(matches!(
+        engine.next_event(),
+        Ok(Event::Safety { stop: false, .. })
+    ));
+    engine.resolve_safety(SafetyChoice::Continue);
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Say { text, .. }) if text == "going on, after=1")
+    );
+
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine.answer(Reply::Yes(true)).expect("accepted");
+    let _ = engine.next_event();
+    engine.resolve_safety(SafetyChoice::Pause);
+    assert!(matches!(engine.next_event(), Ok(Event::Finished(f)) if f.outcome == Outcome::Paused));
+}
+
+#[test]
+fn the_global_screen_pauses_on_typed_text_before_the_other_partner_is_asked() {
+    let profile = crate::safety::Profile::builtin().expect("profile");
+    let (lib, flow) = library(&["
+flow: share
+title: Share
+participants: [a, b]
+steps:
+  - id: feeling
+    ask: text
+    who: both
+    prompt: How are you?
+  - say: never shown
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now())
+        .expect("starts")
+        .with_screen(&profile);
+    let _ = engine.next_event();
+    engine
+        .answer(text("honestly everyone would be better off without me"))
+        .expect("accepted");
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Safety { category, stop: true, .. }) if category == "self_harm")
+    );
+    engine.resolve_safety(SafetyChoice::End);
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Finished(f)) if f.outcome == Outcome::SafetyStop)
+    );
+
+    // Ordinary pain and idioms go on.
+    let mut engine = Engine::new(&lib, flow, &names, now())
+        .expect("starts")
+        .with_screen(&profile);
+    let _ = engine.next_event();
+    engine
+        .answer(text("i feel so betrayed, and i could kill for a coffee"))
+        .expect("accepted");
+    assert!(matches!(engine.next_event(), Ok(Event::Ask(q)) if q.turn == 1));
 }

@@ -179,6 +179,11 @@ impl AskKind {
             AskKind::List { .. } => "list",
         }
     }
+
+    /// Whether the answer is typed free text (and so screened for safety).
+    pub fn is_free_text(&self) -> bool {
+        matches!(self, AskKind::Text { .. } | AskKind::List { .. })
+    }
 }
 
 /// A compiled template: its name in the library's template environment.

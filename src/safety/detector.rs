@@ -25,6 +25,9 @@ pub const WIDE_GAP: usize = 8;
 #[derive(Debug, Clone)]
 struct Sequence {
     slots: Vec<Compiled>,
+    /// Words after the match that it also covers (a pattern ending in `*`; used to mask the
+    /// rest of an idiom such as "a film about ...").
+    tail: usize,
     /// Index of the category (or exclusion) it belongs to.
     owner: usize,
 }
@@ -229,14 +232,17 @@ impl Normaliser {
             .collect()
     }
 
-    /// A profile word one typo away from `word` (two for long words).
+    /// A profile word one typo away from `word` (two for long words). Short words only count
+    /// a dropped or doubled letter ("suicde", "kiling"): a changed letter too often makes a
+    /// different everyday word ("chores" is not "chokes").
     fn near_miss(&self, word: &str) -> Option<&str> {
         let len = word.chars().count();
-        let allowed = if len >= 8 { 2 } else { 1 };
+        let allowed = if len >= 9 { 2 } else { 1 };
         let first = word.chars().next();
         self.vocabulary
             .iter()
             .filter(|v| v.chars().count().abs_diff(len) <= allowed)
+            .filter(|v| len >= 8 || v.chars().count() != len)
             .filter(|v| v.chars().next() == first || v.chars().nth(1) == word.chars().nth(1))
             .map(|v| (strsim::damerau_levenshtein(word, v), v))
             .filter(|(d, _)| *d <= allowed)
@@ -378,7 +384,11 @@ impl PatternSet {
         for first in firsts {
             self.by_first.entry(first.clone()).or_default().push(index);
         }
-        self.sequences.push(Sequence { slots, owner });
+        self.sequences.push(Sequence {
+            slots,
+            owner,
+            tail: gap,
+        });
         Ok(())
     }
 
@@ -394,6 +404,7 @@ impl PatternSet {
                 for alt in seq.slots[0].0.iter().filter(|a| &a[0] == stem) {
                     if let Some(first_end) = alternative_at(stems, start, alt) {
                         if let Some(end) = match_slots(stems, &seq.slots, 1, first_end) {
+                            let end = (end + seq.tail).min(stems.len().saturating_sub(1));
                             found.push((seq.owner, start, end));
                             break;
                         }
@@ -405,12 +416,27 @@ impl PatternSet {
     }
 }
 
+/// A category's cue words: `strong` ones fire on their own, `weak` ones when two (different
+/// ones) stand in the same answer.
+#[derive(Debug, Clone, Default)]
+pub struct Cues {
+    pub strong: Vec<String>,
+    pub weak: Vec<String>,
+}
+
+/// Points at which a category's cues fire.
+pub const CUE_THRESHOLD: u32 = 2;
+
 /// Compiled risk patterns and exclusions, ready to scan text.
 #[derive(Debug)]
 pub struct Detector {
     normaliser: Normaliser,
     risks: PatternSet,
     exclusions: PatternSet,
+    /// Cue patterns; each owner indexes `cue_owners`.
+    cues: PatternSet,
+    /// For each cue: its category and its points.
+    cue_owners: Vec<(usize, u32)>,
     categories: Vec<String>,
 }
 
@@ -420,13 +446,34 @@ impl Detector {
         categories: impl IntoIterator<Item = (&'a str, &'a [String])>,
         exclusions: &[String],
     ) -> Result<Detector, PatternError> {
+        Detector::with_cues(
+            categories.into_iter().map(|(n, p)| (n, p, None)),
+            exclusions,
+        )
+    }
+
+    /// Builds a detector whose categories also have cue words.
+    pub fn with_cues<'a>(
+        categories: impl IntoIterator<Item = (&'a str, &'a [String], Option<&'a Cues>)>,
+        exclusions: &[String],
+    ) -> Result<Detector, PatternError> {
         let mut normaliser = Normaliser::new();
         let mut risks = PatternSet::default();
+        let mut cues = PatternSet::default();
+        let mut cue_owners = Vec::new();
         let mut names = Vec::new();
-        for (i, (name, patterns)) in categories.into_iter().enumerate() {
+        for (i, (name, patterns, category_cues)) in categories.into_iter().enumerate() {
             names.push(name.to_owned());
             for p in patterns {
                 risks.add(&mut normaliser, p, i)?;
+            }
+            if let Some(c) = category_cues {
+                for (list, points) in [(&c.strong, CUE_THRESHOLD), (&c.weak, 1)] {
+                    for p in list {
+                        cues.add(&mut normaliser, p, cue_owners.len())?;
+                        cue_owners.push((i, points));
+                    }
+                }
             }
         }
         let mut excl = PatternSet::default();
@@ -437,6 +484,8 @@ impl Detector {
             normaliser,
             risks,
             exclusions: excl,
+            cues,
+            cue_owners,
             categories: names,
         })
     }
@@ -452,6 +501,17 @@ impl Detector {
         let mut hit = vec![false; self.categories.len()];
         for (owner, _, _) in self.risks.matches(&stems) {
             hit[owner] = true;
+        }
+        let mut seen = HashSet::new();
+        let mut points = vec![0u32; self.categories.len()];
+        for (cue, _, _) in self.cues.matches(&stems) {
+            if seen.insert(cue) {
+                let (category, p) = self.cue_owners[cue];
+                points[category] += p;
+            }
+        }
+        for (h, p) in hit.iter_mut().zip(points) {
+            *h |= p >= CUE_THRESHOLD;
         }
         self.categories
             .iter()

@@ -7,6 +7,7 @@
 //! calm and neutral: never the category, because the partner in the room may be the danger.
 
 pub mod detector;
+pub mod resources;
 
 use serde::Deserialize;
 
@@ -39,6 +40,17 @@ struct RawCategory {
     stop: bool,
     message: String,
     patterns: Vec<String>,
+    #[serde(default)]
+    cues: Option<RawCues>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCues {
+    #[serde(default)]
+    strong: Vec<String>,
+    #[serde(default)]
+    weak: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -82,13 +94,21 @@ impl Profile {
         let raw: RawProfile =
             serde_saphyr::from_str_with_options(text, crate::flow::load::yaml_options())
                 .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
-        let lists: Vec<(String, Vec<String>)> = raw
+        let lists: Vec<(String, Vec<String>, Option<detector::Cues>)> = raw
             .categories
             .iter()
-            .map(|(id, c)| (id.clone(), c.patterns.clone()))
+            .map(|(id, c)| {
+                let cues = c.cues.as_ref().map(|k| detector::Cues {
+                    strong: k.strong.clone(),
+                    weak: k.weak.clone(),
+                });
+                (id.clone(), c.patterns.clone(), cues)
+            })
             .collect();
-        let detector = Detector::new(
-            lists.iter().map(|(id, p)| (id.as_str(), &p[..])),
+        let detector = Detector::with_cues(
+            lists
+                .iter()
+                .map(|(id, p, c)| (id.as_str(), &p[..], c.as_ref())),
             &raw.exclusions,
         )?;
         let categories = raw
@@ -144,6 +164,15 @@ mod tests {
             Some("self_harm")
         );
         assert_eq!(p.screen("I could kill for a coffee"), None);
+        // Threats that sound like hyperbole are still threats.
+        for threat in [
+            "he said he would kill me if i leave",
+            "she'll kill me if i tell anyone",
+            "hes going to kill me when he finds out",
+        ] {
+            assert!(p.screen(threat).is_some(), "{threat}");
+        }
+        assert_eq!(p.screen("mums gonna kill us if we're late for lunch"), None);
         // The screen must not tell a partner in the room what was detected.
         for c in p.categories() {
             let m = c.message.to_lowercase();

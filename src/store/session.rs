@@ -330,17 +330,26 @@ impl Recorder for SessionRecorder<'_> {
         result.map_err(|e| self.fail("your answer", e))
     }
 
+    /// Records the pause, and makes the answer that triggered it private: it stays out of
+    /// history views and exports unless its author asks (`--include-private`).
     fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError> {
         self.seq += 1;
         let at = self.now();
-        self.store
-            .conn
-            .execute(
+        let (id, seq) = (self.id, self.seq);
+        let result = (|| {
+            let tx = self.store.conn.transaction()?;
+            tx.execute(
+                "UPDATE events SET private = 1 WHERE session_id = ?1 AND seq = (
+                     SELECT MAX(seq) FROM events WHERE session_id = ?1 AND kind = 'ask' AND step = ?2)",
+                params![id, step],
+            )?;
+            tx.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind, category) VALUES (?1, ?2, ?3, ?4, 'safety', ?5)",
-                params![self.id, self.seq, at, step, category],
-            )
-            .map_err(|e| self.fail("the safety pause", e))?;
-        Ok(())
+                params![id, seq, at, step, category],
+            )?;
+            tx.commit()
+        })();
+        result.map_err(|e| self.fail("the safety pause", e))
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {

@@ -15,7 +15,7 @@ use minijinja::Value;
 use serde_saphyr::Spanned;
 
 use super::{DriveError, FrontEnd, Input};
-use crate::engine::{Finished, Progress, Question, Reply};
+use crate::engine::{Finished, Progress, Question, Reply, SafetyChoice};
 use crate::flow::load::{decode_source, yaml_error, yaml_options};
 use crate::flow::suggest::nearest;
 use crate::flow::{AskKind, Diagnostic, Library};
@@ -328,9 +328,15 @@ impl<W: Write> FrontEnd for Headless<W> {
         Ok(())
     }
 
-    fn safety_stop(&mut self, _step: &str) -> Result<(), DriveError> {
+    /// Without anyone to ask, a safety trigger always ends the session.
+    fn safety_stop(
+        &mut self,
+        _step: &str,
+        _category: &str,
+        _stop: bool,
+    ) -> Result<SafetyChoice, DriveError> {
         writeln!(self.out, "{}\n", super::SAFETY_PAUSE_TEXT)?;
-        Ok(())
+        Ok(SafetyChoice::End)
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {

@@ -13,7 +13,9 @@ use std::io::{self, Write};
 
 use minijinja::Value;
 
-use crate::engine::{Engine, Event, Finished, Progress, Question, Reply, RuntimeError};
+use crate::engine::{
+    Engine, Event, Finished, Progress, Question, Reply, RuntimeError, SafetyChoice,
+};
 use crate::transcript::TranscriptWriter;
 
 /// What a front-end brings back for a question.
@@ -60,8 +62,14 @@ pub trait FrontEnd {
     fn answered(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
         Ok(())
     }
-    /// A safety trigger fired. Show a calm pause and where to find help; never the category.
-    fn safety_stop(&mut self, step: &str) -> Result<(), DriveError>;
+    /// A safety trigger fired. Show a calm pause and where to find help (never the category),
+    /// and bring back what the participants chose. With `stop`, going on is not offered.
+    fn safety_stop(
+        &mut self,
+        step: &str,
+        category: &str,
+        stop: bool,
+    ) -> Result<SafetyChoice, DriveError>;
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 
@@ -123,11 +131,16 @@ pub fn drive(
                 }
             }
             Event::Timer { step, seconds } => front.timer(&step, seconds)?,
-            Event::Safety { step, category } => {
+            Event::Safety {
+                step,
+                category,
+                stop,
+            } => {
                 for r in recorders.iter_mut() {
                     r.safety(&step, &category)?;
                 }
-                front.safety_stop(&step)?;
+                let choice = front.safety_stop(&step, &category, stop)?;
+                engine.resolve_safety(choice);
             }
             Event::Ask(question) => {
                 let mut problem: Option<String> = None;

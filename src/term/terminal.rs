@@ -16,8 +16,19 @@ use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
 use super::{DriveError, FrontEnd, Input};
-use crate::engine::{accept, Finished, Person, Progress, Question, Reply};
+use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
+
+/// What a safety pause shows.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyHelp {
+    /// The calm message for each category (none of them names its category).
+    pub messages: std::collections::HashMap<String, String>,
+    /// Help resources for the region, as text.
+    pub resources: String,
+    pub grounding: String,
+    pub plan: String,
+}
 
 /// What a participant can type at any prompt to pause the session.
 pub const PAUSE_WORD: &str = "/pause";
@@ -38,6 +49,10 @@ pub struct Terminal {
     at_keyboard: Option<String>,
     /// Text was shown that nobody has confirmed reading yet.
     unread: bool,
+    /// What a safety pause shows.
+    help: Option<SafetyHelp>,
+    /// The quick exit was used: leave nothing more on the screen.
+    quick_exit: bool,
     today: NaiveDate,
 }
 
@@ -56,8 +71,21 @@ impl Terminal {
             color,
             at_keyboard: None,
             unread: false,
+            help: None,
+            quick_exit: false,
             today,
         }
+    }
+
+    /// What to show at a safety pause: the calm messages, help for the region, and cards.
+    pub fn with_help(mut self, help: SafetyHelp) -> Terminal {
+        self.help = Some(help);
+        self
+    }
+
+    /// Whether the participants used the quick exit.
+    pub fn left_quickly(&self) -> bool {
+        self.quick_exit
     }
 
     fn width(&self) -> usize {
@@ -533,15 +561,113 @@ impl FrontEnd for Terminal {
         Ok(())
     }
 
-    fn safety_stop(&mut self, _step: &str) -> Result<(), DriveError> {
+    fn safety_stop(
+        &mut self,
+        _step: &str,
+        category: &str,
+        stop: bool,
+    ) -> Result<SafetyChoice, DriveError> {
         self.unread = false;
+        let message = self
+            .help
+            .as_ref()
+            .and_then(|h| h.messages.get(category).cloned())
+            .unwrap_or_else(|| super::SAFETY_PAUSE_TEXT.to_owned());
         self.line("")?;
-        self.line(&self.wrap(super::SAFETY_PAUSE_TEXT))?;
-        Ok(())
+        self.line(&self.bold(&self.wrap(&message)))?;
+        if let Some(help) = &self.help {
+            self.line("")?;
+            self.line(&self.wrap(&help.resources))?;
+        }
+        self.line("")?;
+        self.line(&self.dim("Press Esc in the menu below to clear the screen and leave at once."))?;
+        let mut choices: Vec<(&str, Option<SafetyChoice>)> = Vec::new();
+        if !stop {
+            choices.push((
+                "Go on with the exercise (only if you both feel safe)",
+                Some(SafetyChoice::Continue),
+            ));
+            choices.push((
+                "Pause and save, to come back later",
+                Some(SafetyChoice::Pause),
+            ));
+        }
+        choices.push(("A minute to steady yourself", None));
+        choices.push(("How to make a safety plan", None));
+        choices.push(("End the session", Some(SafetyChoice::End)));
+        loop {
+            let labels: Vec<&str> = choices.iter().map(|(l, _)| *l).collect();
+            let picked = match self.mode {
+                Mode::Rich => Select::with_theme(self.theme.as_ref())
+                    .with_prompt("What would you like to do?")
+                    .items(&labels)
+                    .default(labels.len() - 1)
+                    .interact_on_opt(&self.term)
+                    .map_err(dialoguer_error)?,
+                Mode::Plain => {
+                    self.line("What would you like to do?")?;
+                    for (i, l) in labels.iter().enumerate() {
+                        self.line(&format!("  {}) {l}", i + 1))?;
+                    }
+                    self.line("  x) Clear the screen and leave now")?;
+                    let typed = self.read_line_plain("Type a number: ")?;
+                    if typed.trim().eq_ignore_ascii_case("x") {
+                        None
+                    } else {
+                        match typed.trim().parse::<usize>() {
+                            Ok(n) if (1..=labels.len()).contains(&n) => Some(n - 1),
+                            _ => continue,
+                        }
+                    }
+                }
+            };
+            let Some(i) = picked else {
+                // The quick exit: nothing left on the screen.
+                self.quick_exit = true;
+                self.term.clear_screen()?;
+                return Ok(SafetyChoice::End);
+            };
+            match choices[i] {
+                (_, Some(SafetyChoice::Continue)) => {
+                    let sure = match self.mode {
+                        Mode::Rich => Confirm::with_theme(self.theme.as_ref())
+                            .with_prompt("Go on only if you both feel safe right now. Go on?")
+                            .default(false)
+                            .interact_on(&self.term)
+                            .map_err(dialoguer_error)?,
+                        Mode::Plain => {
+                            let typed = self.read_line_plain(
+                                "Go on only if you both feel safe right now. Go on? (yes/no) ",
+                            )?;
+                            crate::engine::parse_yes_no(&typed).unwrap_or(false)
+                        }
+                    };
+                    if sure {
+                        return Ok(SafetyChoice::Continue);
+                    }
+                }
+                (_, Some(choice)) => return Ok(choice),
+                (label, None) => {
+                    let card = if label.starts_with("A minute") {
+                        &self.help.as_ref().map(|h| h.grounding.clone())
+                    } else {
+                        &self.help.as_ref().map(|h| h.plan.clone())
+                    };
+                    if let Some(text) = card {
+                        self.line("")?;
+                        self.line(&self.wrap(text))?;
+                        self.read_line_plain(&self.dim("Press Enter when you are ready. "))?;
+                    }
+                }
+            }
+        }
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
         self.unread = false;
+        if self.quick_exit {
+            return Ok(());
+        }
         self.line("")?;
         let text = match finished.outcome {
             Outcome::Completed => "The exercise is complete.",

@@ -1,0 +1,209 @@
+//! Help resources by region (`content/resources.yaml`): names, numbers to call or text,
+//! hours, websites, each with the source it was checked against and when.
+//!
+//! Which region: `--region`, then `TRUSTGUIDE_REGION`, then the locale (`LC_ALL`,
+//! `LC_MESSAGES`, `LANG`, e.g. `en_GB.UTF-8` gives UK). The international entries are always
+//! shown, and so is the advice to call the local emergency number.
+
+use std::fmt::Write;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::content::BUILTIN_CONTENT;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Resource {
+    pub name: String,
+    #[serde(default, rename = "for")]
+    pub categories: Vec<String>,
+    pub call: Option<String>,
+    pub text: Option<String>,
+    pub hours: Option<String>,
+    pub website: Option<String>,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub checked: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Region {
+    pub name: String,
+    pub emergency: String,
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Resources {
+    pub checked: String,
+    pub regions: IndexMap<String, Region>,
+    pub international: Region,
+}
+
+impl Resources {
+    /// The built-in resources.
+    pub fn builtin() -> Result<Resources, String> {
+        let text = BUILTIN_CONTENT
+            .get_file("resources.yaml")
+            .and_then(|f| f.contents_utf8())
+            .ok_or("content/resources.yaml is missing from the build")?;
+        serde_saphyr::from_str(text)
+            .map_err(|e| format!("content/resources.yaml: {}", e.without_snippet()))
+    }
+
+    /// The region for a code such as `UK`, `gb`, `en_NZ.UTF-8`; `None` if it has no entry.
+    pub fn region(&self, code: &str) -> Option<(&str, &Region)> {
+        let code = region_code(code)?;
+        self.regions
+            .get_key_value(code.as_str())
+            .map(|(k, r)| (k.as_str(), r))
+    }
+
+    /// The help text for `region` (international only when `None` or unknown).
+    pub fn render(&self, region: Option<&str>) -> String {
+        let mut out = String::new();
+        let found = region.and_then(|r| self.region(r));
+        match found {
+            Some((_, r)) => {
+                let _ = writeln!(
+                    out,
+                    "If anyone is in danger right now, call {} ({}).\n",
+                    r.emergency, r.name
+                );
+                let _ = writeln!(out, "Help in {}:", r.name);
+                for res in &r.resources {
+                    write_resource(&mut out, res);
+                }
+                out.push('\n');
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "If anyone is in danger right now, call your local emergency number.\n"
+                );
+                if let Some(r) = region {
+                    let known: Vec<&str> = self.regions.keys().map(String::as_str).collect();
+                    let _ = writeln!(
+                        out,
+                        "(No list for region `{r}` yet; lists exist for {}. Use --region to choose one.)\n",
+                        known.join(", ")
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "{}:", self.international.name);
+        for res in &self.international.resources {
+            write_resource(&mut out, res);
+        }
+        let _ = write!(out, "\nNumbers checked {}.", self.checked);
+        out
+    }
+}
+
+fn write_resource(out: &mut String, r: &Resource) {
+    let mut ways = Vec::new();
+    if let Some(c) = &r.call {
+        ways.push(format!("call {c}"));
+    }
+    if let Some(t) = &r.text {
+        ways.push(format!("text {t}"));
+    }
+    let ways = if ways.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", ways.join(", "))
+    };
+    let hours = r
+        .hours
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  - {}{ways}{hours}", r.name);
+    if let Some(w) = &r.website {
+        let _ = writeln!(out, "    {w}");
+    }
+    if let Some(n) = &r.note {
+        let _ = writeln!(out, "    {n}");
+    }
+}
+
+/// `uk`, `GB`, `en_GB.UTF-8`, `en-gb` -> `UK`; `C` or `POSIX` -> none.
+pub fn region_code(input: &str) -> Option<String> {
+    let base = input
+        .split('.')
+        .next()
+        .unwrap_or(input)
+        .split('@')
+        .next()
+        .unwrap_or(input);
+    let country = base
+        .rsplit(['_', '-'])
+        .next()
+        .unwrap_or(base)
+        .to_uppercase();
+    let code = match country.as_str() {
+        "" | "C" | "POSIX" => return None,
+        "GB" | "UK" | "ENGLAND" | "SCOTLAND" | "WALES" => "UK",
+        "USA" => "US",
+        "IRL" => "IE",
+        "AUS" => "AU",
+        "NZL" => "NZ",
+        "CAN" => "CA",
+        other => other,
+    };
+    Some(code.to_owned())
+}
+
+/// The region from the environment: `TRUSTGUIDE_REGION`, then the locale variables.
+pub fn region_from_env() -> Option<String> {
+    ["TRUSTGUIDE_REGION", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .and_then(|v| region_code(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_region_has_an_emergency_number_and_checked_entries() {
+        let r = Resources::builtin().expect("resources load");
+        for code in ["US", "CA", "UK", "IE", "AU", "NZ"] {
+            let region = &r.regions[code];
+            assert!(!region.emergency.is_empty(), "{code}");
+            assert!(!region.resources.is_empty(), "{code} has resources");
+            for res in &region.resources {
+                assert!(
+                    res.source.is_some() && res.checked.is_some(),
+                    "{code}: {} names its source and date",
+                    res.name
+                );
+                assert!(
+                    res.call.is_some() || res.text.is_some() || res.website.is_some(),
+                    "{}",
+                    res.name
+                );
+            }
+        }
+        assert!(!r.international.resources.is_empty());
+    }
+
+    #[test]
+    fn regions_come_from_codes_and_locales() {
+        assert_eq!(region_code("en_GB.UTF-8").as_deref(), Some("UK"));
+        assert_eq!(region_code("uk").as_deref(), Some("UK"));
+        assert_eq!(region_code("en-nz").as_deref(), Some("NZ"));
+        assert_eq!(region_code("C"), None);
+        let r = Resources::builtin().expect("resources load");
+        let text = r.render(Some("UK"));
+        assert!(
+            text.contains("call 999") || text.contains("call 999 (United Kingdom)"),
+            "{text}"
+        );
+        assert!(text.contains("116 123"), "{text}");
+        assert!(r.render(Some("XX")).contains("No list for region `XX` yet"));
+    }
+}
