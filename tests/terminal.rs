@@ -287,3 +287,56 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_risk_answer_pauses_calmly_shows_help_and_the_quick_exit_leaves_no_trace() {
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
+    let mut cmd = Command::new(binary());
+    cmd.args(["run", "share.yaml"])
+        .current_dir(home.path())
+        .env("TRUSTGUIDE_HOME", home.path().join("home"))
+        .env("TRUSTGUIDE_NOW", NOW)
+        .env("TRUSTGUIDE_REGION", "UK")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm-256color");
+    let mut s = Session::spawn(cmd).expect("spawn");
+    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    answer(
+        &mut s,
+        "How are you, really?",
+        "honestly i dont see the point of waking up anymore",
+    );
+    let shown = s
+        .expect("Press Esc in the menu below")
+        .expect("the pause screen");
+    let screen = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(screen.contains("Let's pause here."), "{screen}");
+    assert!(
+        screen.contains("Samaritans: call 116 123"),
+        "UK help is shown: {screen}"
+    );
+    assert!(
+        !screen.contains("self_harm") && !screen.to_lowercase().contains("suicid"),
+        "no category on screen: {screen}"
+    );
+    let menu = s.expect("End the session").expect("the choices");
+    let menu = String::from_utf8_lossy(menu.before()).into_owned();
+    assert!(
+        !menu.contains("Go on with the exercise"),
+        "going on is not offered after this trigger: {menu}"
+    );
+    s.send("\x1b").expect("Esc");
+    s.expect("\x1b[2J").expect("the screen is cleared");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(3));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(history.contains("safety stop"), "{history}");
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    assert!(
+        !shown.contains("waking up"),
+        "the answer that paused the session is private: {shown}"
+    );
+    assert!(shown.contains("_1 private answer is left out._"), "{shown}");
+}
