@@ -85,3 +85,14 @@ fn held_out_recall_and_false_alarms() {
 fn fresh_recall_and_false_alarms() {
     evaluate("fresh-risk.tsv", "fresh-safe.tsv");
 }
+
+/// A fourth set, written after all tuning and never used for it: the honest estimate of how
+/// the detector does on wording it has not seen. Measured on 2026-11-25: recall 0.790, false
+/// positives 0.180, short of the targets (0.95 and 0.10). It stays out of the default run
+/// until the detector generalises; `cargo test unseen -- --ignored --nocapture` measures it.
+/// Do not tune on it: once it is used for tuning it no longer measures anything.
+#[test]
+#[ignore = "not yet met on unseen wording: recall 0.79, false positives 0.18 (targets 0.95, 0.10)"]
+fn unseen_recall_and_false_alarms() {
+    evaluate("unseen-risk.tsv", "unseen-safe.tsv");
+}

@@ -51,7 +51,11 @@ pub struct Normaliser {
     stemmer: Stemmer,
     /// Stems the profile uses, by their unstemmed spelling, for near-miss spellings.
     vocabulary: Vec<String>,
+    /// Each vocabulary word, and each way of dropping one letter from it -> the word's index:
+    /// near misses are found by lookup, not by comparing with every word.
+    deletions: HashMap<String, Vec<usize>>,
     known: HashSet<String>,
+    known_words: HashSet<String>,
 }
 
 impl std::fmt::Debug for Normaliser {
@@ -161,7 +165,9 @@ impl Normaliser {
         Normaliser {
             stemmer: Stemmer::create(Algorithm::English),
             vocabulary: Vec::new(),
+            deletions: HashMap::new(),
             known: HashSet::new(),
+            known_words: HashSet::new(),
         }
     }
 
@@ -237,23 +243,30 @@ impl Normaliser {
     /// different everyday word ("chores" is not "chokes").
     fn near_miss(&self, word: &str) -> Option<&str> {
         let len = word.chars().count();
-        let allowed = if len >= 9 { 2 } else { 1 };
-        let first = word.chars().next();
-        self.vocabulary
-            .iter()
-            .filter(|v| v.chars().count().abs_diff(len) <= allowed)
+        let mut candidates: Vec<usize> = Vec::new();
+        for key in std::iter::once(word.to_owned()).chain(one_deleted(word)) {
+            if let Some(found) = self.deletions.get(&key) {
+                candidates.extend(found);
+            }
+        }
+        candidates
+            .into_iter()
+            .map(|i| self.vocabulary[i].as_str())
             .filter(|v| len >= 8 || v.chars().count() != len)
-            .filter(|v| v.chars().next() == first || v.chars().nth(1) == word.chars().nth(1))
             .map(|v| (strsim::damerau_levenshtein(word, v), v))
-            .filter(|(d, _)| *d <= allowed)
+            .filter(|(d, _)| *d == 1)
             .min_by_key(|(d, _)| *d)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     fn learn(&mut self, word: &str) {
         let stem = self.stem(word);
-        if word.chars().count() >= 5 && !self.vocabulary.iter().any(|v| v == word) {
+        if word.chars().count() >= 5 && self.known_words.insert(word.to_owned()) {
+            let index = self.vocabulary.len();
             self.vocabulary.push(word.to_owned());
+            for key in std::iter::once(word.to_owned()).chain(one_deleted(word)) {
+                self.deletions.entry(key).or_default().push(index);
+            }
         }
         self.known.insert(stem);
     }
@@ -262,6 +275,19 @@ impl Normaliser {
 /// A pattern element: alternatives (each a run of words) and whether it may be left out
 /// (`(...)?`), or `None` for `*`.
 type Slot = Option<(Vec<Vec<String>>, bool)>;
+
+/// `word` with one letter dropped, every way.
+fn one_deleted(word: &str) -> impl Iterator<Item = String> + '_ {
+    let chars: Vec<char> = word.chars().collect();
+    (0..chars.len()).map(move |i| {
+        chars
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, c)| *c)
+            .collect()
+    })
+}
 
 /// Splits a pattern into slots.
 fn parse_pattern(pattern: &str) -> Result<Vec<Slot>, PatternError> {
