@@ -6,7 +6,7 @@
 //!
 //! - loop: a 6-step flow (say, choice, say, choice, say, choice; templated text and a `set`
 //!   in every step) repeated until 100,002 steps were shown, headless from an answers file,
-//!   writing a transcript. Target: under 200 ms and 50 MB.
+//!   writing a transcript, with `--no-save`. Target: under 200 ms and 50 MB.
 //! - list: `trustguide list`. Target: under 5 ms.
 
 use std::path::Path;
@@ -88,6 +88,14 @@ fn measure(name: &str, dir: &Path, args: &[&str]) -> (Duration, u64) {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
+    if let Some(keep) = std::env::var_os("BENCH_WRITE_INPUTS_TO") {
+        // For profiling: write the inputs to a folder and stop.
+        let keep = std::path::PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).expect("folder");
+        std::fs::write(keep.join("bench-loop.yaml"), loop_flow()).expect("write flow");
+        std::fs::write(keep.join("answers.yaml"), loop_answers()).expect("write answers");
+        return;
+    }
     std::fs::write(dir.path().join("bench-loop.yaml"), loop_flow()).expect("write flow");
     std::fs::write(dir.path().join("answers.yaml"), loop_answers()).expect("write answers");
 
@@ -104,6 +112,9 @@ fn main() {
         "answers.yaml",
         "--transcript",
         "t.json",
+        // This measures the engine and the transcript. With the store, every answer is also
+        // committed to disk (`cargo bench --bench store` measures that cost).
+        "--no-save",
     ];
     let (loop_time, rss) = measure("loop", dir.path(), &args);
     let transcript =

@@ -410,10 +410,13 @@ fn front_end(
     what: &str,
     today: chrono::NaiveDate,
     help: &SafetyHelp,
+    flow: (&Library, usize),
 ) -> Result<Front> {
     match &io_args.answers {
         Some(path) => {
+            // Read once, and checked against the flow before anything is saved.
             let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+            book.check_keys(flow.0, flow.1).map_err(|m| anyhow!(m))?;
             Ok(Front::Headless(Headless::new(
                 book,
                 BufWriter::new(io::stdout()),
@@ -480,11 +483,6 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
             args.names.len()
         );
     }
-    if let Some(path) = &args.io.answers {
-        // Check the answers file against the flow before anything is saved.
-        let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
-        book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
-    }
     let now = env.now();
     let mut front = front_end(
         env,
@@ -492,6 +490,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &format!("run {}", args.flow),
         now.date_naive(),
         &safety.help,
+        (&lib, index),
     )?;
     // Open the store before asking anything: a problem with it is reported up front.
     let mut store = if args.no_save {
@@ -676,20 +675,17 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         start_at.insert(saved.flow.clone(), step.clone());
     }
     let safety = Safety::load(None)?;
+    let root = lib
+        .index_of(&saved.flow)
+        .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
     let mut front = front_end(
         env,
         &args.io,
         "resume",
         saved.clock.date_naive(),
         &safety.help,
+        (&lib, root),
     )?;
-    if let Some(path) = &args.io.answers {
-        let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
-        let index = lib
-            .index_of(&saved.flow)
-            .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
-        book.check_keys(&lib, index).map_err(|m| anyhow!(m))?;
-    }
     let (engine, notices, keep_seq) = restore(
         &lib,
         &saved,
