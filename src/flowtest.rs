@@ -10,6 +10,7 @@ use minijinja::Value;
 
 use crate::engine::Engine;
 use crate::flow::{FlowTest, Library};
+use crate::safety::Screen;
 use crate::term::drive;
 use crate::term::headless::{AnswerBook, Headless};
 
@@ -28,15 +29,21 @@ impl CaseReport {
     }
 }
 
-/// Runs every `tests:` case of flow `flow`.
-pub fn run_flow_tests(lib: &Library, flow: usize, now: DateTime<FixedOffset>) -> Vec<CaseReport> {
+/// Runs every `tests:` case of flow `flow`, screening typed answers with `screen` as a real
+/// run does.
+pub fn run_flow_tests(
+    lib: &Library,
+    flow: usize,
+    now: DateTime<FixedOffset>,
+    screen: Option<&dyn Screen>,
+) -> Vec<CaseReport> {
     lib.flow(flow)
         .tests
         .iter()
         .map(|case| CaseReport {
             name: case.name.clone(),
             line: case.line,
-            problems: run_case(lib, flow, case, now),
+            problems: run_case(lib, flow, case, now, screen),
         })
         .collect()
 }
@@ -46,6 +53,7 @@ fn run_case(
     flow: usize,
     case: &FlowTest,
     now: DateTime<FixedOffset>,
+    screen: Option<&dyn Screen>,
 ) -> Vec<String> {
     let file = format!("test `{}`", case.name);
     let book = AnswerBook::from_pairs(&file, &case.answers);
@@ -53,7 +61,10 @@ fn run_case(
         return vec![message];
     }
     let mut engine = match Engine::new(lib, flow, &case.names, now) {
-        Ok(engine) => engine,
+        Ok(engine) => match screen {
+            Some(s) => engine.with_screen(s),
+            None => engine,
+        },
         Err(e) => return vec![e.to_string()],
     };
     let mut front = Headless::new(book, io::sink());

@@ -13,6 +13,7 @@ fn every_builtin_flow_loads_without_warnings_and_passes_its_tests() {
         "listening is built in"
     );
     let now = DateTime::parse_from_rfc3339(crate::util::NOW).expect("valid time");
+    let profile = trustguide::safety::Profile::builtin().expect("safety profile");
     for header in headers {
         let mut lib = Library::builtin();
         let index = lib
@@ -24,7 +25,7 @@ fn every_builtin_flow_loads_without_warnings_and_passes_its_tests() {
             header.flow,
             lib.warnings()
         );
-        let reports = run_flow_tests(&lib, index, now);
+        let reports = run_flow_tests(&lib, index, now, Some(&profile));
         assert!(!reports.is_empty(), "{} has no tests:", header.flow);
         for r in reports {
             assert!(
