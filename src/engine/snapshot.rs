@@ -22,6 +22,10 @@ pub struct Snapshot {
     pub steps_entered: u64,
     #[serde(default)]
     pub records: IndexMap<String, Value>,
+    /// A safety category the last answer triggered and that has not been dealt with yet: a
+    /// session stopped at the safety pause comes back to it, not past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screened: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +85,7 @@ impl<'lib> Engine<'lib> {
                 .collect(),
             steps_entered: self.steps_entered,
             records: self.records.clone(),
+            screened: self.screened.clone(),
         }
     }
 
@@ -115,6 +120,7 @@ impl<'lib> Engine<'lib> {
             .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", root.flow))))?;
         let mut engine = Engine::bare(lib, root_index, names, now);
         engine.records = snapshot.records.clone();
+        engine.screened = snapshot.screened.clone();
         let mut restored = Restored::default();
         let depth = snapshot.frames.len();
         for (level, saved) in snapshot.frames.iter().enumerate() {

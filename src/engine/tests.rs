@@ -726,3 +726,40 @@ steps:
         .expect("accepted");
     assert!(matches!(engine.next_event(), Ok(Event::Ask(q)) if q.turn == 1));
 }
+
+#[test]
+fn a_session_stopped_at_the_safety_pause_resumes_at_the_pause() {
+    let profile = crate::safety::Profile::builtin().expect("profile");
+    let (lib, flow) = library(&["
+flow: note
+title: Note
+steps:
+  - id: feeling
+    ask: text
+    prompt: How are you?
+  - say: never without a choice
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now())
+        .expect("starts")
+        .with_screen(&profile);
+    let _ = engine.next_event();
+    engine
+        .answer(text("i have been hoarding my sleeping tablets"))
+        .expect("accepted");
+    // The snapshot is saved right after the answer; then the process dies at the pause screen.
+    let snapshot = engine.snapshot();
+    let (resumed, _) = Engine::restore(
+        &lib,
+        &snapshot,
+        &names,
+        now(),
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap_or_else(|_| panic!("restores"));
+    let mut resumed = resumed.with_screen(&profile);
+    assert!(
+        matches!(resumed.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
+    );
+}
