@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use trustguide::content::ContentLibrary;
-use trustguide::engine::{Engine, Finished, Snapshot};
+use trustguide::engine::{Engine, Finished};
 use trustguide::flow::{Diagnostics, FlowFinder, Library, Origin, Outcome};
 use trustguide::safety::resources::{region_from_env, Resources};
 use trustguide::safety::Profile;
@@ -531,7 +531,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &args.io.transcript,
         &[],
     )?;
-    Ok(exit_code(&outcome, session))
+    Ok(exit_code(&outcome))
 }
 
 /// Drives the run with its recorders (the store, a transcript), and cleans up after a failure.
@@ -620,7 +620,7 @@ fn replay<W: Write>(
     Ok(())
 }
 
-fn exit_code(finished: &Finished, _session: Option<i64>) -> i32 {
+fn exit_code(finished: &Finished) -> i32 {
     match finished.outcome {
         Outcome::SafetyStop => 3,
         _ => 0,
@@ -719,7 +719,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         &args.io.transcript,
         &earlier,
     )?;
-    Ok(exit_code(&finished, Some(saved.id)))
+    Ok(exit_code(&finished))
 }
 
 /// The engine for a saved session, and which events stay (those up to its snapshot).
@@ -743,8 +743,7 @@ fn restore<'lib>(
             Ok((engine, restored)) => return Ok((engine, restored.notices, saved.snapshot_seq)),
             Err(Err(fault)) => return Err(anyhow!(fault)),
             Err(Ok(missing)) => {
-                let nearest =
-                    nearest_earlier_step(saved, snapshot, &missing.flow, &missing.step, lib);
+                let nearest = nearest_earlier_step(saved, &missing.flow, &missing.step, lib);
                 let Some(nearest) = nearest else {
                     bail!(
                         "step `{}` of flow `{}` no longer exists, and no earlier step of this session does either; \
@@ -776,7 +775,6 @@ fn restore<'lib>(
 /// The nearest step before `step` in the flow as saved with the session that still exists.
 fn nearest_earlier_step(
     saved: &Resumable,
-    _snapshot: &Snapshot,
     flow: &str,
     step: &str,
     lib: &Library,

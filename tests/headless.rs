@@ -212,7 +212,7 @@ fn a_missing_answer_names_the_step_and_leaves_no_transcript() {
         ])
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("a.yaml: no answer for step `topic_speaker` (asked of speaker)");
     assert!(
         !out.has_file("t.json"),
@@ -230,7 +230,7 @@ fn a_wrong_type_names_the_file_line_and_step() {
         .args(["run", "listening", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("a.yaml:2:1: step `intensity`: Please give a whole number from 0 to 10.");
 }
 
@@ -267,7 +267,7 @@ fn an_answers_file_that_is_not_a_map_is_refused_clearly() {
         .args(["run", "listening", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("a.yaml:1:1: error:");
     Test::new()
         .file("a.yaml", b"topic_speaker: \xff\xfe\n")
@@ -283,7 +283,7 @@ fn no_terminal_and_no_answers_is_a_clear_error() {
         .args(["run", "listening"])
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("needs a terminal to ask its questions")
         .stderr_has("--answers FILE");
 }
@@ -298,7 +298,7 @@ fn a_broken_flow_is_reported_at_its_line_with_a_suggestion() {
         .file("a.yaml", "first: hi\n")
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("broken.yaml:6:5: error: unknown field `promt`")
         .stderr_has("6 |     promt: Hello?")
         .stderr_has("= help: did you mean `prompt`?");
@@ -331,7 +331,7 @@ fn a_template_include_outside_the_content_library_is_refused() {
         .args(["run", "sneaky.yaml", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .one_clear_error()
+        .error_without_panic()
         .stderr_has("sneaky.yaml:4: step `#1`")
         .stderr_has("is not a content name");
 }

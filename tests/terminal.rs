@@ -21,6 +21,15 @@ fn spawn_with_flow(name: &str, flow: &str, args: &[&str]) -> (Session, tempfile:
 }
 
 fn spawn_in(home: tempfile::TempDir, args: &[&str]) -> (Session, tempfile::TempDir) {
+    spawn_in_with(home, args, &[])
+}
+
+/// Spawns in `home` with extra environment variables.
+fn spawn_in_with(
+    home: tempfile::TempDir,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> (Session, tempfile::TempDir) {
     let mut cmd = Command::new(binary());
     cmd.args(args)
         .current_dir(home.path())
@@ -28,6 +37,9 @@ fn spawn_in(home: tempfile::TempDir, args: &[&str]) -> (Session, tempfile::TempD
         .env("TRUSTGUIDE_NOW", NOW)
         .env("NO_COLOR", "1")
         .env("TERM", "xterm-256color");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
     let mut session = Session::spawn(cmd).expect("spawn in a pty");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     (session, home)
@@ -293,16 +305,7 @@ fn a_risk_answer_pauses_calmly_shows_help_and_the_quick_exit_leaves_no_trace() {
     let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
     let home = tempfile::tempdir().expect("temp folder");
     std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
-    let mut cmd = Command::new(binary());
-    cmd.args(["run", "share.yaml"])
-        .current_dir(home.path())
-        .env("TRUSTGUIDE_HOME", home.path().join("home"))
-        .env("TRUSTGUIDE_NOW", NOW)
-        .env("TRUSTGUIDE_REGION", "UK")
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm-256color");
-    let mut s = Session::spawn(cmd).expect("spawn");
-    s.set_expect_timeout(Some(Duration::from_secs(20)));
+    let (mut s, home) = spawn_in_with(home, &["run", "share.yaml"], &[("TRUSTGUIDE_REGION", "UK")]);
     answer(
         &mut s,
         "How are you, really?",

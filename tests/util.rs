@@ -147,7 +147,7 @@ impl Output {
     }
 
     /// A message on stderr that says what went wrong, and never a panic.
-    pub fn one_clear_error(self) -> Output {
+    pub fn error_without_panic(self) -> Output {
         assert!(
             !self.stderr.contains("panicked"),
             "the program panicked\n{}",
