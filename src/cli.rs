@@ -109,7 +109,11 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum SafetyCommand {
     /// Read lines on standard input; print one JSON object per line: {"text", "categories"}.
-    Scan,
+    Scan {
+        /// Also apply what this flow (and the flows it calls) adds to the profile.
+        #[arg(long, value_name = "FLOW")]
+        flow: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -290,7 +294,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         } => progress(&env, metric, format, last),
         Command::Forget { id, all, yes } => forget(&env, id, all, yes),
         Command::HelpNow { region } => help_now(region),
-        Command::Safety(SafetyCommand::Scan) => safety_scan(),
+        Command::Safety(SafetyCommand::Scan { flow }) => safety_scan(&env, flow.as_deref()),
     }
 }
 
@@ -313,7 +317,8 @@ struct Safety {
 }
 
 impl Safety {
-    fn load(region: Option<&str>) -> Result<Safety> {
+    /// The global profile, plus the messages of the categories the flows in `lib` define.
+    fn load(region: Option<&str>, lib: &Library) -> Result<Safety> {
         let profile = Profile::builtin()?;
         let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
         let region = region.map(str::to_owned).or_else(region_from_env);
@@ -324,12 +329,19 @@ impl Safety {
                 .flatten()
                 .unwrap_or_default()
         };
-        let help = SafetyHelp {
-            messages: profile
+        let mut messages: std::collections::HashMap<String, String> = (0..lib.len())
+            .flat_map(|i| &lib.flow(i).safety.categories)
+            .map(|c| (c.id.clone(), c.message.clone()))
+            .collect();
+        // A global category's message is the profile's, whatever a flow says.
+        messages.extend(
+            profile
                 .categories()
                 .iter()
-                .map(|c| (c.id.clone(), c.message.clone()))
-                .collect(),
+                .map(|c| (c.id.clone(), c.message.clone())),
+        );
+        let help = SafetyHelp {
+            messages,
             resources: resources.render(region.as_deref()),
             grounding: card("cards/grounding.md"),
             plan: card("cards/safety-plan.md"),
@@ -346,9 +358,15 @@ fn help_now(region: Option<String>) -> Result<i32> {
 }
 
 /// `safety scan`: one JSON object per input line, for authors testing what pauses a session.
-fn safety_scan() -> Result<i32> {
+fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
     use std::io::BufRead;
     let profile = Profile::builtin()?;
+    let mut lib = env.library();
+    if let Some(flow) = flow {
+        lib.load(flow).map_err(report)?;
+    }
+    let additions: Vec<&trustguide::flow::FlowSafety> =
+        (0..lib.len()).map(|i| &lib.flow(i).safety).collect();
     let mut out = BufWriter::new(io::stdout().lock());
     let mut input = io::stdin().lock();
     let mut line = Vec::new();
@@ -369,7 +387,16 @@ fn safety_scan() -> Result<i32> {
                 String::from_utf8_lossy(&line)
             }
         };
-        let categories = profile.scan(&text);
+        let mut categories = profile.scan(&text);
+        for extra in &additions {
+            if let Some(d) = &extra.detector {
+                for c in d.scan(&text) {
+                    if !categories.contains(&c) {
+                        categories.push(c);
+                    }
+                }
+            }
+        }
         #[derive(serde::Serialize)]
         struct Line<'a> {
             text: &'a str,
@@ -462,12 +489,12 @@ fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
 }
 
 fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
-    let safety = Safety::load(args.region.as_deref())?;
     let mut lib = env.library();
     let index = lib.load(&args.flow).map_err(report)?;
     for w in lib.warnings() {
         eprintln!("{w}");
     }
+    let safety = Safety::load(args.region.as_deref(), &lib)?;
     let flow = lib.flow(index);
     if args.names.len() > flow.participants.len() {
         bail!(
@@ -674,7 +701,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     if let Some(step) = &args.from {
         start_at.insert(saved.flow.clone(), step.clone());
     }
-    let safety = Safety::load(None)?;
+    let safety = Safety::load(None, &lib)?;
     let root = lib
         .index_of(&saved.flow)
         .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;

@@ -96,3 +96,65 @@ fn fresh_recall_and_false_alarms() {
 fn unseen_recall_and_false_alarms() {
     evaluate("unseen-risk.tsv", "unseen-safe.tsv");
 }
+
+/// `safety scan`: one JSON object per line, for authors testing what pauses a session.
+#[test]
+fn scan_prints_one_json_object_per_line() {
+    let mut input = b"i want to kill myself\nI could kill for a coffee\n".to_vec();
+    input.extend_from_slice(b"not utf-8 \xff here\n");
+    let out = crate::util::Test::new()
+        .args(["safety", "scan"])
+        .stdin(input)
+        .run()
+        .code(0)
+        .stderr_has("line 3 is not UTF-8");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["text"], "i want to kill myself");
+    assert_eq!(lines[0]["categories"], serde_json::json!(["self_harm"]));
+    assert_eq!(lines[1]["categories"], serde_json::json!([]));
+}
+
+/// `safety scan --flow` adds what the flow adds, so authors can try their own patterns.
+#[test]
+fn scan_with_a_flow_applies_its_additions() {
+    let flow = "
+flow: own
+title: Own
+safety:
+  categories:
+    relapse:
+      message: Let's take a breath.
+      stop: false
+      patterns: ['(casino|betting app) * again']
+steps:
+  - say: hi
+";
+    let input = "back on the betting app again\nwe went to the casino for a birthday\n";
+    let out = crate::util::Test::new()
+        .file("own.yaml", flow)
+        .args(["safety", "scan", "--flow", "own.yaml"])
+        .stdin(input)
+        .run()
+        .code(0);
+    let categories: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["categories"].clone())
+        .collect();
+    assert_eq!(
+        categories,
+        [serde_json::json!(["relapse"]), serde_json::json!([])]
+    );
+    // Without the flow, the global profile alone does not know the word.
+    crate::util::Test::new()
+        .args(["safety", "scan"])
+        .stdin(input)
+        .run()
+        .code(0)
+        .stdout_has(r#""categories":[]}"#);
+}

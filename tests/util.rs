@@ -21,6 +21,7 @@ pub struct Test {
     dir: TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
 }
 
 impl Test {
@@ -35,12 +36,19 @@ impl Test {
                 ("NO_COLOR".into(), "1".into()),
             ],
             dir,
+            stdin: None,
         }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Test {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// What the run reads on standard input (nothing when not given).
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Test {
+        self.stdin = Some(input.into());
         self
     }
 
@@ -63,8 +71,30 @@ impl Test {
             cmd.env(k, v);
         }
         // No terminal: headless runs must not need one.
-        cmd.stdin(std::process::Stdio::null());
-        let out = cmd.output().expect("the binary runs");
+        let out = match &self.stdin {
+            None => cmd
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("the binary runs"),
+            Some(input) => {
+                use std::io::Write;
+                let mut child = cmd
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("the binary runs");
+                let mut pipe = child.stdin.take().expect("a stdin pipe");
+                let input = input.clone();
+                let writer = std::thread::spawn(move || pipe.write_all(&input));
+                let out = child.wait_with_output().expect("the binary runs");
+                writer
+                    .join()
+                    .expect("the writer thread")
+                    .expect("stdin written");
+                out
+            }
+        };
         Output {
             env: self.env,
             command: format!("trustguide {}", self.args.join(" ")),
@@ -92,6 +122,7 @@ impl Output {
             dir: self.dir,
             args: Vec::new(),
             env: self.env,
+            stdin: None,
         }
         .args(args)
         .run()

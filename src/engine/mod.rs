@@ -496,12 +496,16 @@ impl<'lib> Engine<'lib> {
             return Err("No question is waiting for an answer.".into());
         };
         let accepted = accept(question.kind, question.optional, reply, self.today)?;
-        // Every typed answer is screened, whatever the flow says.
-        let screened = match (self.screen, question.kind.is_free_text()) {
-            (Some(screen), true) => free_text(&accepted.value)
-                .iter()
-                .find_map(|t| screen.screen(t)),
-            _ => None,
+        // Every typed answer is screened, whatever the flow says: the global profile first,
+        // then what the flows in this run add to it.
+        let screened = if question.kind.is_free_text() {
+            free_text(&accepted.value).iter().find_map(|t| {
+                self.screen
+                    .and_then(|screen| screen.screen(t))
+                    .or_else(|| self.flows_in_run().find_map(|f| f.safety.screen(t)))
+            })
+        } else {
+            None
         };
         let lib = self.lib;
         let frame = self
@@ -575,6 +579,12 @@ impl<'lib> Engine<'lib> {
         }
     }
 
+    /// The flows of the frames now running, innermost first.
+    fn flows_in_run(&self) -> impl Iterator<Item = &'lib crate::flow::Flow> + '_ {
+        let lib = self.lib;
+        self.frames.iter().rev().map(move |f| lib.flow(f.flow))
+    }
+
     /// Screens free-text answers with `screen` (the global safety profile).
     pub fn with_screen(mut self, screen: &'lib dyn Screen) -> Engine<'lib> {
         self.screen = Some(screen);
@@ -617,8 +627,17 @@ impl<'lib> Engine<'lib> {
             ) => options.get(i),
             _ => None,
         };
-        let stops = |category: &str| self.screen.is_none_or(|s| s.stops(category));
-        let mut trigger = self.screened.take().map(|c| (stops(&c), c));
+        // A flow's own category says whether it stops; the global ones always say for
+        // themselves (a flow cannot soften them).
+        let screened = self.screened.take();
+        let stops = |category: &str| match self
+            .flows_in_run()
+            .find_map(|f| f.safety.category(category))
+        {
+            Some(own) if self.screen.is_none_or(|s| !s.knows(category)) => own.stop,
+            _ => self.screen.is_none_or(|s| s.stops(category)),
+        };
+        let mut trigger = screened.map(|c| (stops(&c), c));
         if trigger.is_none() {
             trigger = chosen
                 .and_then(|o| o.safety.clone())

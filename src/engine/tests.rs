@@ -763,3 +763,93 @@ steps:
         matches!(resumed.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
     );
 }
+
+const OWN_SAFETY: &str = "
+flow: own-safety
+title: A flow with its own safety words
+safety:
+  patterns:
+    self_harm: ['drive off the pier']
+  categories:
+    relapse:
+      message: Let's take a breath here before going on.
+      stop: false
+      patterns: ['(casino|betting app|bookies) * (again|last night|this week)']
+steps:
+  - id: week
+    ask: text
+    prompt: How was your week?
+  - id: after
+    say: going on
+";
+
+#[test]
+fn a_flow_adds_its_own_patterns_and_categories() {
+    let (lib, flow) = library(&[OWN_SAFETY]);
+    let names: Vec<String> = Vec::new();
+    let trigger = |typed: &str| {
+        let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+        let _ = engine.next_event();
+        engine.answer(text(typed)).expect("accepted");
+        match engine.next_event() {
+            Ok(Event::Safety { category, stop, .. }) => Some((category, stop, engine)),
+            _ => None,
+        }
+    };
+    // The flow's own category: stop is false, so going on is a choice the participants can make.
+    let (category, stop, mut engine) =
+        trigger("I was on the betting app again last night").expect("the flow's pattern fires");
+    assert_eq!((category.as_str(), stop), ("relapse", false));
+    engine.resolve_safety(SafetyChoice::Continue);
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Say { text, .. }) if text == "going on"),
+        "the run goes on after a deliberate continue"
+    );
+    // A pattern added to a global category takes that category's stop.
+    let (category, stop, _) =
+        trigger("some nights I think about how I could drive off the pier").expect("fires");
+    assert_eq!((category.as_str(), stop), ("self_harm", true));
+    // Nothing else fires.
+    assert!(trigger("We went to the pier and drove home").is_none());
+}
+
+#[test]
+fn a_flow_cannot_redefine_or_soften_a_global_category() {
+    let mut lib = Library::builtin();
+    let err = lib
+        .add_source(
+            "
+flow: soft
+title: Soft
+safety:
+  categories:
+    self_harm:
+      message: never mind
+      stop: false
+      patterns: ['x']
+  patterns:
+    violense: ['slammed me']
+    relapse: ['gambling']
+    emergency: ['(unclosed']
+steps:
+  - say: hi
+",
+            Origin::Path("soft.yaml".into()),
+        )
+        .expect_err("refused");
+    let shown = err.to_string();
+    assert!(
+        shown.contains("soft.yaml:7:7: error: `self_harm` is a global safety category"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("no safety category `violense`")
+            && shown.contains("did you mean `violence`?"),
+        "{shown}"
+    );
+    assert!(shown.contains("no safety category `relapse`"), "{shown}");
+    assert!(
+        shown.contains("soft.yaml:13:17: error: safety pattern `(unclosed`: a `(` is not closed"),
+        "{shown}"
+    );
+}

@@ -59,6 +59,7 @@ const FLOW_FIELDS: &[&str] = &[
     "vars",
     "steps",
     "tests",
+    "safety",
 ];
 const ASK_KINDS: &[&str] = &[
     "text", "choice", "multi", "confirm", "scale", "number", "date", "time", "list",
@@ -321,6 +322,7 @@ impl Checker<'_> {
             steps.push(s);
         }
 
+        let safety = raw.safety.map(|s| self.flow_safety(s)).unwrap_or_default();
         let min_remaining = min_remaining(&steps);
         let tests = raw
             .tests
@@ -339,9 +341,94 @@ impl Checker<'_> {
             steps,
             tests,
             origin,
+            safety,
             step_index,
             min_remaining,
         }
+    }
+
+    /// Checks and compiles a flow's additions to the safety profile.
+    fn flow_safety(&mut self, raw: Sp<RawFlowSafety>) -> FlowSafety {
+        let at = raw.referenced;
+        let raw = raw.value;
+        let global = crate::safety::builtin_category_ids();
+        let mut categories = Vec::new();
+        let mut lists: Vec<(String, Vec<String>)> = Vec::new();
+        for (id, c) in raw.categories {
+            if !is_snake_case(&id) {
+                self.error(
+                    c.referenced,
+                    format!("safety category `{id}` must be snake_case"),
+                );
+            }
+            if global.iter().any(|g| g == &id) {
+                self.error(
+                    c.referenced,
+                    format!("`{id}` is a global safety category; add patterns to it under `safety.patterns.{id}` instead"),
+                );
+                continue;
+            }
+            if c.value.message.value.trim().is_empty() {
+                self.error(
+                    c.value.message.referenced,
+                    format!("safety category `{id}` has an empty message"),
+                );
+            }
+            let patterns = self.safety_patterns(&c.value.patterns);
+            categories.push(FlowCategory {
+                id: id.clone(),
+                message: c.value.message.value.trim().to_owned(),
+                stop: c.value.stop,
+            });
+            lists.push((id, patterns));
+        }
+        for (id, patterns) in raw.patterns {
+            let known = global.iter().any(|g| g == &id) || categories.iter().any(|c| c.id == id);
+            if !known {
+                let mut names: Vec<&str> = global.iter().map(String::as_str).collect();
+                names.extend(categories.iter().map(|c| c.id.as_str()));
+                let loc = patterns.first().map(|p| p.referenced).unwrap_or(at);
+                let d = self.error(
+                    loc,
+                    format!("`safety.patterns.{id}`: there is no safety category `{id}`; define it under `safety.categories` or use one of: {}", names.join(", ")),
+                );
+                if let Some(near) = nearest(&id, names.iter().copied()) {
+                    d.help = Some(format!("did you mean `{near}`?"));
+                }
+                continue;
+            }
+            let patterns = self.safety_patterns(&patterns);
+            match lists.iter_mut().find(|(c, _)| c == &id) {
+                Some((_, list)) => list.extend(patterns),
+                None => lists.push((id, patterns)),
+            }
+        }
+        lists.retain(|(_, p)| !p.is_empty());
+        let detector = if lists.is_empty() {
+            None
+        } else {
+            crate::safety::Detector::new(lists.iter().map(|(c, p)| (c.as_str(), &p[..])), &[])
+                .ok()
+                .map(std::sync::Arc::new)
+        };
+        FlowSafety {
+            categories,
+            detector,
+        }
+    }
+
+    /// The patterns that compile; each one that does not is an error at its line.
+    fn safety_patterns(&mut self, patterns: &[Sp<String>]) -> Vec<String> {
+        let mut good = Vec::new();
+        for p in patterns {
+            match crate::safety::detector::check_pattern(&p.value) {
+                Ok(()) => good.push(p.value.clone()),
+                Err(e) => {
+                    self.error(p.referenced, format!("safety {e}"));
+                }
+            }
+        }
+        good
     }
 
     fn target(&mut self, name: &Sp<String>, step_index: &HashMap<String, usize>) -> Target {

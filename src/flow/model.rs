@@ -238,6 +238,38 @@ pub struct FlowTest {
     pub expect_records: Vec<(String, Value)>,
 }
 
+/// A flow's additions to the global safety profile (`safety:` at the top of the file).
+#[derive(Debug, Clone, Default)]
+pub struct FlowSafety {
+    /// The flow's own categories, with their messages.
+    pub categories: Vec<FlowCategory>,
+    /// The added patterns (for global categories and the flow's own), compiled; `None` when
+    /// the flow adds none.
+    pub detector: Option<std::sync::Arc<crate::safety::Detector>>,
+}
+
+impl FlowSafety {
+    /// The first category the flow's own patterns find in `text`.
+    pub fn screen(&self, text: &str) -> Option<String> {
+        let detector = self.detector.as_ref()?;
+        detector.scan(text).first().map(|c| (*c).to_owned())
+    }
+
+    /// The flow's own category with this id.
+    pub fn category(&self, id: &str) -> Option<&FlowCategory> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+}
+
+/// A category a flow defines for itself.
+#[derive(Debug, Clone)]
+pub struct FlowCategory {
+    pub id: String,
+    pub message: String,
+    /// Whether a trigger ends the session (`false` lets the participants go on, deliberately).
+    pub stop: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub id: String,
@@ -250,6 +282,8 @@ pub struct Flow {
     pub steps: Vec<Step>,
     pub tests: Vec<FlowTest>,
     pub origin: Origin,
+    /// What the flow adds to the global safety profile.
+    pub safety: FlowSafety,
     pub(crate) step_index: HashMap<String, usize>,
     /// For each step, the fewest steps still to show before the flow can end (for "step 4 of ~12").
     pub(crate) min_remaining: Vec<u32>,

@@ -31,6 +31,31 @@ pub struct RawFlow {
     pub steps: Sp<Vec<Sp<RawStep>>>,
     #[serde(default)]
     pub tests: Vec<Sp<RawTest>>,
+    /// Additions to the global safety profile.
+    pub safety: Option<Sp<RawFlowSafety>>,
+}
+
+/// What a flow adds to the global safety profile: patterns for its categories, and
+/// categories of its own. There is no way to take anything away.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlowSafety {
+    /// Extra patterns for a global category or one of the flow's own, by category id.
+    #[serde(default)]
+    pub patterns: IndexMap<String, Vec<Sp<String>>>,
+    /// The flow's own categories.
+    #[serde(default)]
+    pub categories: IndexMap<String, Sp<RawFlowCategory>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlowCategory {
+    pub message: Sp<String>,
+    #[serde(default = "yes")]
+    pub stop: bool,
+    #[serde(default)]
+    pub patterns: Vec<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize)]

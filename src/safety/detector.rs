@@ -289,6 +289,11 @@ fn one_deleted(word: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// Whether `pattern` is well formed (for a flow's own patterns, checked when it loads).
+pub fn check_pattern(pattern: &str) -> Result<(), PatternError> {
+    parse_pattern(pattern).map(|_| ())
+}
+
 /// Splits a pattern into slots.
 fn parse_pattern(pattern: &str) -> Result<Vec<Slot>, PatternError> {
     let bad = |problem: &str| PatternError {

@@ -21,6 +21,26 @@ pub trait Screen: std::fmt::Debug + Send + Sync {
     fn screen(&self, text: &str) -> Option<String>;
     /// Whether a trigger of `category` rules out going on with this session.
     fn stops(&self, category: &str) -> bool;
+    /// Whether `category` is one of the screen's own (a flow cannot redefine those).
+    fn knows(&self, category: &str) -> bool;
+}
+
+/// The ids of the built-in profile's categories, read once (flows are checked against them
+/// without compiling the whole profile).
+pub fn builtin_category_ids() -> &'static [String] {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        #[derive(Deserialize)]
+        struct Ids {
+            categories: indexmap::IndexMap<String, serde::de::IgnoredAny>,
+        }
+        BUILTIN_CONTENT
+            .get_file("safety.yaml")
+            .and_then(|f| f.contents_utf8())
+            .and_then(|t| serde_saphyr::from_str::<Ids>(t).ok())
+            .map(|ids| ids.categories.into_keys().collect())
+            .unwrap_or_default()
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,6 +168,10 @@ impl Screen for Profile {
     fn stops(&self, category: &str) -> bool {
         // A category the profile does not know (a flow's own) stops unless the flow says not.
         self.category(category).is_none_or(|c| c.stop)
+    }
+
+    fn knows(&self, category: &str) -> bool {
+        self.category(category).is_some()
     }
 }
 
