@@ -22,7 +22,7 @@ use trustguide::store::{
 };
 use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, SafetyHelp, Terminal};
-use trustguide::term::{drive, DriveError, FrontEnd, Recorder};
+use trustguide::term::{drive, DriveError, FrontEnd, PauseSignal, Recorder};
 use trustguide::transcript::TranscriptWriter;
 
 #[derive(Debug, Parser)]
@@ -438,16 +438,16 @@ fn front_end(
     today: chrono::NaiveDate,
     help: &SafetyHelp,
     flow: (&Library, usize),
+    pause: PauseSignal,
 ) -> Result<Front> {
     match &io_args.answers {
         Some(path) => {
             // Read once, and checked against the flow before anything is saved.
             let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
             book.check_keys(flow.0, flow.1).map_err(|m| anyhow!(m))?;
-            Ok(Front::Headless(Headless::new(
-                book,
-                BufWriter::new(io::stdout()),
-            )))
+            Ok(Front::Headless(
+                Headless::new(book, BufWriter::new(io::stdout())).with_pause_signal(pause),
+            ))
         }
         None => {
             if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
@@ -463,7 +463,9 @@ fn front_end(
                 Mode::Rich
             };
             Ok(Front::Terminal(
-                Terminal::new(mode, env.color, today).with_help(help.clone()),
+                Terminal::new(mode, env.color, today)
+                    .with_help(help.clone())
+                    .with_pause_signal(pause),
             ))
         }
     }
@@ -511,6 +513,13 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         );
     }
     let now = env.now();
+    // Open the store before asking anything: a problem with it is reported up front.
+    let mut store = if args.no_save {
+        None
+    } else {
+        Some(Store::open(env.home()?)?)
+    };
+    let pause = pause_signal(env, store.as_ref())?;
     let mut front = front_end(
         env,
         &args.io,
@@ -518,13 +527,8 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         now.date_naive(),
         &safety.help,
         (&lib, index),
+        pause,
     )?;
-    // Open the store before asking anything: a problem with it is reported up front.
-    let mut store = if args.no_save {
-        None
-    } else {
-        Some(Store::open(env.home()?)?)
-    };
 
     let names = match &mut front {
         Front::Terminal(terminal) => {
@@ -558,7 +562,56 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &args.io.transcript,
         &[],
     )?;
+    if flow.id == PAUSE_SIGNAL_FLOW && outcome.outcome == Outcome::Completed {
+        save_pause_word(store.as_mut(), &outcome)?;
+    }
     Ok(exit_code(&outcome))
+}
+
+/// The flow in which a couple chooses their own pause word.
+const PAUSE_SIGNAL_FLOW: &str = "pause-signal";
+
+/// `/pause`, and the couple's own word if they chose one (read without creating a store).
+fn pause_signal(env: &Environment, store: Option<&Store>) -> Result<PauseSignal> {
+    let word = match store {
+        Some(store) => store.setting(PAUSE_WORD_SETTING)?,
+        None => match Store::open_existing(env.home()?)? {
+            Some(store) => store.setting(PAUSE_WORD_SETTING)?,
+            None => None,
+        },
+    };
+    // A word saved by hand-editing the database is checked like a new one.
+    Ok(PauseSignal::with_word(
+        word.and_then(|w| PauseSignal::check(&w).ok()).as_deref(),
+    ))
+}
+
+const PAUSE_WORD_SETTING: &str = "pause_word";
+
+/// After the pause-signal flow: its `pause_word` variable becomes the couple's pause word.
+fn save_pause_word(store: Option<&mut Store>, finished: &Finished) -> Result<()> {
+    let Some(typed) = finished
+        .vars
+        .get(PAUSE_WORD_SETTING)
+        .and_then(|v| v.as_str().map(str::to_owned))
+    else {
+        return Ok(());
+    };
+    match PauseSignal::check(&typed) {
+        Err(why) => println!(
+            "The pause word was not saved: {why}. `trustguide run pause-signal` chooses another."
+        ),
+        Ok(word) => match store {
+            Some(store) => {
+                store.set_setting(PAUSE_WORD_SETTING, Some(&word))?;
+                println!(
+                    "Saved. From now on, typing `{word}` (or /pause) at any question pauses and saves the session."
+                );
+            }
+            None => println!("The pause word was not saved (--no-save)."),
+        },
+    }
+    Ok(())
 }
 
 /// Drives the run with its recorders (the store, a transcript), and cleans up after a failure.
@@ -597,7 +650,8 @@ fn run_recorded(
         Ok(finished) => {
             if let (Outcome::Paused, Some(r)) = (finished.outcome, recorder.as_ref()) {
                 println!(
-                    "Session {} is paused. `trustguide resume {}` goes on from here.",
+                    "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
+                     Session {} is paused. `trustguide resume {}` goes on from here.",
                     r.id(),
                     r.id()
                 );
@@ -712,6 +766,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         saved.clock.date_naive(),
         &safety.help,
         (&lib, root),
+        pause_signal(env, Some(&store))?,
     )?;
     let (engine, notices, keep_seq) = restore(
         &lib,
@@ -746,6 +801,9 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         &args.io.transcript,
         &earlier,
     )?;
+    if saved.flow == PAUSE_SIGNAL_FLOW && finished.outcome == Outcome::Completed {
+        save_pause_word(Some(&mut store), &finished)?;
+    }
     Ok(exit_code(&finished))
 }
 

@@ -407,3 +407,47 @@ fn a_flow_safety_trigger_pauses_with_exit_3_and_a_calm_screen() {
         json!({"step": "afraid", "kind": "safety", "category": "fear_for_safety"})
     );
 }
+
+/// The couple's own pause word: chosen in the pause-signal flow, then it pauses any run.
+#[test]
+fn the_pause_word_chosen_in_the_pause_signal_flow_pauses_later_runs() {
+    let chosen = "word: Pineapple\nagree: yes\ncome_back: Within a day\n";
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you?\n  - say: Thank you.\n";
+    let out = Test::new()
+        .file("chosen.yaml", chosen)
+        .file("share.yaml", flow)
+        .file("paused.yaml", "feeling: pineapple\n")
+        .args(["run", "pause-signal", "--as", "Sam", "--as", "Alex"])
+        .args(["--answers", "chosen.yaml"])
+        .run()
+        .code(0)
+        .stdout_has("Saved. From now on, typing `pineapple` (or /pause)");
+    let out = out
+        .then(["run", "share.yaml", "--answers", "paused.yaml"])
+        .code(0)
+        .stdout_has("Paused and saved.")
+        .stdout_has("Session 2 is paused. `trustguide resume 2` goes on from here.");
+    let out = out
+        .then(["history"])
+        .code(0)
+        .stdout_has("paused at feeling");
+    // `forget --all` takes the word with the sessions.
+    out.then(["forget", "--all", "--yes"])
+        .code(0)
+        .then(["run", "share.yaml", "--answers", "paused.yaml"])
+        .code(0)
+        .stdout_has("Thank you.");
+}
+
+#[test]
+fn an_everyday_answer_is_not_saved_as_a_pause_word() {
+    Test::new()
+        .file(
+            "chosen.yaml",
+            "word: okay\nagree: yes\ncome_back: Within a day\n",
+        )
+        .args(["run", "pause-signal", "--answers", "chosen.yaml"])
+        .run()
+        .code(0)
+        .stdout_has("The pause word was not saved: `okay` is an everyday answer");
+}

@@ -343,3 +343,24 @@ fn a_risk_answer_pauses_calmly_shows_help_and_the_quick_exit_leaves_no_trace() {
     );
     assert!(shown.contains("_1 private answer is left out._"), "{shown}");
 }
+
+#[test]
+fn the_couples_own_pause_word_pauses_at_the_keyboard() {
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(
+        home.path().join("chosen.yaml"),
+        "word: Red Kite\nagree: yes\ncome_back: Within a day\n",
+    )
+    .expect("write answers");
+    let chosen = run_in(&home, &["run", "pause-signal", "--answers", "chosen.yaml"]);
+    assert!(chosen.status.success(), "{chosen:?}");
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+    std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
+    let (mut s, _home) = spawn_in(home, &["run", "share.yaml"]);
+    answer(&mut s, "How are you, really?", "red kite");
+    s.expect("Paused and saved.").expect("paused at once");
+    s.expect("`trustguide resume 2` goes on from here.")
+        .expect("says how to resume");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+}

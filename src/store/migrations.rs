@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[&str] = &[
         step TEXT
     );
     CREATE INDEX log_by_session ON log(session_id);",
+    // 2: the couple's settings (their pause word).
+    "CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
 ];
 
 /// Runs the migrations this database has not had yet, in one write transaction: a second
@@ -68,4 +73,40 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by the first release gains the settings table and keeps its sessions.
+    #[test]
+    fn a_first_release_database_is_brought_up_to_date() {
+        let mut conn = Connection::open_in_memory().expect("in memory");
+        conn.execute_batch(MIGRATIONS[0]).expect("first schema");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version 1");
+        conn.execute(
+            "INSERT INTO sessions (flow, title, started_at, updated_at, clock, people, status, flows)
+             VALUES ('listening', 'Active listening', 'a', 'a', 'c', '[]', 'completed', '{}')",
+            [],
+        )
+        .expect("a session");
+        migrate(&mut conn).expect("migrates");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let sessions: i64 = conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(sessions, 1);
+        conn.execute(
+            "INSERT INTO settings VALUES ('pause_word', 'pineapple')",
+            [],
+        )
+        .expect("the settings table exists");
+        // Running again changes nothing.
+        migrate(&mut conn).expect("idempotent");
+    }
 }

@@ -163,13 +163,44 @@ impl Store {
         self.compact()
     }
 
-    /// Deletes every session.
+    /// A setting the couple chose (such as their pause word).
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| classify(&self.shown(), "reading a setting", e))
+    }
+
+    /// Saves a setting, or removes it with `None`.
+    pub fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let shown = self.shown();
+        match value {
+            Some(v) => self.conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, v],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM settings WHERE key = ?1", [key]),
+        }
+        .map(|_| ())
+        .map_err(|e| classify(&shown, "saving a setting", e))
+    }
+
+    /// Deletes every session, and the settings with them.
     pub fn forget_all(&mut self) -> Result<usize, StoreError> {
         let shown = self.shown();
         let n = self
             .conn
             .execute("DELETE FROM sessions", [])
             .map_err(|e| classify(&shown, "deleting the sessions", e))?;
+        self.conn
+            .execute("DELETE FROM settings", [])
+            .map_err(|e| classify(&shown, "deleting the settings", e))?;
         self.compact()?;
         Ok(n)
     }

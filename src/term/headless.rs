@@ -274,6 +274,8 @@ pub struct Headless<W: Write> {
     out: W,
     /// (line, column) of the answer just given, for a message if the engine refuses it.
     position: (u32, u32),
+    /// A text answer of `/pause` (or the couple's word) pauses, as at the keyboard.
+    pause: super::PauseSignal,
 }
 
 impl<W: Write> Headless<W> {
@@ -282,7 +284,14 @@ impl<W: Write> Headless<W> {
             book,
             out,
             position: (0, 0),
+            pause: super::PauseSignal::default(),
         }
+    }
+
+    /// What pauses the run when it stands as an answer: `/pause` and the couple's word.
+    pub fn with_pause_signal(mut self, pause: super::PauseSignal) -> Headless<W> {
+        self.pause = pause;
+        self
     }
 
     pub fn book(&self) -> &AnswerBook {
@@ -310,6 +319,9 @@ impl<W: Write> FrontEnd for Headless<W> {
         }
         let (value, position) = self.book.take(question).map_err(DriveError::Answers)?;
         self.position = position;
+        if value.as_str().is_some_and(|t| self.pause.matches(t)) {
+            return Ok(Input::Pause);
+        }
         Ok(Input::Reply(Reply::Value(value)))
     }
 

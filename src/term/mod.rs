@@ -26,6 +26,73 @@ pub enum Input {
     Pause,
 }
 
+/// The pause signal: what a participant can type at any prompt to pause and save at once.
+/// `/pause` always works; a couple can add a word of their own (the `pause-signal` flow).
+#[derive(Debug, Clone, Default)]
+pub struct PauseSignal {
+    /// The couple's own word or short phrase, lowercased.
+    word: Option<String>,
+}
+
+/// What everyone can type to pause.
+pub const PAUSE_COMMAND: &str = "/pause";
+
+/// Answers people give to ordinary questions: as a pause word they would pause a session
+/// that someone meant to answer.
+const EVERYDAY_ANSWERS: &[&str] = &[
+    "yes", "no", "y", "n", "ok", "okay", "fine", "good", "done", "skip", "none", "nothing", "nope",
+    "yeah", "yep", "maybe", "idk", "sure", "same", "both", "neither", "next", "pass",
+];
+
+impl PauseSignal {
+    /// The signal with the couple's own word (already checked with [`PauseSignal::check`]).
+    pub fn with_word(word: Option<&str>) -> PauseSignal {
+        PauseSignal {
+            word: word.map(|w| w.trim().to_lowercase()),
+        }
+    }
+
+    /// Whether `typed` asks to pause: `/pause` or the couple's word, alone on the line.
+    pub fn matches(&self, typed: &str) -> bool {
+        let typed = typed.trim();
+        typed.eq_ignore_ascii_case(PAUSE_COMMAND)
+            || self.word.as_deref().is_some_and(|w| {
+                typed.to_lowercase().split_whitespace().collect::<Vec<_>>()
+                    == w.split_whitespace().collect::<Vec<_>>()
+            })
+    }
+
+    /// The couple's word, if they chose one.
+    pub fn word(&self) -> Option<&str> {
+        self.word.as_deref()
+    }
+
+    /// A word or short phrase fit to be a pause word, lowercased; or why not.
+    pub fn check(word: &str) -> Result<String, String> {
+        let word = word
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        if letters < 3 {
+            return Err("a pause word needs at least three letters".into());
+        }
+        if word.chars().count() > 30 || word.split(' ').count() > 3 {
+            return Err("a pause word is one to three words, at most 30 characters".into());
+        }
+        if word.starts_with('/') {
+            return Err("a pause word cannot start with `/`".into());
+        }
+        if EVERYDAY_ANSWERS.contains(&word.as_str()) {
+            return Err(format!(
+                "`{word}` is an everyday answer; typing it to answer a question would pause the session"
+            ));
+        }
+        Ok(word)
+    }
+}
+
 /// What the participants see when a safety trigger stops a flow: calm and neutral, because the
 /// partner in the room may be the danger. It names no category and no answer.
 pub const SAFETY_PAUSE_TEXT: &str = "Let's pause here.\n\n\
@@ -170,6 +237,44 @@ pub fn drive(
                 front.finished(&finished)?;
                 return Ok(finished);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PauseSignal;
+
+    #[test]
+    fn the_couples_word_pauses_like_the_command() {
+        let signal = PauseSignal::with_word(Some("red kite"));
+        for typed in ["/pause", " /PAUSE ", "red kite", "Red  Kite", " RED KITE\n"] {
+            assert!(signal.matches(typed), "{typed:?}");
+        }
+        for typed in ["a red kite flew over", "red", "kite", "pause", ""] {
+            assert!(!signal.matches(typed), "{typed:?}");
+        }
+        assert!(!PauseSignal::default().matches("red kite"));
+    }
+
+    #[test]
+    fn a_pause_word_must_not_be_an_everyday_answer() {
+        assert_eq!(
+            PauseSignal::check("  Red   Kite "),
+            Ok("red kite".to_owned())
+        );
+        assert_eq!(PauseSignal::check("pineapple"), Ok("pineapple".to_owned()));
+        for bad in [
+            "no",
+            "OK",
+            "yes",
+            "7",
+            "ab",
+            "/stop",
+            "one two three four",
+            "",
+        ] {
+            assert!(PauseSignal::check(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -15,7 +15,7 @@ use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
 use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
-use super::{DriveError, FrontEnd, Input};
+use super::{DriveError, FrontEnd, Input, PauseSignal};
 use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
 
@@ -29,9 +29,6 @@ pub struct SafetyHelp {
     pub grounding: String,
     pub plan: String,
 }
-
-/// What a participant can type at any prompt to pause the session.
-pub const PAUSE_WORD: &str = "/pause";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -54,6 +51,8 @@ pub struct Terminal {
     /// The quick exit was used: leave nothing more on the screen.
     quick_exit: bool,
     today: NaiveDate,
+    /// What pauses the session when typed at a prompt.
+    pause: PauseSignal,
 }
 
 impl Terminal {
@@ -74,7 +73,14 @@ impl Terminal {
             help: None,
             quick_exit: false,
             today,
+            pause: PauseSignal::default(),
         }
+    }
+
+    /// What pauses the session when typed at a prompt: `/pause` and the couple's word.
+    pub fn with_pause_signal(mut self, pause: PauseSignal) -> Terminal {
+        self.pause = pause;
+        self
     }
 
     /// What to show at a safety pause: the calm messages, help for the region, and cards.
@@ -296,20 +302,21 @@ impl Terminal {
                     format!("{prompt} {}", self.dim(&hint))
                 };
                 let (kind, optional, today) = (q.kind, q.optional, self.today);
+                let pause = self.pause.clone();
                 let typed = TextInput::<String>::with_theme(theme)
                     .with_prompt(prompt)
                     .allow_empty(true)
                     .report(!q.private)
                     // Refuse a bad answer in place, before dialoguer reports it as given.
                     .validate_with(move |typed: &String| -> Result<(), String> {
-                        if typed.trim() == PAUSE_WORD {
+                        if pause.matches(typed) {
                             return Ok(());
                         }
                         accept(kind, optional, Reply::Text(typed.clone()), today).map(|_| ())
                     })
                     .interact_text_on(&self.term)
                     .map_err(dialoguer_error)?;
-                if typed.trim() == PAUSE_WORD {
+                if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
                 Reply::Text(typed)
@@ -332,7 +339,7 @@ impl Terminal {
                 .report(!private)
                 .interact_text_on(&self.term)
                 .map_err(dialoguer_error)?;
-            if typed.trim() == PAUSE_WORD {
+            if self.pause.matches(&typed) {
                 return Ok(None);
             }
             if typed.trim().is_empty() {
@@ -371,7 +378,7 @@ impl Terminal {
                     "Type a number"
                 };
                 let typed = self.read_line_plain(&format!("{how}: "))?;
-                if typed.trim() == PAUSE_WORD {
+                if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
                 Reply::Text(typed)
@@ -385,7 +392,7 @@ impl Terminal {
                 let mut lines = Vec::new();
                 loop {
                     let typed = self.read_line_plain("> ")?;
-                    if typed.trim() == PAUSE_WORD {
+                    if self.pause.matches(&typed) {
                         return Ok(Input::Pause);
                     }
                     if typed.trim().is_empty() {
@@ -403,7 +410,7 @@ impl Terminal {
                     format!("{prompt} {hint}")
                 })?;
                 let typed = self.read_line_plain("> ")?;
-                if typed.trim() == PAUSE_WORD {
+                if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
                 Reply::Text(typed)
