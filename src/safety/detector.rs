@@ -469,6 +469,9 @@ pub struct Detector {
     /// For each cue: its category and its points.
     cue_owners: Vec<(usize, u32)>,
     categories: Vec<String>,
+    /// Word families (for the model): stem -> family indexes, and the families' names.
+    concepts: HashMap<String, Vec<usize>>,
+    concept_names: Vec<String>,
 }
 
 impl Detector {
@@ -518,20 +521,58 @@ impl Detector {
             cues,
             cue_owners,
             categories: names,
+            concepts: HashMap::new(),
+            concept_names: Vec::new(),
         })
+    }
+
+    /// Sets the word families the model sees (family name -> words).
+    pub fn set_concepts(&mut self, families: &indexmap::IndexMap<String, Vec<String>>) {
+        self.concepts.clear();
+        self.concept_names.clear();
+        for (i, (name, words)) in families.iter().enumerate() {
+            self.concept_names.push(name.clone());
+            for word in words {
+                for w in Normaliser::words(word) {
+                    self.normaliser.learn(&w);
+                    let stem = self.normaliser.stem(&w);
+                    let entry = self.concepts.entry(stem).or_default();
+                    if !entry.contains(&i) {
+                        entry.push(i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The word families of a stem, by name.
+    pub fn families(&self, stem: &str) -> impl Iterator<Item = &str> {
+        self.concepts
+            .get(stem)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.concept_names[i].as_str())
     }
 
     /// The categories `text` suggests, in profile order, without repeats.
     pub fn scan(&self, text: &str) -> Vec<&str> {
+        self.analyse(text).categories(self)
+    }
+
+    /// What the patterns and cues see in `text`: the word stems (idioms blanked out) and, for
+    /// each category, whether a pattern matched and the cue points it scored.
+    pub fn analyse(&self, text: &str) -> Analysis {
         let mut stems = self.normaliser.stems(text);
+        let mut masked = false;
         for (_, from, to) in self.exclusions.matches(&stems) {
+            masked = true;
             for s in &mut stems[from..=to] {
                 s.clear();
             }
         }
-        let mut hit = vec![false; self.categories.len()];
+        let mut hits = vec![false; self.categories.len()];
         for (owner, _, _) in self.risks.matches(&stems) {
-            hit[owner] = true;
+            hits[owner] = true;
         }
         let mut seen = HashSet::new();
         let mut points = vec![0u32; self.categories.len()];
@@ -541,13 +582,44 @@ impl Detector {
                 points[category] += p;
             }
         }
-        for (h, p) in hit.iter_mut().zip(points) {
-            *h |= p >= CUE_THRESHOLD;
+        for (h, p) in hits.iter_mut().zip(&points) {
+            *h |= *p >= CUE_THRESHOLD;
         }
-        self.categories
+        Analysis {
+            stems,
+            hits,
+            points,
+            masked,
+        }
+    }
+
+    /// The category names, in profile order.
+    pub fn category_names(&self) -> &[String] {
+        &self.categories
+    }
+}
+
+/// What the patterns found in one text (see [`Detector::analyse`]).
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Word stems; words inside an idiom are empty.
+    pub stems: Vec<String>,
+    /// For each category: a pattern matched, or its cues reached the threshold.
+    pub hits: Vec<bool>,
+    /// For each category: cue points.
+    pub points: Vec<u32>,
+    /// An idiom or a hyperbole was blanked out.
+    pub masked: bool,
+}
+
+impl Analysis {
+    /// The categories the patterns found, in profile order.
+    pub fn categories<'d>(&self, detector: &'d Detector) -> Vec<&'d str> {
+        detector
+            .categories
             .iter()
-            .zip(hit)
-            .filter(|(_, h)| *h)
+            .zip(&self.hits)
+            .filter(|(_, h)| **h)
             .map(|(c, _)| c.as_str())
             .collect()
     }

@@ -7,6 +7,7 @@
 //! calm and neutral: never the category, because the partner in the room may be the danger.
 
 pub mod detector;
+pub mod model;
 pub mod resources;
 
 use serde::Deserialize;
@@ -51,6 +52,9 @@ struct RawProfile {
     categories: indexmap::IndexMap<String, RawCategory>,
     #[serde(default)]
     exclusions: Vec<String>,
+    /// Word families for the model.
+    #[serde(default)]
+    concepts: indexmap::IndexMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +94,8 @@ pub struct Category {
 pub struct Profile {
     categories: Vec<Category>,
     detector: Detector,
+    /// The learned second opinion; it only ever adds a pause the patterns missed.
+    model: Option<model::Model>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,16 +104,59 @@ pub enum ProfileError {
     Yaml(String),
     #[error("content/safety.yaml: {0}")]
     Pattern(#[from] PatternError),
+    #[error(transparent)]
+    Model(#[from] model::ModelError),
 }
 
 impl Profile {
-    /// The built-in profile.
+    /// The built-in profile, with the built-in model.
     pub fn builtin() -> Result<Profile, ProfileError> {
+        let profile = Profile::builtin_patterns()?;
+        match builtin_model_text() {
+            Some(text) => profile.with_model(text),
+            None => Ok(profile),
+        }
+    }
+
+    /// The built-in profile's patterns and cues alone, without the model (for training it).
+    pub fn builtin_patterns() -> Result<Profile, ProfileError> {
         let text = BUILTIN_CONTENT
             .get_file("safety.yaml")
             .and_then(|f| f.contents_utf8())
             .ok_or_else(|| ProfileError::Yaml("missing from the build".into()))?;
         Profile::from_yaml(text)
+    }
+
+    /// Adds a model in the text form of [`model::Model::to_text`]. Its categories must be
+    /// the profile's.
+    pub fn with_model(mut self, text: &str) -> Result<Profile, ProfileError> {
+        let m = model::Model::parse(text)?;
+        if m.categories != self.detector.category_names() {
+            return Err(ProfileError::Model(model::ModelError {
+                line: 0,
+                problem: format!(
+                    "the model was trained for the categories {:?}, but the profile has {:?}; retrain it",
+                    m.categories,
+                    self.detector.category_names()
+                ),
+            }));
+        }
+        self.model = Some(m);
+        Ok(self)
+    }
+
+    /// The model's features for `text` and the patterns' categories (for training and checks).
+    pub fn features(&self, text: &str) -> (Vec<String>, Vec<&str>) {
+        let analysis = self.detector.analyse(text);
+        (
+            model::features(&analysis, &self.detector),
+            analysis.categories(&self.detector),
+        )
+    }
+
+    /// The category ids, in profile order.
+    pub fn category_ids(&self) -> &[String] {
+        self.detector.category_names()
     }
 
     pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
@@ -125,12 +174,13 @@ impl Profile {
                 (id.clone(), c.patterns.clone(), cues)
             })
             .collect();
-        let detector = Detector::with_cues(
+        let mut detector = Detector::with_cues(
             lists
                 .iter()
                 .map(|(id, p, c)| (id.as_str(), &p[..], c.as_ref())),
             &raw.exclusions,
         )?;
+        detector.set_concepts(&raw.concepts);
         let categories = raw
             .categories
             .into_iter()
@@ -143,12 +193,24 @@ impl Profile {
         Ok(Profile {
             categories,
             detector,
+            model: None,
         })
     }
 
-    /// Every category `text` suggests.
+    /// Every category `text` suggests: what the patterns find, or else what the model finds.
     pub fn scan(&self, text: &str) -> Vec<&str> {
-        self.detector.scan(text)
+        let analysis = self.detector.analyse(text);
+        let mut found = analysis.categories(&self.detector);
+        if let (true, Some(m)) = (found.is_empty(), &self.model) {
+            let features = model::features(&analysis, &self.detector);
+            if m.risk(&features) >= m.threshold {
+                let names = self.detector.category_names();
+                if let Some(name) = names.get(m.category(&features)) {
+                    found.push(name.as_str());
+                }
+            }
+        }
+        found
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {
@@ -158,6 +220,13 @@ impl Profile {
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
+}
+
+/// The built-in model's text (none when none was trained: then the patterns work alone).
+pub fn builtin_model_text() -> Option<&'static str> {
+    BUILTIN_CONTENT
+        .get_file("safety-model.txt")
+        .and_then(|f| f.contents_utf8())
 }
 
 impl Screen for Profile {
