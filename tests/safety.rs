@@ -86,15 +86,21 @@ fn fresh_recall_and_false_alarms() {
     evaluate("fresh-risk.tsv", "fresh-safe.tsv");
 }
 
-/// A fourth set, written after all tuning and never used for it: the honest estimate of how
-/// the detector does on wording it has not seen. Measured on 2026-11-25: recall 0.790, false
-/// positives 0.180, short of the targets (0.95 and 0.10). It stays out of the default run
-/// until the detector generalises; `cargo test unseen -- --ignored --nocapture` measures it.
-/// Do not tune on it: once it is used for tuning it no longer measures anything.
+/// A fourth set, written by another writer and never trained on. Before the model it measured
+/// the patterns alone at recall 0.790 and false positives 0.180 (2026-11-25). It is now the
+/// validation set: the model's threshold is the highest that keeps recall here at 0.98 or more
+/// (examples/train_safety.rs), so its figures are no longer an unbiased estimate.
 #[test]
-#[ignore = "not yet met on unseen wording: recall 0.79, false positives 0.18 (targets 0.95, 0.10)"]
-fn unseen_recall_and_false_alarms() {
+fn validation_recall_and_false_alarms() {
     evaluate("unseen-risk.tsv", "unseen-safe.tsv");
+}
+
+/// The test set: 200 risk and 200 safe lines written by a separate writer who saw neither the
+/// code nor the other sets, never read by the developers, never trained or tuned on. This is
+/// the honest estimate on wording nobody has seen.
+#[test]
+fn held_out_test_set_recall_and_false_alarms() {
+    evaluate("final-risk.tsv", "final-safe.tsv");
 }
 
 /// `safety scan`: one JSON object per line, for authors testing what pauses a session.

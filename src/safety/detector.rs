@@ -469,9 +469,6 @@ pub struct Detector {
     /// For each cue: its category and its points.
     cue_owners: Vec<(usize, u32)>,
     categories: Vec<String>,
-    /// Word families (for the model): stem -> family indexes, and the families' names.
-    concepts: HashMap<String, Vec<usize>>,
-    concept_names: Vec<String>,
 }
 
 impl Detector {
@@ -521,37 +518,7 @@ impl Detector {
             cues,
             cue_owners,
             categories: names,
-            concepts: HashMap::new(),
-            concept_names: Vec::new(),
         })
-    }
-
-    /// Sets the word families the model sees (family name -> words).
-    pub fn set_concepts(&mut self, families: &indexmap::IndexMap<String, Vec<String>>) {
-        self.concepts.clear();
-        self.concept_names.clear();
-        for (i, (name, words)) in families.iter().enumerate() {
-            self.concept_names.push(name.clone());
-            for word in words {
-                for w in Normaliser::words(word) {
-                    self.normaliser.learn(&w);
-                    let stem = self.normaliser.stem(&w);
-                    let entry = self.concepts.entry(stem).or_default();
-                    if !entry.contains(&i) {
-                        entry.push(i);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The word families of a stem, by name.
-    pub fn families(&self, stem: &str) -> impl Iterator<Item = &str> {
-        self.concepts
-            .get(stem)
-            .into_iter()
-            .flatten()
-            .map(|&i| self.concept_names[i].as_str())
     }
 
     /// The categories `text` suggests, in profile order, without repeats.

@@ -52,9 +52,6 @@ struct RawProfile {
     categories: indexmap::IndexMap<String, RawCategory>,
     #[serde(default)]
     exclusions: Vec<String>,
-    /// Word families for the model.
-    #[serde(default)]
-    concepts: indexmap::IndexMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,13 +171,12 @@ impl Profile {
                 (id.clone(), c.patterns.clone(), cues)
             })
             .collect();
-        let mut detector = Detector::with_cues(
+        let detector = Detector::with_cues(
             lists
                 .iter()
                 .map(|(id, p, c)| (id.as_str(), &p[..], c.as_ref())),
             &raw.exclusions,
         )?;
-        detector.set_concepts(&raw.concepts);
         let categories = raw
             .categories
             .into_iter()
@@ -197,20 +193,41 @@ impl Profile {
         })
     }
 
-    /// Every category `text` suggests: what the patterns find, or else what the model finds.
+    /// Every category `text` suggests. The model decides whether the text is a risk, weighing
+    /// what the patterns found with everything else in it; the category is the patterns' when
+    /// they found one, the model's otherwise. Without a model the patterns decide alone.
     pub fn scan(&self, text: &str) -> Vec<&str> {
         let analysis = self.detector.analyse(text);
-        let mut found = analysis.categories(&self.detector);
-        if let (true, Some(m)) = (found.is_empty(), &self.model) {
-            let features = model::features(&analysis, &self.detector);
-            if m.risk(&features) >= m.threshold {
-                let names = self.detector.category_names();
-                if let Some(name) = names.get(m.category(&features)) {
-                    found.push(name.as_str());
-                }
-            }
+        let found = analysis.categories(&self.detector);
+        let Some(m) = &self.model else {
+            return found;
+        };
+        let features = model::features(&analysis, &self.detector);
+        // When in doubt, pause: a pattern match stands unless the model is quite sure the
+        // text is safe (an idiom the exclusions did not know, say).
+        let stands = if found.is_empty() {
+            m.risk(&features) >= m.threshold
+        } else {
+            m.probability(&features) >= m.threshold * PATTERN_DOUBT
+        };
+        if !stands {
+            return Vec::new();
         }
-        found
+        if !found.is_empty() {
+            return found;
+        }
+        let names = self.detector.category_names();
+        names
+            .get(m.category(&features))
+            .map(|n| vec![n.as_str()])
+            .unwrap_or_default()
+    }
+
+    /// The model's probability that `text` is a risk (`None` without a model).
+    pub fn risk(&self, text: &str) -> Option<f64> {
+        let m = self.model.as_ref()?;
+        let analysis = self.detector.analyse(text);
+        Some(m.risk(&model::features(&analysis, &self.detector)))
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {
@@ -221,6 +238,10 @@ impl Profile {
         &self.categories
     }
 }
+
+/// Where the patterns matched, the model's probability needs only this share of its
+/// threshold for the pause to stand.
+pub const PATTERN_DOUBT: f64 = 0.25;
 
 /// The built-in model's text (none when none was trained: then the patterns work alone).
 pub fn builtin_model_text() -> Option<&'static str> {

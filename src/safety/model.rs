@@ -17,12 +17,8 @@ use std::collections::HashMap;
 
 use super::detector::{Analysis, Detector};
 
-/// Words apart within which two word families make a pair feature.
-const FAMILY_WINDOW: usize = 4;
-
-/// The features of one analysed text: words, adjacent pairs, pairs one word apart, word
-/// families and pairs of them close together, and the patterns' findings. Sorted, without
-/// repeats.
+/// The features of one analysed text: its words, and runs of two, three and four words (and
+/// pairs one word apart), plus what the patterns and cue words found. Sorted, without repeats.
 pub fn features(analysis: &Analysis, detector: &Detector) -> Vec<String> {
     let categories = detector.category_names();
     let words: Vec<&str> = analysis
@@ -31,27 +27,18 @@ pub fn features(analysis: &Analysis, detector: &Detector) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(String::as_str)
         .collect();
-    let families: Vec<Vec<&str>> = words.iter().map(|w| detector.families(w).collect()).collect();
-    let mut out = Vec::with_capacity(words.len() * 3 + 4);
+    let mut out = Vec::with_capacity(words.len() * 5 + 4);
     out.push("bias".to_owned());
     for w in &words {
         out.push(format!("w:{w}"));
     }
-    for pair in words.windows(2) {
-        out.push(format!("b:{}_{}", pair[0], pair[1]));
+    for n in 2..=4 {
+        for run in words.windows(n) {
+            out.push(format!("{n}:{}", run.join("_")));
+        }
     }
     for triple in words.windows(3) {
         out.push(format!("s:{}_{}", triple[0], triple[2]));
-    }
-    for (i, here) in families.iter().enumerate() {
-        for a in here {
-            out.push(format!("f:{a}"));
-            for later in families.iter().skip(i + 1).take(FAMILY_WINDOW) {
-                for b in later {
-                    out.push(format!("ff:{a}_{b}"));
-                }
-            }
-        }
     }
     for (i, c) in categories.iter().enumerate() {
         if analysis.hits.get(i).copied().unwrap_or(false) {
@@ -70,6 +57,10 @@ pub fn features(analysis: &Analysis, detector: &Detector) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// The least evidence for risk (summed weights, prior left out) the model pauses on: a word
+/// or two leaning slightly towards risk ("not quite") is not enough on its own.
+pub const MIN_EVIDENCE: f64 = 0.5;
 
 /// Trained weights: one set for "is this a risk at all", one per category for "which".
 #[derive(Debug, Clone, PartialEq)]
@@ -94,8 +85,23 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 impl Model {
-    /// The probability the model gives that the text with these features is a risk.
+    /// The probability the model gives that the text with these features is a risk; 0 when
+    /// nothing in it points towards risk. An answer of unknown words ("pineapple") leaves
+    /// only the prior, and the prior alone must never pause a session.
     pub fn risk(&self, features: &[String]) -> f64 {
+        let evidence: f64 = features
+            .iter()
+            .filter(|f| *f != "bias")
+            .filter_map(|f| self.risk.get(f))
+            .sum();
+        if evidence < MIN_EVIDENCE {
+            return 0.0;
+        }
+        sigmoid(self.risk.get("bias").copied().unwrap_or(0.0) + evidence)
+    }
+
+    /// The plain probability, prior included, for a text the patterns already flagged.
+    pub fn probability(&self, features: &[String]) -> f64 {
         sigmoid(features.iter().filter_map(|f| self.risk.get(f)).sum())
     }
 
@@ -110,7 +116,10 @@ impl Model {
         scores
             .iter()
             .enumerate()
-            .fold((0, f64::MIN), |best, (i, &s)| if s > best.1 { (i, s) } else { best })
+            .fold(
+                (0, f64::MIN),
+                |best, (i, &s)| if s > best.1 { (i, s) } else { best },
+            )
             .0
     }
 
@@ -194,6 +203,8 @@ pub struct Training {
     pub min_count: usize,
     /// Weight of a risk example relative to a safe one (above 1 favours recall).
     pub risk_weight: f64,
+    /// Weights smaller than this are left out of the model (it stays small and quick to load).
+    pub prune: f64,
 }
 
 impl Default for Training {
@@ -201,9 +212,10 @@ impl Default for Training {
         Training {
             epochs: 30,
             rate: 0.1,
-            l2: 1e-4,
+            l2: 3e-3,
             min_count: 2,
-            risk_weight: 1.5,
+            risk_weight: 2.0,
+            prune: 0.1,
         }
     }
 }
@@ -240,21 +252,27 @@ impl Shuffle {
 /// Trains both parts of the model with AdaGrad-scaled stochastic gradient descent. The same
 /// examples and settings always give the same model.
 pub fn train(examples: &[Example], categories: &[String], t: Training, threshold: f64) -> Model {
+    // Features as numbers: the inner loop indexes vectors instead of hashing strings.
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for e in examples {
         for f in &e.features {
             *counts.entry(f.as_str()).or_default() += 1;
         }
     }
-    let keep = |f: &str| f == "bias" || counts.get(f).is_some_and(|c| *c >= t.min_count);
-    let examples: Vec<(Vec<&str>, Option<usize>)> = examples
+    let mut names: Vec<&str> = counts
+        .iter()
+        .filter(|(f, c)| **f == "bias" || **c >= t.min_count)
+        .map(|(f, _)| *f)
+        .collect();
+    names.sort_unstable();
+    let ids: HashMap<&str, usize> = names.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let examples: Vec<(Vec<usize>, Option<usize>)> = examples
         .iter()
         .map(|e| {
             (
                 e.features
                     .iter()
-                    .map(String::as_str)
-                    .filter(|f| keep(f))
+                    .filter_map(|f| ids.get(f.as_str()).copied())
                     .collect(),
                 e.category,
             )
@@ -263,62 +281,74 @@ pub fn train(examples: &[Example], categories: &[String], t: Training, threshold
 
     let mut shuffle = Shuffle(0x7275_7374_6775_6964);
     let k = categories.len();
-    let mut risk: HashMap<String, f64> = HashMap::new();
-    let mut risk_g: HashMap<String, f64> = HashMap::new();
-    let mut which: HashMap<String, Vec<f64>> = HashMap::new();
-    let mut which_g: HashMap<String, Vec<f64>> = HashMap::new();
+    let n = names.len();
+    let mut risk = vec![0.0; n];
+    let mut risk_g = vec![0.0; n];
+    let mut which = vec![0.0; n * k];
+    let mut which_g = vec![0.0; n * k];
+    let mut exps = vec![0.0; k];
     for _ in 0..t.epochs {
         for i in shuffle.order(examples.len()) {
             let (features, category) = &examples[i];
             // Is it a risk at all?
-            let score: f64 = features.iter().filter_map(|f| risk.get(*f)).sum();
+            let score: f64 = features.iter().map(|&f| risk[f]).sum();
             let target = if category.is_some() { 1.0 } else { 0.0 };
-            let weight = if category.is_some() { t.risk_weight } else { 1.0 };
+            let weight = if category.is_some() {
+                t.risk_weight
+            } else {
+                1.0
+            };
             let g = (sigmoid(score) - target) * weight;
-            for f in features {
-                let w = risk.entry((*f).to_owned()).or_default();
-                let acc = risk_g.entry((*f).to_owned()).or_default();
-                let grad = g + t.l2 * *w;
-                *acc += grad * grad;
-                *w -= t.rate * grad / (acc.sqrt() + 1e-8);
+            for &f in features {
+                let grad = g + t.l2 * risk[f];
+                risk_g[f] += grad * grad;
+                risk[f] -= t.rate * grad / (risk_g[f].sqrt() + 1e-8);
             }
             // Which category (risk examples only): softmax regression.
             let Some(c) = *category else { continue };
-            let mut scores = vec![0.0; k];
-            for ws in features.iter().filter_map(|f| which.get(*f)) {
-                for (s, w) in scores.iter_mut().zip(ws) {
+            exps.iter_mut().for_each(|e| *e = 0.0);
+            for &f in features {
+                for (s, w) in exps.iter_mut().zip(&which[f * k..(f + 1) * k]) {
                     *s += w;
                 }
             }
-            let max = scores.iter().cloned().fold(f64::MIN, f64::max);
-            let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+            let max = exps.iter().cloned().fold(f64::MIN, f64::max);
+            exps.iter_mut().for_each(|s| *s = (*s - max).exp());
             let total: f64 = exps.iter().sum();
-            for f in features {
-                let ws = which.entry((*f).to_owned()).or_insert_with(|| vec![0.0; k]);
-                let acc = which_g.entry((*f).to_owned()).or_insert_with(|| vec![0.0; k]);
-                for j in 0..k {
-                    let p = exps[j] / total;
-                    let grad = p - if j == c { 1.0 } else { 0.0 } + t.l2 * ws[j];
-                    acc[j] += grad * grad;
-                    ws[j] -= t.rate * grad / (acc[j].sqrt() + 1e-8);
+            for &f in features {
+                for (j, e) in exps.iter().enumerate() {
+                    let at = f * k + j;
+                    let p = e / total;
+                    let grad = p - if j == c { 1.0 } else { 0.0 } + t.l2 * which[at];
+                    which_g[at] += grad * grad;
+                    which[at] -= t.rate * grad / (which_g[at].sqrt() + 1e-8);
                 }
             }
         }
     }
     // Round as the text form does, so a model read back scores exactly as trained.
     let round = |w: f64| (w * 10_000.0).round() / 10_000.0;
-    risk.retain(|_, w| round(*w) != 0.0);
-    risk.values_mut().for_each(|w| *w = round(*w));
-    which.retain(|_, ws| ws.iter().any(|w| round(*w) != 0.0));
-    which
-        .values_mut()
-        .for_each(|ws| ws.iter_mut().for_each(|w| *w = round(*w)));
-    Model {
+    let mut model = Model {
         threshold: round(threshold),
         categories: categories.to_vec(),
-        risk,
-        which,
+        risk: HashMap::new(),
+        which: HashMap::new(),
+    };
+    for (i, name) in names.iter().enumerate() {
+        let w = round(risk[i]);
+        if w.abs() >= t.prune.max(1e-4) {
+            model.risk.insert((*name).to_owned(), w);
+        }
+        let ws: Vec<f64> = which[i * k..(i + 1) * k]
+            .iter()
+            .map(|w| round(*w))
+            .collect();
+        // Which category matters less than whether to pause at all: keep fewer of these.
+        if ws.iter().any(|w| w.abs() >= 2.5 * t.prune.max(1e-4)) {
+            model.which.insert((*name).to_owned(), ws);
+        }
     }
+    model
 }
 
 #[cfg(test)]
@@ -353,8 +383,8 @@ mod tests {
 
     #[test]
     fn a_damaged_model_file_names_its_line() {
-        let err = Model::parse("threshold 0.5\ncategories a b\nrisk w:x nope\n")
-            .expect_err("refused");
+        let err =
+            Model::parse("threshold 0.5\ncategories a b\nrisk w:x nope\n").expect_err("refused");
         assert_eq!(err.line, 3);
     }
 }
