@@ -91,7 +91,7 @@ pub struct Category {
 pub struct Profile {
     categories: Vec<Category>,
     detector: Detector,
-    /// The learned second opinion; it only ever adds a pause the patterns missed.
+    /// The learned model that weighs the patterns' findings with the rest of the text.
     model: Option<model::Model>,
 }
 
@@ -221,13 +221,6 @@ impl Profile {
             .get(m.category(&features))
             .map(|n| vec![n.as_str()])
             .unwrap_or_default()
-    }
-
-    /// The model's probability that `text` is a risk (`None` without a model).
-    pub fn risk(&self, text: &str) -> Option<f64> {
-        let m = self.model.as_ref()?;
-        let analysis = self.detector.analyse(text);
-        Some(m.risk(&model::features(&analysis, &self.detector)))
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {

@@ -10,8 +10,9 @@
 //! `content/safety-model.txt`; a test checks that the committed model is exactly what training
 //! gives, so nobody edits weights by hand.
 //!
-//! The model only ever adds pauses: an answer the patterns flag is flagged whatever the model
-//! says. Its threshold is set for recall first (see `docs/safety.md`).
+//! The model decides whether an answer pauses the session; a pattern match needs only a
+//! quarter of its threshold (when in doubt, pause). How the threshold is chosen, and the
+//! figures, are in `docs/safety.md`.
 
 use std::collections::HashMap;
 
