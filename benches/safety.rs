@@ -2,8 +2,9 @@
 //!
 //! Every typed answer is screened before the session goes on, so a scan must never be
 //! noticeable at a prompt. This measures, in process: building the profile, scanning a short
-//! answer, a long one (2,000 characters) and the longest answer kept (20,000 characters), and
-//! `trustguide safety scan` throughput on 10,000 lines. Figures go in docs/performance.md.
+//! answer, a long one (2,000 characters) and the longest answer kept (20,000 characters), both
+//! made of different sentences, and `trustguide safety scan` throughput on 10,000 lines.
+//! Figures go in docs/performance.md.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -32,8 +33,35 @@ fn main() {
     let profile = Profile::builtin().expect("profile");
     let sentence = "i have been thinking about what happened and i feel tired and sad but we keep trying for the kids, ";
     let short = "you listened to me without interrupting and that meant a lot";
-    let long: String = sentence.repeat(2_000 / sentence.len() + 1);
-    let longest: String = sentence.repeat(20_000 / sentence.len() + 1);
+    // Long answers made of different sentences (the safe development lines, in order), so
+    // the figure is not flattered by one sentence repeated.
+    let varied: Vec<String> = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/safety/safe.tsv"
+    ))
+    .expect("safe lines")
+    .lines()
+    .filter(|l| !l.starts_with('#'))
+    .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+    .collect();
+    let answer_of = |chars: usize| {
+        let mut text = String::new();
+        for line in varied.iter().cycle() {
+            if text.len() >= chars {
+                break;
+            }
+            text.push_str(line);
+            text.push(' ');
+        }
+        let mut end = chars.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text
+    };
+    let long = answer_of(2_000);
+    let longest = answer_of(20_000);
     for (name, text) in [
         ("short answer (60 chars)", short.to_owned()),
         ("long answer (2,000 chars)", long),

@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "--verify") {
         // What CI runs: training again must give exactly the committed model.
         let mut m = model::train(&examples, &categories, settings, 0.5);
-        m.threshold = validate(root, &profile, &m)?;
+        m.threshold = validate(root, &profile, &m.model()?)?;
         let committed = std::fs::read_to_string(root.join("content/safety-model.txt"))?;
         if committed != m.to_text(HEADER) {
             return Err("content/safety-model.txt is not what training gives; run `cargo run --release --example train_safety` and commit the result".into());
@@ -86,14 +86,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .filter(|(i, _)| i % FOLDS != fold)
             .map(|(_, e)| e.clone())
             .collect();
-        let m = model::train(&train, &categories, settings, 0.5);
+        let m = model::train(&train, &categories, settings, 0.5).model()?;
         for (i, e) in examples
             .iter()
             .enumerate()
             .filter(|(i, _)| i % FOLDS == fold)
         {
-            oof[i] = m.risk(&e.features);
-            oof_category[i] = m.category(&e.features);
+            let ids = model::ids_of(&e.features);
+            oof[i] = m.risk(&ids);
+            oof_category[i] = m.category(&ids);
         }
     }
     let measure = |t: f64| {
@@ -174,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut m = model::train(&examples, &categories, settings, chosen);
     // The threshold is set on the validation set: another writer's lines, never trained on.
-    let by_validation = validate(root, &profile, &m)?;
+    let by_validation = validate(root, &profile, &m.model()?)?;
     println!("threshold set on the validation set: {by_validation:.2} ({MARGIN} below the highest with validation recall >= {VALIDATION_RECALL})");
     m.threshold = by_validation;
     if check_only {
@@ -200,7 +201,7 @@ fn validate(
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| l.split_once('\t'))
-            .map(|(_, t)| m.risk(&profile.features(t).0))
+            .map(|(_, t)| m.risk(&model::ids_of(&profile.features(t).0)))
             .collect())
     };
     let risk = read("unseen-risk.tsv")?;

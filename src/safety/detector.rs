@@ -11,7 +11,7 @@
 //! alternatives (each may be several words) and `*` allows up to [`WIDE_GAP`] words in
 //! between. Words match by stem, so `kill myself` also matches "killing myself".
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashMap, FxHashSet as HashSet};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -165,9 +165,9 @@ impl Normaliser {
         Normaliser {
             stemmer: Stemmer::create(Algorithm::English),
             vocabulary: Vec::new(),
-            deletions: HashMap::new(),
-            known: HashSet::new(),
-            known_words: HashSet::new(),
+            deletions: HashMap::default(),
+            known: HashSet::default(),
+            known_words: HashSet::default(),
         }
     }
 
@@ -223,17 +223,25 @@ impl Normaliser {
 
     /// The stems of `text`, with near-miss spellings of the profile's words corrected.
     pub fn stems(&self, text: &str) -> Vec<String> {
+        // Answers repeat their words ("i", "and", "the"): each is stemmed once.
+        let mut seen: FxHashMap<String, String> = FxHashMap::default();
         Normaliser::words(text)
             .into_iter()
             .map(|w| {
+                if let Some(s) = seen.get(&w) {
+                    return s.clone();
+                }
                 let s = self.stem(&w);
-                if self.known.contains(&s) || w.chars().count() < 5 {
-                    return s;
-                }
-                match self.near_miss(&w) {
-                    Some(fixed) => self.stem(fixed),
-                    None => s,
-                }
+                let s = if self.known.contains(&s) || w.chars().count() < 5 {
+                    s
+                } else {
+                    match self.near_miss(&w) {
+                        Some(fixed) => self.stem(fixed),
+                        None => s,
+                    }
+                };
+                seen.insert(w, s.clone());
+                s
             })
             .collect()
     }
@@ -541,7 +549,7 @@ impl Detector {
         for (owner, _, _) in self.risks.matches(&stems) {
             hits[owner] = true;
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut points = vec![0u32; self.categories.len()];
         for (cue, _, _) in self.cues.matches(&stems) {
             if seen.insert(cue) {

@@ -124,7 +124,7 @@ impl Profile {
         Profile::from_yaml(text)
     }
 
-    /// Adds a model in the text form of [`model::Model::to_text`]. Its categories must be
+    /// Adds a model in the text form of [`model::Weights::to_text`]. Its categories must be
     /// the profile's.
     pub fn with_model(mut self, text: &str) -> Result<Profile, ProfileError> {
         let m = model::Model::parse(text)?;
@@ -202,7 +202,7 @@ impl Profile {
         let Some(m) = &self.model else {
             return found;
         };
-        let features = model::features(&analysis, &self.detector);
+        let features = model::feature_ids(&analysis, &self.detector);
         // When in doubt, pause: a pattern match stands unless the model is quite sure the
         // text is safe (an idiom the exclusions did not know, say).
         let stands = if found.is_empty() {

@@ -16,62 +16,124 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::detector::{Analysis, Detector};
 
-/// The features of one analysed text: its words, and runs of two, three and four words (and
-/// pairs one word apart), plus what the patterns and cue words found. Sorted, without repeats.
-pub fn features(analysis: &Analysis, detector: &Detector) -> Vec<String> {
-    let categories = detector.category_names();
+/// Calls `emit` once for each feature of one analysed text, as the pieces of its name: its
+/// words, runs of two, three and four words, pairs one word apart, and what the patterns and
+/// cue words found. The one definition of a feature: [`features`] joins the pieces into names
+/// (for training and for reading), [`feature_ids`] hashes them (for scanning).
+fn each_feature(analysis: &Analysis, detector: &Detector, emit: &mut dyn FnMut(&[&str])) {
+    const N: [&str; 5] = ["", "", "2:", "3:", "4:"];
     let words: Vec<&str> = analysis
         .stems
         .iter()
         .filter(|s| !s.is_empty())
         .map(String::as_str)
         .collect();
-    let mut out = Vec::with_capacity(words.len() * 5 + 4);
-    out.push("bias".to_owned());
+    emit(&["bias"]);
     for w in &words {
-        out.push(format!("w:{w}"));
+        emit(&["w:", w]);
     }
     for n in 2..=4 {
         for run in words.windows(n) {
-            out.push(format!("{n}:{}", run.join("_")));
+            let mut pieces = [""; 8];
+            pieces[0] = N[n];
+            for (i, w) in run.iter().enumerate() {
+                if i > 0 {
+                    pieces[2 * i] = "_";
+                }
+                pieces[2 * i + 1] = w;
+            }
+            emit(&pieces[..2 * n]);
         }
     }
     for triple in words.windows(3) {
-        out.push(format!("s:{}_{}", triple[0], triple[2]));
+        emit(&["s:", triple[0], "_", triple[2]]);
     }
-    for (i, c) in categories.iter().enumerate() {
+    for (i, c) in detector.category_names().iter().enumerate() {
         if analysis.hits.get(i).copied().unwrap_or(false) {
-            out.push(format!("rule:{c}"));
+            emit(&["rule:", c]);
         }
         match analysis.points.get(i).copied().unwrap_or(0) {
             0 => {}
-            1 => out.push(format!("cue1:{c}")),
-            _ => out.push(format!("cue2:{c}")),
+            1 => emit(&["cue1:", c]),
+            _ => emit(&["cue2:", c]),
         }
     }
     if analysis.masked {
-        out.push("idiom".to_owned());
+        emit(&["idiom"]);
     }
+}
+
+/// The features of one analysed text by name, sorted, without repeats (for training).
+pub fn features(analysis: &Analysis, detector: &Detector) -> Vec<String> {
+    let mut out = Vec::new();
+    each_feature(analysis, detector, &mut |pieces| out.push(pieces.concat()));
     out.sort();
     out.dedup();
     out
+}
+
+/// A feature's number: the 64-bit FNV-1a hash of its name. Scanning works with these, so an
+/// answer's features are never built as strings.
+pub fn feature_id(name: &str) -> u64 {
+    Fnv::new().add(name).0
+}
+
+/// The features of one analysed text by number, sorted, without repeats (for scanning);
+/// `feature_ids(a, d)` is `features(a, d)` mapped through [`feature_id`].
+pub fn feature_ids(analysis: &Analysis, detector: &Detector) -> Vec<u64> {
+    let mut out = Vec::with_capacity(analysis.stems.len() * 5 + 4);
+    each_feature(analysis, detector, &mut |pieces| {
+        out.push(pieces.iter().fold(Fnv::new(), |h, p| h.add(p)).0)
+    });
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Feature names as numbers, sorted, without repeats: what [`feature_ids`] gives for the
+/// same text.
+pub fn ids_of(names: &[String]) -> Vec<u64> {
+    let mut out: Vec<u64> = names.iter().map(|f| feature_id(f)).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn add(mut self, piece: &str) -> Fnv {
+        for b in piece.bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self
+    }
 }
 
 /// The least evidence for risk (summed weights, prior left out) the model pauses on: a word
 /// or two leaning slightly towards risk ("not quite") is not enough on its own.
 pub const MIN_EVIDENCE: f64 = 0.5;
 
-/// Trained weights: one set for "is this a risk at all", one per category for "which".
+/// A model ready to score: for each feature number, its weight for "is this a risk at all"
+/// and its weights for "which category". Read from the text form that training writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     /// A text is a risk when its score reaches this probability.
     pub threshold: f64,
     pub categories: Vec<String>,
-    risk: HashMap<String, f64>,
+    bias: f64,
+    risk: FxHashMap<u64, f64>,
     /// For each feature, a weight per category.
-    which: HashMap<String, Vec<f64>>,
+    which: FxHashMap<u64, Vec<f64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,28 +148,30 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 impl Model {
-    /// The probability the model gives that the text with these features is a risk; 0 when
-    /// nothing in it points towards risk. An answer of unknown words ("pineapple") leaves
-    /// only the prior, and the prior alone must never pause a session.
-    pub fn risk(&self, features: &[String]) -> f64 {
-        let evidence: f64 = features
-            .iter()
-            .filter(|f| *f != "bias")
-            .filter_map(|f| self.risk.get(f))
-            .sum();
+    /// The probability the model gives that the text with these features (from
+    /// [`feature_ids`]) is a risk; 0 when nothing in it points towards risk. An answer of
+    /// unknown words ("pineapple") leaves only the prior, and the prior alone must never pause
+    /// a session.
+    pub fn risk(&self, features: &[u64]) -> f64 {
+        let evidence = self.evidence(features);
         if evidence < MIN_EVIDENCE {
             return 0.0;
         }
-        sigmoid(self.risk.get("bias").copied().unwrap_or(0.0) + evidence)
+        sigmoid(self.bias + evidence)
     }
 
     /// The plain probability, prior included, for a text the patterns already flagged.
-    pub fn probability(&self, features: &[String]) -> f64 {
-        sigmoid(features.iter().filter_map(|f| self.risk.get(f)).sum())
+    pub fn probability(&self, features: &[u64]) -> f64 {
+        sigmoid(self.bias + self.evidence(features))
+    }
+
+    /// The summed weights of the features, prior left out.
+    fn evidence(&self, features: &[u64]) -> f64 {
+        features.iter().filter_map(|f| self.risk.get(f)).sum()
     }
 
     /// The most likely category of a risk text, by index into `categories`.
-    pub fn category(&self, features: &[String]) -> usize {
+    pub fn category(&self, features: &[u64]) -> usize {
         let mut scores = vec![0.0; self.categories.len()];
         for w in features.iter().filter_map(|f| self.which.get(f)) {
             for (s, w) in scores.iter_mut().zip(w) {
@@ -124,13 +188,15 @@ impl Model {
             .0
     }
 
-    /// Reads the text form written by [`Model::to_text`].
+    /// Reads the text form written by [`Weights::to_text`].
     pub fn parse(text: &str) -> Result<Model, ModelError> {
+        let bias_id = feature_id("bias");
         let mut model = Model {
             threshold: 0.5,
             categories: Vec::new(),
-            risk: HashMap::new(),
-            which: HashMap::new(),
+            bias: 0.0,
+            risk: FxHashMap::default(),
+            which: FxHashMap::default(),
         };
         for (i, line) in text.lines().enumerate() {
             let bad = |problem: &str| ModelError {
@@ -150,7 +216,12 @@ impl Model {
                     let (Some(f), Some(w)) = (parts.next(), parts.next()) else {
                         return Err(bad("expected `risk FEATURE WEIGHT`"));
                     };
-                    model.risk.insert(f.to_owned(), number(w)?);
+                    let (id, w) = (feature_id(f), number(w)?);
+                    if id == bias_id {
+                        model.bias = w;
+                    } else {
+                        model.risk.insert(id, w);
+                    }
                 }
                 Some("which") => {
                     let f = parts.next().ok_or_else(|| bad("no feature"))?;
@@ -158,14 +229,25 @@ impl Model {
                     if weights.len() != model.categories.len() {
                         return Err(bad("one weight per category expected"));
                     }
-                    model.which.insert(f.to_owned(), weights);
+                    model.which.insert(feature_id(f), weights);
                 }
                 Some(_) => return Err(bad("unknown line")),
             }
         }
         Ok(model)
     }
+}
 
+/// Trained weights by feature name: what training gives and what the model file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub threshold: f64,
+    pub categories: Vec<String>,
+    risk: HashMap<String, f64>,
+    which: HashMap<String, Vec<f64>>,
+}
+
+impl Weights {
     /// The text form: a header, then one feature per line, sorted, so a retrained model
     /// shows as a readable diff.
     pub fn to_text(&self, header: &str) -> String {
@@ -190,6 +272,11 @@ impl Model {
             out.push('\n');
         }
         out
+    }
+
+    /// The model these weights score as (through the text form, exactly as it ships).
+    pub fn model(&self) -> Result<Model, ModelError> {
+        Model::parse(&self.to_text(""))
     }
 }
 
@@ -252,7 +339,7 @@ impl Shuffle {
 
 /// Trains both parts of the model with AdaGrad-scaled stochastic gradient descent. The same
 /// examples and settings always give the same model.
-pub fn train(examples: &[Example], categories: &[String], t: Training, threshold: f64) -> Model {
+pub fn train(examples: &[Example], categories: &[String], t: Training, threshold: f64) -> Weights {
     // Features as numbers: the inner loop indexes vectors instead of hashing strings.
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for e in examples {
@@ -329,7 +416,7 @@ pub fn train(examples: &[Example], categories: &[String], t: Training, threshold
     }
     // Round as the text form does, so a model read back scores exactly as trained.
     let round = |w: f64| (w * 10_000.0).round() / 10_000.0;
-    let mut model = Model {
+    let mut model = Weights {
         threshold: round(threshold),
         categories: categories.to_vec(),
         risk: HashMap::new(),
@@ -356,10 +443,14 @@ pub fn train(examples: &[Example], categories: &[String], t: Training, threshold
 mod tests {
     use super::*;
 
-    fn example(words: &[&str], category: Option<usize>) -> Example {
+    fn names(words: &[&str]) -> Vec<String> {
         let mut features: Vec<String> = words.iter().map(|w| format!("w:{w}")).collect();
         features.push("bias".into());
-        Example { features, category }
+        features
+    }
+
+    fn ids(words: &[&str]) -> Vec<u64> {
+        ids_of(&names(words))
     }
 
     #[test]
@@ -367,19 +458,26 @@ mod tests {
         let cats = vec!["a".to_owned(), "b".to_owned()];
         let mut examples = Vec::new();
         for _ in 0..5 {
-            examples.push(example(&["alarm", "red"], Some(0)));
-            examples.push(example(&["alarm", "blue"], Some(1)));
-            examples.push(example(&["calm", "red"], None));
-            examples.push(example(&["calm", "blue"], None));
+            for (words, category) in [
+                (["alarm", "red"], Some(0)),
+                (["alarm", "blue"], Some(1)),
+                (["calm", "red"], None),
+                (["calm", "blue"], None),
+            ] {
+                examples.push(Example {
+                    features: names(&words),
+                    category,
+                });
+            }
         }
-        let model = train(&examples, &cats, Training::default(), 0.5);
-        let f = |w: &[&str]| example(w, None).features;
-        assert!(model.risk(&f(&["alarm", "red"])) > 0.5);
-        assert!(model.risk(&f(&["calm", "blue"])) < 0.5);
-        assert_eq!(model.category(&f(&["alarm", "blue"])), 1);
-        let text = model.to_text("test");
+        let weights = train(&examples, &cats, Training::default(), 0.5);
+        let model = weights.model().expect("reads back");
+        assert!(model.risk(&ids(&["alarm", "red"])) > 0.5);
+        assert!(model.risk(&ids(&["calm", "blue"])) < 0.5);
+        assert_eq!(model.category(&ids(&["alarm", "blue"])), 1);
+        let text = weights.to_text("test");
         assert_eq!(Model::parse(&text).expect("reads back"), model);
-        assert_eq!(train(&examples, &cats, Training::default(), 0.5), model);
+        assert_eq!(train(&examples, &cats, Training::default(), 0.5), weights);
     }
 
     #[test]
@@ -387,5 +485,29 @@ mod tests {
         let err =
             Model::parse("threshold 0.5\ncategories a b\nrisk w:x nope\n").expect_err("refused");
         assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn feature_numbers_are_the_hashes_of_feature_names() {
+        let profile = crate::safety::Profile::builtin_patterns().expect("profile");
+        for text in [
+            "i dont want to be here anymore, everyone would be better off",
+            "he took my keys and my phone again and i am scared to go home",
+            "I could kill for a coffee",
+            "",
+            "one",
+        ] {
+            let analysis = &profile.detector.analyse(text);
+            let by_name = ids_of(&features(analysis, &profile.detector));
+            assert!(
+                by_name.contains(&feature_id("bias")),
+                "{text:?} has the prior"
+            );
+            assert_eq!(
+                feature_ids(analysis, &profile.detector),
+                by_name,
+                "{text:?}"
+            );
+        }
     }
 }
