@@ -21,7 +21,8 @@ use trustguide::store::{
     export_json, export_markdown, NewSession, ProgressChart, Resumable, SavedFlow, Store,
 };
 use trustguide::term::headless::{AnswerBook, Headless};
-use trustguide::term::terminal::{Mode, SafetyHelp, Terminal};
+use trustguide::term::terminal::{Mode, Terminal};
+use trustguide::term::SafetyHelp;
 use trustguide::term::{drive, DriveError, FrontEnd, PauseSignal, Recorder};
 use trustguide::transcript::TranscriptWriter;
 
@@ -446,7 +447,9 @@ fn front_end(
             let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
             book.check_keys(flow.0, flow.1).map_err(|m| anyhow!(m))?;
             Ok(Front::Headless(
-                Headless::new(book, BufWriter::new(io::stdout())).with_pause_signal(pause),
+                Headless::new(book, BufWriter::new(io::stdout()))
+                    .with_pause_signal(pause)
+                    .with_help(help.clone()),
             ))
         }
         None => {

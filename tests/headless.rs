@@ -408,6 +408,33 @@ fn a_flow_safety_trigger_pauses_with_exit_3_and_a_calm_screen() {
     );
 }
 
+/// A risk phrase typed into a free-text answer of a built-in flow pauses it, with the same
+/// calm words and the region's help as at the keyboard.
+#[test]
+fn a_risk_phrase_in_a_free_text_answer_shows_the_regions_help() {
+    let answers = std::fs::read_to_string(crate::util::fixture("listening-answers.yaml"))
+        .expect("fixture")
+        .replace(
+            "clarify_speaker: It is about feeling unseen too.",
+            "clarify_speaker: honestly everyone would be better off without me around",
+        );
+    assert!(answers.contains("better off without me"));
+    let out = Test::new()
+        .file("a.yaml", &answers)
+        .args(["run", "listening", "--as", "Sam", "--as", "Alex"])
+        .args(["--answers", "a.yaml", "--region", "UK"])
+        .run()
+        .code(3)
+        .stdout_has("Let's pause here.")
+        .stdout_has("call 999 (United Kingdom)")
+        .stdout_has("Samaritans: call 116 123");
+    assert!(!out.stdout.contains("self_harm"), "no category on screen");
+    assert!(
+        !out.stdout.contains("You feel alone with the chores"),
+        "the exercise does not go on"
+    );
+}
+
 /// The couple's own pause word: chosen in the pause-signal flow, then it pauses any run.
 #[test]
 fn the_pause_word_chosen_in_the_pause_signal_flow_pauses_later_runs() {

@@ -276,6 +276,7 @@ pub struct Headless<W: Write> {
     position: (u32, u32),
     /// A text answer of `/pause` (or the couple's word) pauses, as at the keyboard.
     pause: super::PauseSignal,
+    help: Option<super::SafetyHelp>,
 }
 
 impl<W: Write> Headless<W> {
@@ -285,7 +286,14 @@ impl<W: Write> Headless<W> {
             out,
             position: (0, 0),
             pause: super::PauseSignal::default(),
+            help: None,
         }
+    }
+
+    /// What a safety pause shows: the calm messages and the help for the region.
+    pub fn with_help(mut self, help: super::SafetyHelp) -> Headless<W> {
+        self.help = Some(help);
+        self
     }
 
     /// What pauses the run when it stands as an answer: `/pause` and the couple's word.
@@ -340,14 +348,19 @@ impl<W: Write> FrontEnd for Headless<W> {
         Ok(())
     }
 
-    /// Without anyone to ask, a safety trigger always ends the session.
+    /// Without anyone to ask, a safety trigger always ends the session, after the same calm
+    /// message and help for the region as at the keyboard.
     fn safety_stop(
         &mut self,
         _step: &str,
-        _category: &str,
+        category: &str,
         _stop: bool,
     ) -> Result<SafetyChoice, DriveError> {
-        writeln!(self.out, "{}\n", super::SAFETY_PAUSE_TEXT)?;
+        let message = super::SafetyHelp::message(self.help.as_ref(), category);
+        writeln!(self.out, "{}\n", message.trim_end())?;
+        if let Some(help) = &self.help {
+            writeln!(self.out, "{}\n", help.resources.trim_end())?;
+        }
         Ok(SafetyChoice::End)
     }
 

@@ -93,6 +93,27 @@ impl PauseSignal {
     }
 }
 
+/// What a safety pause shows, beyond [`SAFETY_PAUSE_TEXT`]: the calm message of each category
+/// and the help for the region. Front-ends show it the same way, so a pause in a headless run
+/// (an embedding app, a test) points to the same help as at the keyboard.
+#[derive(Debug, Clone, Default)]
+pub struct SafetyHelp {
+    /// The calm message for each category (none of them names its category).
+    pub messages: std::collections::HashMap<String, String>,
+    /// Help resources for the region, as text.
+    pub resources: String,
+    pub grounding: String,
+    pub plan: String,
+}
+
+impl SafetyHelp {
+    /// The message for a pause in `category`: its own calm message, or the neutral default.
+    pub fn message(help: Option<&SafetyHelp>, category: &str) -> String {
+        help.and_then(|h| h.messages.get(category).cloned())
+            .unwrap_or_else(|| SAFETY_PAUSE_TEXT.to_owned())
+    }
+}
+
 /// What the participants see when a safety trigger stops a flow: calm and neutral, because the
 /// partner in the room may be the danger. It names no category and no answer.
 pub const SAFETY_PAUSE_TEXT: &str = "Let's pause here.\n\n\

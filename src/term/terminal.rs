@@ -15,20 +15,9 @@ use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
 use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
-use super::{DriveError, FrontEnd, Input, PauseSignal};
+use super::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp};
 use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
-
-/// What a safety pause shows.
-#[derive(Debug, Clone, Default)]
-pub struct SafetyHelp {
-    /// The calm message for each category (none of them names its category).
-    pub messages: std::collections::HashMap<String, String>,
-    /// Help resources for the region, as text.
-    pub resources: String,
-    pub grounding: String,
-    pub plan: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -575,11 +564,7 @@ impl FrontEnd for Terminal {
         stop: bool,
     ) -> Result<SafetyChoice, DriveError> {
         self.unread = false;
-        let message = self
-            .help
-            .as_ref()
-            .and_then(|h| h.messages.get(category).cloned())
-            .unwrap_or_else(|| super::SAFETY_PAUSE_TEXT.to_owned());
+        let message = SafetyHelp::message(self.help.as_ref(), category);
         self.line("")?;
         self.line(&self.bold(&self.wrap(&message)))?;
         if let Some(help) = &self.help {
