@@ -435,6 +435,31 @@ fn a_risk_phrase_in_a_free_text_answer_shows_the_regions_help() {
     );
 }
 
+/// A 1 MB answer, or an empty one where an answer is needed, is refused at its line and step;
+/// the session is kept, to resume.
+#[test]
+fn a_huge_or_empty_answer_is_refused_and_the_session_is_kept() {
+    let huge = format!(
+        "intensity: {{ speaker: 3, listener: 4 }}\ntopic_speaker: {}\n",
+        "a".repeat(1_000_000)
+    );
+    Test::new()
+        .file("a.yaml", huge)
+        .args(["run", "listening", "--as", "Sam", "--as", "Alex"])
+        .args(["--answers", "a.yaml"])
+        .run()
+        .code(1)
+        .error_without_panic()
+        .stderr_has("a.yaml:2:1: step `topic_speaker`: That answer is 1000000 characters; at most 20000 fit here.")
+        .then(["history"])
+        .code(0)
+        .stdout_has("not finished (resume it)")
+        .file("e.yaml", "intensity: { speaker: 3, listener: 4 }\ntopic_speaker: \"\"\n")
+        .then(["run", "listening", "--as", "Sam", "--as", "Alex", "--answers", "e.yaml"])
+        .code(1)
+        .stderr_has("e.yaml:2:1: step `topic_speaker`: An answer is needed here.");
+}
+
 /// The couple's own pause word: chosen in the pause-signal flow, then it pauses any run.
 #[test]
 fn the_pause_word_chosen_in_the_pause_signal_flow_pauses_later_runs() {
