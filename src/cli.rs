@@ -3,6 +3,8 @@
 //! Exit codes (the contract's): 0 completed, stopped or paused; 3 ended by a safety stop;
 //! 1 an error (bad flow, bad answers file, storage failure); 2 bad usage (clap); 130 Ctrl-C.
 
+mod author;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -93,6 +95,37 @@ enum Command {
     /// Safety tools for flow authors.
     #[command(subcommand)]
     Safety(SafetyCommand),
+    /// Check flow files for mistakes: every problem, at its line, with a hint.
+    Check {
+        /// Flow files (or ids of flows `trustguide list` shows).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: author::CheckFormat,
+    },
+    /// Run the `tests:` of flow files, headless; exit 1 on any failure.
+    Test {
+        /// Flow files (or ids of flows `trustguide list` shows).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+    /// Draw a flow: its steps and every way between them, for Mermaid or Graphviz.
+    Graph {
+        /// A flow id (see `trustguide list`) or a path to a flow file.
+        flow: String,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: author::GraphFormat,
+    },
+    /// Print the JSON Schema of the flow format, for editors.
+    Schema,
+    /// Write a commented starter flow, NAME.yaml, that passes `check` and `test`.
+    New {
+        /// The new flow's id, which is also its file name (e.g. `weekly-reflection`).
+        name: String,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Delete sessions for good.
     Forget {
         /// The session to delete.
@@ -296,6 +329,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Forget { id, all, yes } => forget(&env, id, all, yes),
         Command::HelpNow { region } => help_now(region),
         Command::Safety(SafetyCommand::Scan { flow }) => safety_scan(&env, flow.as_deref()),
+        Command::Check { files, format } => author::check(&env, &files, format),
+        Command::Test { files } => author::test(&env, &files),
+        Command::New { name, force } => author::new(&name, force),
+        Command::Graph { flow, format } => author::graph(&env, &flow, format),
+        Command::Schema => author::schema(),
     }
 }
 

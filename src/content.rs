@@ -32,6 +32,24 @@ pub enum ContentError {
     },
 }
 
+/// The names of the built-in content files (`cards/grounding.md`, ...), for suggestions.
+pub fn builtin_names() -> Vec<String> {
+    fn walk(dir: &Dir<'static>, out: &mut Vec<String>) {
+        for f in dir.files() {
+            if let Some(p) = f.path().to_str() {
+                out.push(p.to_owned());
+            }
+        }
+        for d in dir.dirs() {
+            walk(d, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&BUILTIN_CONTENT, &mut out);
+    out.sort();
+    out
+}
+
 impl ContentLibrary {
     /// A library that searches these folders before the built-in content.
     pub fn new(folders: Vec<PathBuf>) -> ContentLibrary {

@@ -315,7 +315,7 @@ fn every_semantic_problem_is_reported_in_one_go() {
         .code(1)
         .stderr_has("faults.yaml:7:10: error: scale `min` 5 must be less than `max` 1")
         .stderr_has("faults.yaml:10:10: error: `who: b` is not a role of this flow")
-        .stderr_has("faults.yaml:12:10: error: template error")
+        .stderr_has("faults.yaml:12:11: error: template error")
         .stderr_has("faults.yaml:13:11: error: no step with id `thre` to go to")
         .stderr_has("did you mean `three`?")
         .stderr_has("(4 errors)");
@@ -332,8 +332,9 @@ fn a_template_include_outside_the_content_library_is_refused() {
         .run()
         .code(1)
         .error_without_panic()
-        .stderr_has("sneaky.yaml:4: step `#1`")
-        .stderr_has("is not a content name");
+        .stderr_has("sneaky.yaml:4:22: error: `include \"../../etc/passwd\"`")
+        .stderr_has("is not a content name")
+        .stderr_has("the flow could not be loaded");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod authoring;
 mod builtin_flows;
 mod headless;
 mod safety;

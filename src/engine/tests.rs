@@ -365,7 +365,12 @@ title: Forever
 steps:
   - id: again
     say: again
-    next: again
+    next:
+      - when: 'false'
+        goto: done
+      - goto: again
+  - id: done
+    say: done
 "]);
     let mut engine = Engine::new(&lib, flow, &[], now())
         .expect("starts")

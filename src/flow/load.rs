@@ -11,6 +11,7 @@ use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
 use serde_saphyr::{Location, Options};
 
+use super::analysis;
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::*;
 use super::raw::*;
@@ -186,6 +187,9 @@ pub fn load_flow(
         file,
         source,
         diags: Diagnostics::default(),
+        known: HashSet::new(),
+        uses: Vec::new(),
+        unresolved_jumps: false,
     };
     let flow = checker.flow(raw, origin, env);
     if checker.diags.has_errors() {
@@ -202,6 +206,21 @@ struct Checker<'s> {
     file: String,
     source: &'s str,
     diags: Diagnostics,
+    /// Every name a template or expression of this flow may use.
+    known: HashSet<String>,
+    /// The variables the step being checked uses, for the check that they have a value.
+    uses: Vec<Use>,
+    /// A `goto` named a step that does not exist.
+    unresolved_jumps: bool,
+}
+
+/// A variable used in a step's text or expressions.
+struct Use {
+    name: String,
+    line: u32,
+    column: u32,
+    /// Used in `set`, `next`, `safety` or `record`, which run after the step's answer is in.
+    after_answer: bool,
 }
 
 fn is_snake_case(s: &str) -> bool {
@@ -314,13 +333,28 @@ impl Checker<'_> {
             vars.push((name, value));
         }
 
+        // The names templates and expressions may use: roles, `vars`, answers, `set`
+        // targets, called flows' results, `today`, and the template functions.
+        let mut always: HashSet<String> = participants.iter().cloned().collect();
+        always.extend(vars.iter().map(|(n, _)| n.clone()));
+        always.insert("today".to_owned());
+        always.extend(env.globals().map(|(n, _)| n.to_owned()));
+        let gives: Vec<Vec<String>> = raw.steps.value.iter().map(|s| gives(&s.value)).collect();
+        self.known = always.clone();
+        self.known.extend(gives.iter().flatten().cloned());
+
         // Pass 2: each step.
         let step_count = raw.steps.value.len();
         let mut steps = Vec::with_capacity(step_count);
+        let mut uses = Vec::with_capacity(step_count);
+        let mut places = Vec::with_capacity(step_count);
         for (i, step) in raw.steps.value.into_iter().enumerate() {
+            places.push(step.referenced);
             let s = self.step(i, step, &id, &participants, &step_index, env);
             steps.push(s);
+            uses.push(std::mem::take(&mut self.uses));
         }
+        self.paths(&steps, &places, &always, &gives, &uses);
 
         let safety = raw.safety.map(|s| self.flow_safety(s)).unwrap_or_default();
         let min_remaining = min_remaining(&steps);
@@ -345,6 +379,238 @@ impl Checker<'_> {
             step_index,
             min_remaining,
         }
+    }
+
+    /// Checks the flow as a graph: steps nothing leads to, loops with no way out, and
+    /// variables used where some way to the step has not given them a value yet.
+    fn paths(
+        &mut self,
+        steps: &[Step],
+        places: &[Location],
+        always: &HashSet<String>,
+        gives: &[Vec<String>],
+        uses: &[Vec<Use>],
+    ) {
+        let succ = analysis::successors(steps);
+        let reachable = analysis::reachable(&succ);
+        if self.unresolved_jumps {
+            // A jump to a missing step was read as "end": the graph is not what the author
+            // wrote, and what it would say about reachability would only mislead.
+            return;
+        }
+        for i in analysis::unreachable_starts(&succ, &reachable) {
+            let label = &steps[i].label;
+            self.error(places[i], format!("step `{label}` can never be reached"))
+                .help = Some(if i > 0 && steps[i - 1].end.is_some() {
+                format!("the step above ends the flow and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
+            } else {
+                format!("the step above always jumps elsewhere and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
+            });
+        }
+        let can_end = analysis::can_end(&succ);
+        for group in analysis::endless_loops(&succ, &reachable, &can_end) {
+            // The last step of the loop is usually the one whose jump closes it.
+            let (first, last) = (group[0], group[group.len() - 1]);
+            let message = if first == last {
+                format!("a loop with no way out: step `{}` jumps back to itself and the flow can never end", steps[last].label)
+            } else {
+                format!(
+                    "a loop with no way out: steps `{}` to `{}` lead only to each other, so the flow can never end",
+                    steps[first].label, steps[last].label
+                )
+            };
+            self.error(places[last], message).help = Some(
+                "give the loop a `next` branch that leaves it, such as `- when: rounds >= 3` / `goto: wrap_up`, or an `end` step it can reach".into(),
+            );
+        }
+
+        // Which answers and `set` results may be missing where they are used.
+        let mut tracked: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for u in uses.iter().flatten() {
+            if !always.contains(&u.name)
+                && self.known.contains(&u.name)
+                && !index.contains_key(&u.name)
+            {
+                index.insert(u.name.clone(), tracked.len());
+                tracked.push(u.name.clone());
+            }
+        }
+        if tracked.is_empty() {
+            return;
+        }
+        let gives_idx: Vec<Vec<usize>> = gives
+            .iter()
+            .map(|g| g.iter().filter_map(|n| index.get(n).copied()).collect())
+            .collect();
+        let defined = analysis::defined_on_entry(&succ, &reachable, tracked.len(), &gives_idx);
+        for (i, step_uses) in uses.iter().enumerate() {
+            if !reachable[i] {
+                continue;
+            }
+            let mut warned = HashSet::new();
+            for u in step_uses {
+                let Some(&v) = index.get(&u.name) else {
+                    continue;
+                };
+                let own = u.after_answer && gives_idx[i].contains(&v);
+                if defined.on_entry(i, v) || own || !warned.insert(v) {
+                    continue;
+                }
+                let d = Diagnostic::warning(
+                    &self.file,
+                    format!(
+                        "`{}` may have no value here: some ways to step `{}` do not pass the step that gives it one",
+                        u.name, steps[i].label
+                    ),
+                )
+                .at(self.source, u.line, u.column)
+                .with_help(format!(
+                    "give `{}` a starting value under `vars:`, or use it only after it is answered or set",
+                    u.name
+                ));
+                self.diags.push(d);
+            }
+        }
+    }
+
+    /// Records the variables a compiled template or expression uses; a name this flow never
+    /// defines is an error at its place in the text.
+    fn note_uses(
+        &mut self,
+        names: HashSet<String>,
+        src: &Sp<String>,
+        in_expr: bool,
+        after_answer: bool,
+    ) {
+        let mut names: Vec<String> = names.into_iter().collect();
+        names.sort();
+        for name in names {
+            let (line, column) = self.position_of(src, &name, in_expr);
+            if self.known.contains(&name) {
+                self.uses.push(Use {
+                    name,
+                    line,
+                    column,
+                    after_answer,
+                });
+                continue;
+            }
+            let mut pool: Vec<&str> = self.known.iter().map(String::as_str).collect();
+            pool.sort_unstable();
+            let hint = nearest(&name, pool.iter().copied());
+            let mut d = Diagnostic::error(
+                &self.file,
+                format!("`{name}` is not defined in this flow"),
+            )
+            .at(self.source, line, column);
+            d.help = Some(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None => format!("a name is defined by a role in `participants`, an entry under `vars:`, a step with `id: {name}` that asks, or a `set: {{{name}: ...}}`"),
+            });
+            self.diags.push(d);
+        }
+    }
+
+    /// Each `{% include "name" %}` in a template must name content that exists and compiles.
+    fn includes(&mut self, src: &Sp<String>, env: &Environment<'static>) {
+        use minijinja::machinery::Token;
+        let syntax = minijinja::syntax::SyntaxConfig::default();
+        let tokens: Vec<_> = minijinja::machinery::tokenize(&src.value, false, syntax)
+            .map_while(Result::ok)
+            .collect();
+        for w in tokens.windows(3) {
+            let (Token::BlockStart, Token::Ident("include")) = (&w[0].0, &w[1].0) else {
+                continue;
+            };
+            let name = match &w[2].0 {
+                Token::Str(s) => s.to_string(),
+                Token::String(s) => s.to_string(),
+                _ => continue, // a name computed at run time cannot be checked here
+            };
+            let span = w[2].1;
+            let ignore_missing = tokens
+                .iter()
+                .skip_while(|(_, sp)| sp.start_offset <= span.start_offset)
+                .take_while(|(t, _)| !matches!(t, Token::BlockEnd))
+                .any(|(t, _)| matches!(t, Token::Ident("ignore")));
+            let problem = match env.get_template(&name) {
+                Ok(_) => continue,
+                Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => {
+                    if ignore_missing {
+                        continue;
+                    }
+                    format!("`include \"{name}\"`: there is no content with that name")
+                }
+                Err(e) => format!(
+                    "`include \"{name}\"`: {}",
+                    e.detail()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| e.to_string())
+                ),
+            };
+            let (line, column) =
+                self.file_position(src, u32::from(span.start_line), u32::from(span.start_col));
+            let names = crate::content::builtin_names();
+            let d = Diagnostic::error(&self.file, problem)
+                .at(self.source, line, column)
+                .suggest(nearest(&name, names.iter().map(String::as_str)));
+            self.diags.push(d);
+        }
+    }
+
+    /// Where `name` first appears in a template or expression, as a position in the file.
+    fn position_of(&self, src: &Sp<String>, name: &str, in_expr: bool) -> (u32, u32) {
+        let syntax = minijinja::syntax::SyntaxConfig::default();
+        let found = minijinja::machinery::tokenize(&src.value, in_expr, syntax)
+            .map_while(Result::ok)
+            .find(|(t, _)| matches!(t, minijinja::machinery::Token::Ident(n) if *n == name))
+            .map(|(_, span)| (u32::from(span.start_line), u32::from(span.start_col)));
+        match found {
+            Some((line, col)) => self.file_position(src, line, col),
+            None => (src.referenced.line() as u32, src.referenced.column() as u32),
+        }
+    }
+
+    /// A position inside a scalar's text (1-based line, 0-based column) as a position in the
+    /// file. A block scalar (`say: |`) starts on the line after its key; a quoted one a
+    /// character after its start.
+    fn file_position(&self, src: &Sp<String>, inner_line: u32, inner_col: u32) -> (u32, u32) {
+        let at = src.referenced;
+        let line_of = |n: usize| self.source.lines().nth(n.saturating_sub(1)).unwrap_or("");
+        let key_line = line_of(at.line() as usize).trim_end();
+        let is_block_start = |l: &str| {
+            let l = l.trim_end();
+            ["|", ">", "|-", ">-", "|+", ">+"]
+                .iter()
+                .any(|m| l.ends_with(m))
+        };
+        // A block scalar's position is its first line of text, or its `|` marker.
+        let starts_here = key_line
+            .get((at.column() as usize).saturating_sub(1)..)
+            .is_some_and(|rest| rest.starts_with('|') || rest.starts_with('>'));
+        let starts_below = !starts_here
+            && at.line() > 1
+            && is_block_start(line_of(at.line() as usize - 1))
+            && key_line.len() - key_line.trim_start().len() + 1 >= at.column() as usize;
+        if starts_here || starts_below {
+            let first = at.line() as u32 + u32::from(starts_here);
+            let line = first + inner_line.max(1) - 1;
+            let text = line_of(line as usize);
+            let indent = (text.len() - text.trim_start().len()) as u32;
+            return (line, indent + inner_col + 1);
+        }
+        if inner_line > 1 {
+            return (at.line() as u32 + inner_line - 1, 0);
+        }
+        let quoted = key_line
+            .chars()
+            .nth((at.column() as usize).saturating_sub(1))
+            .is_some_and(|c| c == '"' || c == '\'');
+        (
+            at.line() as u32,
+            at.column() as u32 + u32::from(quoted) + inner_col,
+        )
     }
 
     /// Checks and compiles a flow's additions to the safety profile.
@@ -439,6 +705,7 @@ impl Checker<'_> {
             Some(&i) => Target::Step(i),
             None => {
                 let hint = nearest(&name.value, step_index.keys().map(String::as_str));
+                self.unresolved_jumps = true;
                 let msg = format!("no step with id `{}` to go to", name.value);
                 let d = self.error(name.referenced, msg);
                 if let Some(h) = hint {
@@ -455,11 +722,17 @@ impl Checker<'_> {
         env: &Environment<'static>,
         what: &str,
     ) -> ExprSource {
-        if let Err(e) = env.compile_expression(&src.value) {
-            self.error(
-                src.referenced,
-                format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
-            );
+        match env.compile_expression(&src.value) {
+            Ok(expr) => {
+                let names = expr.undeclared_variables(false);
+                self.note_uses(names, src, true, true);
+            }
+            Err(e) => {
+                self.error(
+                    src.referenced,
+                    format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
+                );
+            }
         }
         ExprSource {
             source: src.value.clone(),
@@ -483,27 +756,17 @@ impl Checker<'_> {
         }
         let simple = crate::render::simple_parts(&text);
         if let Err(e) = env.add_template_owned(name.clone(), text) {
-            // A block scalar (`say: |`) starts its text on the line after the key.
-            let at = src.referenced;
-            let line_text = self
-                .source
-                .lines()
-                .nth((at.line() as usize).saturating_sub(1))
-                .unwrap_or("");
-            let block = line_text.trim_end().ends_with('|') || line_text.trim_end().ends_with('>');
-            let inner = e.line().unwrap_or(1) as u32;
-            let line = at.line() as u32 + inner - 1 + u32::from(block);
-            let column = if block || inner > 1 {
-                0
-            } else {
-                at.column() as u32
-            };
+            let (line, column) = self.file_position(src, e.line().unwrap_or(1) as u32, 0);
             let msg = format!(
                 "template error: {}",
                 e.detail().unwrap_or("invalid template")
             );
             let d = Diagnostic::error(&self.file, msg).at(self.source, line, column);
             self.diags.push(d);
+        } else if let Ok(template) = env.get_template(&name) {
+            let names = template.undeclared_variables(false);
+            self.note_uses(names, src, false, false);
+            self.includes(src, env);
         }
         TemplateRef {
             name,
@@ -1101,6 +1364,20 @@ impl Checker<'_> {
     }
 }
 
+/// The variables a step gives a value: its answer, its `set` targets, a called flow's result.
+fn gives(step: &RawStep) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(_), Some(id)) = (&step.ask, &step.id) {
+        out.push(id.value.clone());
+    }
+    out.extend(step.set.keys().cloned());
+    if let Some(call) = &step.call {
+        // `call: safety-check` leaves its answers under `safety_check`.
+        out.push(call.value.replace('-', "_"));
+    }
+    out
+}
+
 /// `today`, `+7d`, `-3d`, or `YYYY-MM-DD`.
 pub fn parse_date_bound(text: &str) -> Option<DateBound> {
     let text = text.trim();
@@ -1124,39 +1401,13 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
     let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut completes = Vec::new();
     let mut ends = Vec::new();
-    for (i, s) in steps.iter().enumerate() {
-        let mut out: Vec<Option<usize>> = Vec::new();
-        let to = |t: Target| match t {
-            Target::Step(j) => Some(j),
-            Target::End => None,
-        };
-        if s.end.is_some() {
-            out.push(None);
-        } else {
-            match &s.next {
-                Next::FallThrough => out.push((i + 1 < n).then_some(i + 1)),
-                Next::Goto(t) => out.push(to(*t)),
-                Next::Branches(bs) => {
-                    out.extend(bs.iter().map(|b| to(b.goto)));
-                    if bs.iter().all(|b| b.when.is_some()) {
-                        out.push((i + 1 < n).then_some(i + 1));
-                    }
-                }
-            }
-            if let Some(Ask {
-                kind: AskKind::Choice { options },
-                ..
-            }) = &s.ask
-            {
-                out.extend(options.iter().filter_map(|o| o.goto).map(to));
-            }
-        }
+    for (i, out) in analysis::successors(steps).into_iter().enumerate() {
         for next in out {
             match next {
                 Some(j) => predecessors[j].push(i),
                 None => {
                     ends.push(i);
-                    if s.end != Some(Outcome::Stopped) {
+                    if steps[i].end != Some(Outcome::Stopped) {
                         completes.push(i);
                     }
                 }

@@ -5,10 +5,14 @@
 //! YAML text ──serde──▶ raw (with spans) ──checks──▶ Flow ──▶ Library (+ compiled templates)
 //! ```
 
+pub mod analysis;
 pub mod diagnostic;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod scaffold;
+pub mod schema;
 pub mod sources;
 pub mod suggest;
 

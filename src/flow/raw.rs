@@ -6,6 +6,7 @@
 
 use indexmap::IndexMap;
 use minijinja::Value;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -13,87 +14,120 @@ use serde_saphyr::Spanned;
 /// A position-carrying value, as the YAML parser hands it to us.
 pub type Sp<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlow {
+    #[schemars(with = "String")]
     pub flow: Sp<String>,
+    #[schemars(with = "String")]
     pub title: Sp<String>,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub minutes: Option<Sp<u32>>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub participants: Vec<Sp<String>>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub vars: IndexMap<String, Value>,
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Sp<Vec<Sp<RawStep>>>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawTest>")]
     pub tests: Vec<Sp<RawTest>>,
     /// Additions to the global safety profile.
+    #[schemars(with = "Option<RawFlowSafety>")]
     pub safety: Option<Sp<RawFlowSafety>>,
 }
 
 /// What a flow adds to the global safety profile: patterns for its categories, and
 /// categories of its own. There is no way to take anything away.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlowSafety {
     /// Extra patterns for a global category or one of the flow's own, by category id.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, Vec<String>>")]
     pub patterns: IndexMap<String, Vec<Sp<String>>>,
     /// The flow's own categories.
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawFlowCategory>")]
     pub categories: IndexMap<String, Sp<RawFlowCategory>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlowCategory {
+    #[schemars(with = "String")]
     pub message: Sp<String>,
     #[serde(default = "yes")]
     pub stop: bool,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub patterns: Vec<Sp<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
+    #[schemars(with = "Option<String>")]
     pub id: Option<Sp<String>>,
+    #[schemars(with = "Option<String>")]
     pub say: Option<Sp<String>>,
+    #[schemars(with = "Option<AskKindName>")]
     pub ask: Option<Sp<AskKindName>>,
+    #[schemars(with = "Option<String>")]
     pub prompt: Option<Sp<String>>,
+    #[schemars(with = "Option<String>")]
     pub who: Option<Sp<String>>,
     #[serde(default)]
     pub private: bool,
     #[serde(default)]
     pub optional: bool,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     pub set: IndexMap<String, Sp<String>>,
+    #[schemars(with = "Option<RawNext>")]
     pub next: Option<Sp<RawNext>>,
+    #[schemars(with = "Option<String>")]
     pub call: Option<Sp<String>>,
+    #[schemars(with = "Option<u32>")]
     pub timer: Option<Sp<u32>>,
+    #[schemars(with = "Option<RawSafety>")]
     pub safety: Option<Sp<RawSafety>>,
+    #[schemars(with = "Option<RawOutcome>")]
     pub end: Option<Sp<RawOutcome>>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
     pub record: IndexMap<String, Sp<String>>,
     // Fields of particular ask kinds. Which ones a kind accepts is checked in `load.rs`,
     // where the message can name the step and the kind.
+    #[schemars(with = "Option<bool>")]
     pub multiline: Option<Sp<bool>>,
+    #[schemars(with = "Option<usize>")]
     pub min_length: Option<Sp<usize>>,
+    #[schemars(with = "Option<usize>")]
     pub max_length: Option<Sp<usize>>,
+    #[schemars(with = "Option<Vec<RawOption>>")]
     pub options: Option<Sp<Vec<Sp<RawOption>>>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub min: Option<Sp<Value>>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub max: Option<Sp<Value>>,
+    #[schemars(with = "Option<std::collections::BTreeMap<i64, String>>")]
     pub labels: Option<Sp<IndexMap<i64, String>>>,
+    #[schemars(with = "Option<bool>")]
     pub default: Option<Sp<bool>>,
+    #[schemars(with = "Option<bool>")]
     pub integer: Option<Sp<bool>>,
 }
 
 /// The names of the ask kinds; serde rejects anything else with the list of known ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AskKindName {
     Text,
@@ -123,17 +157,19 @@ impl AskKindName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RawOutcome {
     Completed,
     Stopped,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSafety {
+    #[schemars(with = "String")]
     pub when: Sp<String>,
+    #[schemars(with = "String")]
     pub category: Sp<String>,
     #[serde(default = "yes")]
     pub stop: bool,
@@ -143,10 +179,12 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBranch {
+    #[schemars(with = "Option<String>")]
     pub when: Option<Sp<String>>,
+    #[schemars(with = "String")]
     pub goto: Sp<String>,
 }
 
@@ -187,12 +225,16 @@ pub enum RawOption {
     Full(Box<RawOptionFull>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOptionFull {
+    #[schemars(with = "String")]
     pub label: Sp<String>,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub value: Option<Value>,
+    #[schemars(with = "Option<String>")]
     pub goto: Option<Sp<String>>,
+    #[schemars(with = "Option<String>")]
     pub safety: Option<Sp<String>>,
 }
 
@@ -231,11 +273,13 @@ impl<'de> Deserialize<'de> for RawOption {
 }
 
 /// A scripted playthrough under `tests:`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTest {
+    #[schemars(with = "String")]
     pub name: Sp<String>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub answers: IndexMap<Sp<String>, Value>,
     #[serde(default, rename = "as")]
     pub names: Vec<String>,
@@ -243,13 +287,50 @@ pub struct RawTest {
     pub expect: RawExpect,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     pub outcome: Option<String>,
+    #[schemars(with = "Option<String>")]
     pub ends_at: Option<Sp<String>>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub vars: IndexMap<String, Value>,
     #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub records: IndexMap<String, Value>,
+}
+
+// The two shapes `next` and an option can take are read by hand above; their schemas say the
+// same in JSON Schema.
+impl JsonSchema for RawNext {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Next".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Where to go after this step: a step id (or `end`), or a list of branches; the first whose `when` is true (or that has no `when`) wins.",
+            "oneOf": [
+                {"type": "string", "description": "a step id, or `end`"},
+                {"type": "array", "items": generator.subschema_for::<RawBranch>()}
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawOption {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChoiceOption".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An option: its label, or a map with `label` and optionally `value`, `goto` and `safety`.",
+            "oneOf": [
+                {"type": "string"},
+                generator.subschema_for::<RawOptionFull>()
+            ]
+        })
+    }
 }

@@ -36,6 +36,8 @@ struct Entry {
     used: usize,
     /// For `who: both`: the map being answered turn by turn.
     current: Option<Value>,
+    /// A list value was taken whole, as one answer (a `list` or `multi` step).
+    whole: bool,
 }
 
 impl AnswerBook {
@@ -75,6 +77,7 @@ impl AnswerBook {
                     value,
                     used: 0,
                     current: None,
+                    whole: false,
                 };
                 (key.value, entry)
             })
@@ -98,6 +101,7 @@ impl AnswerBook {
                         value: v.clone(),
                         used: 0,
                         current: None,
+                        whole: false,
                     },
                 )
             })
@@ -157,7 +161,7 @@ impl AnswerBook {
         self.entries
             .iter()
             .filter(|(_, e)| {
-                e.value.kind() == ValueKind::Seq && e.used < e.value.len().unwrap_or(0)
+                e.value.kind() == ValueKind::Seq && !e.whole && e.used < e.value.len().unwrap_or(0)
             })
             .map(|(k, _)| k.clone())
             .collect()
@@ -217,6 +221,7 @@ impl AnswerBook {
             entry.used += 1;
             v
         } else {
+            entry.whole = true;
             entry.value.clone()
         };
         if question.turns > 1 {

@@ -1,0 +1,250 @@
+//! The commands for people who write flows: `check`, `test`, `graph`, `new` and `schema`.
+//!
+//! Each one is a thin layer over the library: `check` prints what the loader found
+//! (`flow::load`, `flow::analysis`), `test` runs `flowtest`, `graph` draws `flow::graph`,
+//! `schema` prints `flow::schema`. What they print is for a person at a terminal or, with
+//! `--format json`, for an editor or a CI job.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::ValueEnum;
+use trustguide::flow::{Diagnostic, Library};
+use trustguide::flowtest::run_flow_tests;
+use trustguide::safety::Profile;
+
+use super::Environment;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// `file:line:col: error: message`, the source line and a caret.
+    Human,
+    /// One JSON document: every diagnostic with its position, for editors and CI.
+    Json,
+}
+
+/// What checking one file found.
+struct Checked {
+    file: String,
+    /// Errors and warnings, in file order.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads `name` (a file, or a flow id) with every flow it calls, into a fresh library.
+fn load(env: &Environment, name: &str) -> (Library, Result<usize, Vec<Diagnostic>>) {
+    let mut lib = env.library();
+    let result = lib.load(name).map_err(|d| d.0);
+    (lib, result)
+}
+
+fn check_one(env: &Environment, name: &str) -> Checked {
+    let (lib, result) = load(env, name);
+    let mut diagnostics = match result {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    };
+    diagnostics.extend(lib.warnings().iter().cloned());
+    // A flow called from several places is loaded once, but be safe against repeats.
+    let mut seen = HashSet::new();
+    diagnostics.retain(|d| seen.insert(d.to_string()));
+    diagnostics.sort_by(|a, b| {
+        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
+    });
+    let file = if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
+        name.to_owned()
+    } else {
+        lib.index_of(name)
+            .map(|i| lib.flow(i).origin.display_name())
+            .unwrap_or_else(|| name.to_owned())
+    };
+    Checked { file, diagnostics }
+}
+
+/// `trustguide check FILE...`: every problem in every file, exit 1 if any is an error.
+pub fn check(env: &Environment, files: &[String], format: CheckFormat) -> Result<i32> {
+    let checked: Vec<Checked> = files.iter().map(|f| check_one(env, f)).collect();
+    let errors = checked
+        .iter()
+        .flat_map(|c| &c.diagnostics)
+        .filter(|d| d.is_error())
+        .count();
+    let warnings = checked
+        .iter()
+        .flat_map(|c| &c.diagnostics)
+        .filter(|d| !d.is_error())
+        .count();
+    match format {
+        CheckFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct File<'a> {
+                file: &'a str,
+                ok: bool,
+                diagnostics: &'a [Diagnostic],
+            }
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                files: Vec<File<'a>>,
+                errors: usize,
+                warnings: usize,
+            }
+            let report = Report {
+                files: checked
+                    .iter()
+                    .map(|c| File {
+                        file: &c.file,
+                        ok: !c.diagnostics.iter().any(Diagnostic::is_error),
+                        diagnostics: &c.diagnostics,
+                    })
+                    .collect(),
+                errors,
+                warnings,
+            };
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        CheckFormat::Human => {
+            let mut err = io::stderr().lock();
+            for c in &checked {
+                for d in &c.diagnostics {
+                    writeln!(err, "{d}\n")?;
+                }
+            }
+            let mut out = io::stdout().lock();
+            for c in &checked {
+                if !c.diagnostics.iter().any(Diagnostic::is_error) {
+                    writeln!(out, "{}: ok", c.file)?;
+                }
+            }
+            let plural =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            writeln!(
+                err,
+                "checked {}: {}, {}",
+                plural(checked.len(), "file"),
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            )?;
+        }
+    }
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// `trustguide test FILE...`: each flow's `tests:` run headless; exit 1 on any failure.
+pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
+    let profile = Profile::builtin()?;
+    let mut out = io::stdout().lock();
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for name in files {
+        let (lib, result) = load(env, name);
+        let index = match result {
+            Ok(i) => i,
+            Err(diagnostics) => {
+                for d in diagnostics.iter().filter(|d| d.is_error()) {
+                    eprintln!("{d}\n");
+                }
+                writeln!(out, "{name}: does not load; run `trustguide check {name}`")?;
+                broken += 1;
+                continue;
+            }
+        };
+        let flow = lib.flow(index);
+        writeln!(out, "{} ({})", flow.origin.display_name(), flow.id)?;
+        if flow.tests.is_empty() {
+            writeln!(
+                out,
+                "  no tests: add a `tests:` section (see docs/flow-format.md)"
+            )?;
+            continue;
+        }
+        for case in run_flow_tests(&lib, index, env.now(), Some(&profile)) {
+            if case.passed() {
+                passed += 1;
+                writeln!(out, "  ok    {}", case.name)?;
+            } else {
+                failed += 1;
+                writeln!(out, "  FAIL  {} (line {})", case.name, case.line)?;
+                for p in &case.problems {
+                    writeln!(out, "        {p}")?;
+                }
+            }
+        }
+    }
+    writeln!(
+        out,
+        "\n{passed} passed, {failed} failed{}",
+        if broken > 0 {
+            format!(", {broken} flow(s) did not load")
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(if failed + broken > 0 { 1 } else { 0 })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (renders in Markdown on most code hosts).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+}
+
+/// `trustguide graph FLOW`: the flow as a diagram on stdout.
+pub fn graph(env: &Environment, name: &str, format: GraphFormat) -> Result<i32> {
+    let mut lib = env.library();
+    let index = lib.load(name).map_err(super::report)?;
+    let flow = lib.flow(index);
+    let text = match format {
+        GraphFormat::Mermaid => trustguide::flow::graph::mermaid(flow),
+        GraphFormat::Dot => trustguide::flow::graph::dot(flow),
+    };
+    print!("{text}");
+    Ok(0)
+}
+
+/// `trustguide schema`: the JSON Schema of the flow format on stdout.
+pub fn schema() -> Result<i32> {
+    let schema = trustguide::flow::schema::flow_schema();
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(0)
+}
+
+/// `trustguide new NAME`: a commented starter flow in `NAME.yaml` (or the path given).
+pub fn new(name: &str, force: bool) -> Result<i32> {
+    let path = if name.ends_with(".yaml") || name.ends_with(".yml") {
+        PathBuf::from(name)
+    } else {
+        PathBuf::from(format!("{name}.yaml"))
+    };
+    let id = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| anyhow!("`{name}` is not a file name"))?
+        .to_owned();
+    if !trustguide::flow::load::is_flow_id(&id) {
+        bail!("`{id}` cannot be a flow id: use lowercase letters, digits, `-` and `_`, starting with a letter (for example `weekly-reflection`)");
+    }
+    if path.exists() && !force {
+        bail!(
+            "{} already exists; choose another name, or add --force to replace it",
+            path.display()
+        );
+    }
+    let text = trustguide::flow::scaffold::starter_flow(&id);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    // The schema the first line points editors to, beside the flow (no network needed).
+    let schema_path = path
+        .parent()
+        .map(|d| d.join(trustguide::flow::scaffold::SCHEMA_FILE))
+        .unwrap_or_else(|| PathBuf::from(trustguide::flow::scaffold::SCHEMA_FILE));
+    let schema = serde_json::to_string_pretty(&trustguide::flow::schema::flow_schema())?;
+    std::fs::write(&schema_path, schema + "\n")
+        .with_context(|| format!("writing {}", schema_path.display()))?;
+    println!("wrote {} (for editors)", schema_path.display());
+    println!("next: edit it, then `trustguide check {0}` and `trustguide test {0}`; run it with `trustguide run {0}`", path.display());
+    Ok(0)
+}

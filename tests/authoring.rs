@@ -1,0 +1,311 @@
+//! A therapist writing a flow: `check` finds each mistake at its line, `test` plays the
+//! flow's own cases, `new` gives a starter that passes both.
+
+use crate::util::Test;
+
+/// A small flow with no mistakes; each case below breaks it in one place.
+const GOOD: &str = r#"flow: good
+title: Good
+participants: [speaker, listener]
+vars: { rounds: 0 }
+steps:
+  - id: welcome
+    say: |
+      Welcome {{ speaker }} and {{ listener }}.
+      {% include "cards/deep-listening.md" %}
+  - id: topic
+    ask: text
+    who: speaker
+    prompt: What would you like {{ listener }} to understand?
+  - id: heard
+    ask: confirm
+    prompt: Did {{ listener }} get it?
+    set: { rounds: "rounds + 1" }
+    next:
+      - when: not heard and rounds < 3
+        goto: topic
+      - goto: wrap_up
+  - id: wrap_up
+    end: completed
+    say: You did {{ rounds }} rounds on {{ topic }}.
+tests:
+  - name: heard at once
+    answers: { topic: chores, heard: true }
+    expect: { outcome: completed, ends_at: wrap_up, vars: { rounds: 1 } }
+  - name: heard on the second try
+    answers: { topic: [chores, the chores], heard: [false, true] }
+    expect: { outcome: completed, ends_at: wrap_up, vars: { rounds: 2 } }
+"#;
+
+/// `GOOD` with `from` replaced by `to` (which must be there).
+fn broken(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "{from:?} is not in the good flow");
+    GOOD.replacen(from, to, 1)
+}
+
+fn check(flow: &str) -> crate::util::Output {
+    Test::new()
+        .file("f.yaml", flow)
+        .args(["check", "f.yaml"])
+        .run()
+}
+
+#[test]
+fn the_good_flow_passes_check_and_test() {
+    check(GOOD).code(0).stdout_has("f.yaml: ok");
+    Test::new()
+        .file("f.yaml", GOOD)
+        .args(["test", "f.yaml"])
+        .run()
+        .code(0)
+        .stdout_has("ok    heard at once")
+        .stdout_has("ok    heard on the second try")
+        .stdout_has("2 passed, 0 failed");
+}
+
+#[test]
+fn each_mistake_is_reported_at_its_line_with_a_hint() {
+    // (what is broken, replaced by, the first line of the report, a hint in it)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "title: Good",
+            "title: [Good",
+            "f.yaml:2:8: error:",
+            "",
+        ),
+        (
+            "    prompt: What would",
+            "    promt: What would",
+            "f.yaml:13:5: error: unknown field `promt`",
+            "did you mean `prompt`?",
+        ),
+        (
+            "ask: text",
+            "ask: txt",
+            "f.yaml:11:10: error: unknown variant `txt`",
+            "did you mean `text`?",
+        ),
+        (
+            "      - goto: wrap_up",
+            "      - goto: wrapup",
+            "f.yaml:21:15: error: no step with id `wrapup` to go to",
+            "did you mean `wrap_up`?",
+        ),
+        (
+            "  - id: heard",
+            "  - id: topic",
+            "f.yaml:14:9: error: duplicate step id `topic`",
+            "",
+        ),
+        (
+            "  - id: welcome",
+            "  - id: Welcome",
+            "f.yaml:6:9: error: step id `Welcome` must be snake_case",
+            "",
+        ),
+        (
+            "  - id: wrap_up\n",
+            "  - id: orphan\n    end: stopped\n    say: Never shown.\n  - id: wrap_up\n",
+            "f.yaml:22:5: error: step `orphan` can never be reached",
+            "add a `goto: orphan` where it belongs, or remove it",
+        ),
+        (
+            "      - goto: wrap_up",
+            "      - goto: topic",
+            "f.yaml:14:5: error: a loop with no way out: steps `topic` to `heard`",
+            "give the loop a `next` branch that leaves it",
+        ),
+        (
+            "You did {{ rounds }}",
+            "You did {{ roundz }}",
+            "f.yaml:24:21: error: `roundz` is not defined in this flow",
+            "did you mean `rounds`?",
+        ),
+        (
+            "when: not heard and rounds < 3",
+            "when: not heard and round < 3",
+            "f.yaml:19:29: error: `round` is not defined in this flow",
+            "did you mean `rounds`?",
+        ),
+        (
+            "Welcome {{ speaker }} and",
+            "Welcome {{ speaker } and",
+            "f.yaml:8:7: error: template error: unexpected `}`",
+            "",
+        ),
+        (
+            "cards/deep-listening.md",
+            "cards/deep-listenin.md",
+            "f.yaml:9:18: error: `include \"cards/deep-listenin.md\"`: there is no content with that name",
+            "did you mean `cards/deep-listening.md`?",
+        ),
+        (
+            "  - id: topic\n",
+            "  - id: first\n    call: safety-chek\n  - id: topic\n",
+            "f.yaml:10: error: `call: safety-chek`: no flow with that id",
+            "did you mean `safety-check`?",
+        ),
+        (
+            "who: speaker",
+            "who: speeker",
+            "f.yaml:12:10: error: `who: speeker` is not a role of this flow",
+            "did you mean `speaker`?",
+        ),
+        (
+            "  - id: heard\n",
+            "  - id: level\n    ask: scale\n    min: 10\n    max: 0\n    prompt: How much?\n  - id: heard\n",
+            "f.yaml:16:10: error: scale `min` 10 must be less than `max` 0",
+            "",
+        ),
+        (
+            "  - id: heard\n",
+            "  - id: pick\n    ask: choice\n    options: []\n    prompt: Which?\n  - id: heard\n",
+            "f.yaml:16:14: error: step `pick` has an empty `options` list",
+            "",
+        ),
+        (
+            "answers: { topic: chores, heard: true }",
+            "answers: { topik: chores, heard: true }",
+            "f.yaml:27:16: error: test `heard at once` answers step `topik`, which this flow does not have",
+            "did you mean `topic`?",
+        ),
+    ];
+    for (from, to, first, hint) in cases {
+        let out = check(&broken(from, to)).code(1).error_without_panic();
+        let first_line = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first_line.starts_with(first),
+            "breaking {from:?} should report {first:?} first, got:\n{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(hint),
+            "{from:?}: no hint {hint:?} in:\n{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(" | "), "{from:?}: no source line shown");
+    }
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run_and_as_json() {
+    let flow = broken("You did {{ rounds }}", "You did {{ roundz }}")
+        .replacen("who: speaker", "who: speeker", 1)
+        .replacen("      - goto: wrap_up", "      - goto: wrapup", 1);
+    let out = check(&flow).code(1);
+    assert!(out.stderr.contains("3 errors"), "{}", out.stderr);
+    let json = Test::new()
+        .file("f.yaml", &flow)
+        .args(["check", "--format", "json", "f.yaml"])
+        .run()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    assert_eq!(report["errors"], 3);
+    let diagnostics = report["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics");
+    let lines: Vec<u64> = diagnostics
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(lines, vec![12, 21, 24]);
+    assert_eq!(diagnostics[0]["severity"], "error");
+    assert_eq!(diagnostics[0]["file"], "f.yaml");
+    assert_eq!(diagnostics[0]["column"], 10);
+    assert_eq!(diagnostics[0]["help"], "did you mean `speaker`?");
+}
+
+#[test]
+fn a_value_used_before_some_way_gives_it_one_is_a_warning() {
+    let flow = broken(
+        "Welcome {{ speaker }} and {{ listener }}.",
+        "Welcome back; last time you said {{ topic }}.",
+    );
+    check(&flow)
+        .code(0)
+        .stderr_has("f.yaml:8:43: warning: `topic` may have no value here")
+        .stderr_has("0 errors, 1 warning");
+}
+
+#[test]
+fn a_failing_test_case_shows_expected_and_actual() {
+    let flow = GOOD.replacen("vars: { rounds: 1 }", "vars: { rounds: 5 }", 1);
+    Test::new()
+        .file("f.yaml", flow)
+        .args(["test", "f.yaml"])
+        .run()
+        .code(1)
+        .stdout_has("FAIL  heard at once (line 26)")
+        .stdout_has("vars.rounds: expected 5, got 1")
+        .stdout_has("1 passed, 1 failed");
+}
+
+#[test]
+fn a_newcomer_makes_a_flow_checks_it_tests_it_and_runs_it() {
+    let out = Test::new()
+        .args(["new", "weekly-reflection"])
+        .run()
+        .code(0)
+        .stdout_has("wrote weekly-reflection.yaml");
+    let text = std::fs::read_to_string(out.path("weekly-reflection.yaml")).expect("written");
+    assert!(text.starts_with("# yaml-language-server: $schema=./trustguide-flow.schema.json"));
+    let schema = std::fs::read_to_string(out.path("trustguide-flow.schema.json"))
+        .expect("the schema is written beside it");
+    let schema: serde_json::Value = serde_json::from_str(&schema).expect("JSON");
+    assert!(schema["properties"]["steps"].is_object());
+    let out = out
+        .then(["check", "weekly-reflection.yaml"])
+        .code(0)
+        .stderr_has("0 errors, 0 warnings")
+        .then(["test", "weekly-reflection.yaml"])
+        .code(0)
+        .stdout_has("2 passed, 0 failed")
+        .then(["new", "weekly-reflection"])
+        .code(1)
+        .stderr_has("already exists");
+    let answers = "closeness: { partner_a: 6, partner_b: 7 }\nmoment: a walk\nnext_step: A phone-free dinner\n";
+    out.file("a.yaml", answers)
+        .then([
+            "run",
+            "weekly-reflection.yaml",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "a.yaml",
+        ])
+        .code(0)
+        .stdout_has("Welcome, Sam and Alex.");
+}
+
+#[test]
+fn every_shipped_and_example_flow_passes_check_and_test() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["flows", "examples/flows"] {
+        let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p.display().to_string());
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 6, "flows and examples: {files:?}");
+    Test::new()
+        .args(["check"])
+        .args(&files)
+        .run()
+        .code(0)
+        .stderr_has("0 errors, 0 warnings");
+    Test::new()
+        .args(["test"])
+        .args(&files)
+        .run()
+        .code(0)
+        .stdout_has(" 0 failed");
+}
