@@ -309,3 +309,73 @@ fn every_shipped_and_example_flow_passes_check_and_test() {
         .code(0)
         .stdout_has(" 0 failed");
 }
+
+/// Hostile files: each is one clear error and exit 1, in `check` and in `run` (how long
+/// they take and how much memory is in docs/performance.md).
+#[test]
+fn hostile_flows_are_refused_with_one_clear_message() {
+    let mut bomb = String::from("flow: bomb\ntitle: Bomb\nvars:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        bomb.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    bomb.push_str("steps:\n  - say: hi\n");
+    let deep = format!(
+        "flow: deep\ntitle: Deep\nvars: {{ x: {}{} }}\nsteps:\n  - say: hi\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let mut huge = String::from("flow: huge\ntitle: Huge\nsteps:\n");
+    let step = format!("  - say: {}\n", "x".repeat(90));
+    while huge.len() < 50 * 1024 * 1024 {
+        huge.push_str(&step);
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bomb.yaml", bomb.into_bytes(), "bomb.yaml:9:22: error: the YAML expands too far"),
+        ("deep.yaml", deep.into_bytes(), "deep.yaml:3:266: error: the YAML is nested too deeply"),
+        ("huge.yaml", huge.into_bytes(), "huge.yaml: error: the file is 52428"),
+        (
+            "bad.yaml",
+            b"flow: bad\ntitle: B\xff\xfead\nsteps:\n  - say: hi\n".to_vec(),
+            "bad.yaml:2: error: the file is not UTF-8 text",
+        ),
+    ];
+    for (name, text, message) in &cases {
+        Test::new()
+            .file(name, text)
+            .args(["check", name])
+            .run()
+            .code(1)
+            .error_without_panic()
+            .stderr_has(message)
+            .stderr_has("1 error");
+        Test::new()
+            .file(name, text)
+            .file("a.yaml", "{}\n")
+            .args(["run", name, "--answers", "a.yaml"])
+            .run()
+            .code(1)
+            .error_without_panic()
+            .stderr_has(message);
+    }
+    // Templates that would run for ever are stopped when they are shown.
+    for (flow, message) in [
+        (
+            "flow: spin\ntitle: Spin\nsteps:\n  - say: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"\n",
+            "spin.yaml:4: step `#1`: the template ran too long (does it loop without end?)",
+        ),
+        (
+            "flow: spin\ntitle: Spin\nsteps:\n  - say: \"{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}\"\n",
+            "spin.yaml:4: step `#1`: recursion limit exceeded",
+        ),
+    ] {
+        Test::new()
+            .file("spin.yaml", flow)
+            .file("a.yaml", "{}\n")
+            .args(["run", "spin.yaml", "--answers", "a.yaml", "--no-save"])
+            .run()
+            .code(1)
+            .error_without_panic()
+            .stderr_has(message);
+    }
+}

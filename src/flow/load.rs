@@ -85,8 +85,18 @@ pub fn yaml_error(file: &str, source: &str, err: &serde_saphyr::Error) -> Diagno
     let raw = err.without_snippet().to_string();
     let mut message = strip_position_suffix(strip_position_prefix(&raw)).to_owned();
     if message.starts_with("budget breached") {
-        message =
-            format!("the YAML expands too far (too many nodes, aliases or nesting): {message}");
+        // serde-saphyr's own wording names its internal budget; say what it means.
+        let what = message
+            .strip_prefix("budget breached: ")
+            .and_then(|rest| rest.split([' ', '{']).next())
+            .unwrap_or("");
+        message = match what {
+            "Nodes" | "Aliases" | "AliasExpansion" | "Anchors" => "the YAML expands too far: its aliases (`*name`) repeat more than 250,000 values; a flow never needs that many".to_owned(),
+            "Depth" => "the YAML is nested too deeply; a flow needs only a few levels".to_owned(),
+            _ => "the YAML is too large to read safely (too many values, aliases or levels)".to_owned(),
+        };
+    } else if message.starts_with("recursion limit exceeded") {
+        message = "the YAML is nested too deeply; a flow needs only a few levels".to_owned();
     }
     let mut d = Diagnostic::error(file, message.clone());
     if let Some(loc) = err.location() {
