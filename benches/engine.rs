@@ -86,6 +86,44 @@ fn measure(name: &str, dir: &Path, args: &[&str]) -> (Duration, u64) {
     (times[RUNS / 2], children_max_rss())
 }
 
+/// The number of steps in the flow `check` is measured on.
+const CHECK_STEPS: usize = 10_000;
+
+/// A 10,000-step flow of every common shape: templated texts that use earlier answers, text,
+/// choice (with an option that jumps), scale with `set` and a `next` branch, and a confirm
+/// every 1,000 steps that can loop back over its block.
+fn big_flow() -> String {
+    let mut s = String::from(
+        "flow: bench-check\ntitle: Check benchmark\nparticipants: [a, b]\nvars: { score: 0 }\nsteps:\n",
+    );
+    for i in 0..CHECK_STEPS - 1 {
+        let step = match i % 5 {
+            0 => format!("  - id: s{i}\n    say: Part {i} for {{{{ a }}}} and {{{{ b }}}}, score {{{{ score }}}}.\n"),
+            1 => format!("  - id: t{i}\n    ask: text\n    who: a\n    prompt: What matters most to you, {{{{ a }}}}?\n"),
+            2 => format!(
+                "  - id: c{i}\n    ask: choice\n    prompt: Which one?\n    options:\n      - now\n      - later\n      - label: skip ahead\n        goto: {}\n",
+                if i + 3 < CHECK_STEPS - 1 { format!("s{}", i + 3) } else { "done".to_owned() }
+            ),
+            3 => format!(
+                "  - id: k{i}\n    ask: scale\n    min: 0\n    max: 10\n    prompt: How strong?\n    set: {{ score: \"score + k{i}\" }}\n    next:\n      - when: k{i} > 8 and score > 100\n        goto: {}\n",
+                if i + 2 < CHECK_STEPS - 1 { format!("s{}", i + 2) } else { "done".to_owned() }
+            ),
+            _ if i % 1000 == 999 => format!(
+                "  - id: again{i}\n    ask: confirm\n    prompt: Go over this part again?\n    next:\n      - when: again{i}\n        goto: s{}\n",
+                i - 999
+            ),
+            _ => format!(
+                "  - id: s{i}\n    say: You said {{{{ t{} }}}} and chose {{{{ c{} }}}}.\n",
+                i - 3,
+                i - 2
+            ),
+        };
+        s.push_str(&step);
+    }
+    s.push_str("  - id: done\n    end: completed\n    say: Finished with {{ score }}.\n    record: { score: score }\n");
+    s
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
     if let Some(keep) = std::env::var_os("BENCH_WRITE_INPUTS_TO") {
@@ -94,10 +132,21 @@ fn main() {
         std::fs::create_dir_all(&keep).expect("folder");
         std::fs::write(keep.join("bench-loop.yaml"), loop_flow()).expect("write flow");
         std::fs::write(keep.join("answers.yaml"), loop_answers()).expect("write answers");
+        std::fs::write(keep.join("bench-check.yaml"), big_flow()).expect("write flow");
         return;
     }
     std::fs::write(dir.path().join("bench-loop.yaml"), loop_flow()).expect("write flow");
     std::fs::write(dir.path().join("answers.yaml"), loop_answers()).expect("write answers");
+
+    // First, so the peak memory of the children is check's own.
+    std::fs::write(dir.path().join("bench-check.yaml"), big_flow()).expect("write flow");
+    let (check_time, check_rss) = measure("check", dir.path(), &["check", "bench-check.yaml"]);
+    println!(
+        "check, {CHECK_STEPS} steps ({:.1} MB of YAML): median {:.1} ms over {RUNS} runs, peak RSS {:.1} MB",
+        big_flow().len() as f64 / 1e6,
+        check_time.as_secs_f64() * 1000.0,
+        check_rss as f64 / 1e6
+    );
 
     let (list_time, _) = measure("list", dir.path(), &["list"]);
     println!(

@@ -347,12 +347,14 @@ impl<'lib> Engine<'lib> {
             }
         }
         let ctx = Value::from_dyn_object(frame.scope.clone());
-        let rendered = self
-            .lib
-            .env()
-            .get_template(&template.name)
-            .and_then(|t| t.render(ctx))
-            .map_err(|e| self.fault(line + e.line().map_or(0, |l| l as u32 - 1), describe(&e)))?;
+        let env = self.lib.env();
+        let rendered = match &template.source {
+            Some(source) => env
+                .template_from_named_str(&template.name, source)
+                .and_then(|t| t.render(ctx)),
+            None => env.get_template(&template.name).and_then(|t| t.render(ctx)),
+        }
+        .map_err(|e| self.fault(line + e.line().map_or(0, |l| l as u32 - 1), describe(&e)))?;
         Ok(rendered.trim_end().to_owned())
     }
 

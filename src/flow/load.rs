@@ -200,6 +200,9 @@ pub fn load_flow(
         known: HashSet::new(),
         uses: Vec::new(),
         unresolved_jumps: false,
+        line_starts: std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
     };
     let flow = checker.flow(raw, origin, env);
     if checker.diags.has_errors() {
@@ -222,6 +225,8 @@ struct Checker<'s> {
     uses: Vec<Use>,
     /// A `goto` named a step that does not exist.
     unresolved_jumps: bool,
+    /// Where each line of the source starts, for positions inside templates.
+    line_starts: Vec<usize>,
 }
 
 /// A variable used in a step's text or expressions.
@@ -250,6 +255,18 @@ fn has_template_syntax(s: &str) -> bool {
 }
 
 impl Checker<'_> {
+    /// The text of 1-based line `n`, without its line break ("" past the end).
+    fn line_text(&self, n: usize) -> &str {
+        let Some(&start) = n.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
+        let end = self.line_starts.get(n).map_or(self.source.len(), |e| e - 1);
+        self.source
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+
     fn error(&mut self, loc: Location, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::error(&self.file, message).at(
             self.source,
@@ -587,7 +604,7 @@ impl Checker<'_> {
     /// character after its start.
     fn file_position(&self, src: &Sp<String>, inner_line: u32, inner_col: u32) -> (u32, u32) {
         let at = src.referenced;
-        let line_of = |n: usize| self.source.lines().nth(n.saturating_sub(1)).unwrap_or("");
+        let line_of = |n: usize| self.line_text(n);
         let key_line = line_of(at.line() as usize).trim_end();
         let is_block_start = |l: &str| {
             let l = l.trim_end();
@@ -762,9 +779,28 @@ impl Checker<'_> {
                 name,
                 literal: Some(text.trim_end().to_owned()),
                 simple: None,
+                source: None,
             };
         }
-        let simple = crate::render::simple_parts(&text);
+        if let Some(parts) = crate::render::simple_parts(&text) {
+            // Plain text with `{{ name }}` holes is valid template syntax by construction and
+            // is filled in without minijinja, so it is not compiled at all: a large flow then
+            // costs neither the time nor the memory of thousands of compiled templates.
+            let names = parts
+                .iter()
+                .filter_map(|p| match p {
+                    crate::render::Part::Var(path) => path.first().cloned(),
+                    crate::render::Part::Text(_) => None,
+                })
+                .collect();
+            self.note_uses(names, src, false, false);
+            return TemplateRef {
+                name,
+                literal: None,
+                simple: Some(parts),
+                source: Some(text),
+            };
+        }
         if let Err(e) = env.add_template_owned(name.clone(), text) {
             let (line, column) = self.file_position(src, e.line().unwrap_or(1) as u32, 0);
             let msg = format!(
@@ -781,7 +817,8 @@ impl Checker<'_> {
         TemplateRef {
             name,
             literal: None,
-            simple,
+            simple: None,
+            source: None,
         }
     }
 
@@ -873,6 +910,7 @@ impl Checker<'_> {
                             name: String::new(),
                             literal: Some(String::new()),
                             simple: None,
+                            source: None,
                         }
                     }
                 };

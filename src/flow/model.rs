@@ -194,6 +194,9 @@ pub struct TemplateRef {
     pub literal: Option<String>,
     /// Text and plain `{{ variable }}` references only: filled in without minijinja.
     pub simple: Option<Vec<crate::render::Part>>,
+    /// The text of a simple template, which is not compiled into the environment: minijinja
+    /// compiles it only to word the error when a variable in it is undefined.
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone)]
