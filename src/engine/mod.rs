@@ -550,7 +550,19 @@ impl<'lib> Engine<'lib> {
                 option: accepted.option,
             };
         }
-        if screened.is_some() {
+        // An option with `safety:` holds the run the moment it is picked, like a screened
+        // answer: on a `who: both` step the other partner is not asked first.
+        let option_triggers = match (&step.ask, accepted.option) {
+            (
+                Some(Ask {
+                    kind: AskKind::Choice { options },
+                    ..
+                }),
+                Some(i),
+            ) => options.get(i).is_some_and(|o| o.safety.is_some()),
+            _ => false,
+        };
+        if screened.is_some() || option_triggers {
             // Pause the moment it is typed: the other partner is not asked first.
             frame.phase = Phase::Settle {
                 option: accepted.option,

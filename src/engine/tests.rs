@@ -733,6 +733,46 @@ steps:
 }
 
 #[test]
+fn a_safety_option_picked_by_the_first_partner_holds_before_the_second_is_asked() {
+    let (lib, flow) = library(&["
+flow: felt
+title: Felt
+participants: [a, b]
+steps:
+  - id: felt_safe
+    ask: choice
+    who: both
+    prompt: Did you feel safe at home this week?
+    options:
+      - { label: Safe, value: safe }
+      - { label: Afraid, value: afraid, safety: fear_for_safety }
+  - say: never shown
+"]);
+    let (seen, finished) = play(&lib, flow, &["Sam", "Alex"], &[Reply::Pick(1)]);
+    assert_eq!(
+        seen,
+        vec![
+            "felt_safe [Sam]: ask Did you feel safe at home this week?",
+            "felt_safe: safety fear_for_safety",
+        ]
+    );
+    assert_eq!(finished.outcome, Outcome::SafetyStop);
+
+    // The second partner's pick holds too.
+    let (seen, finished) = play(
+        &lib,
+        flow,
+        &["Sam", "Alex"],
+        &[Reply::Pick(0), Reply::Pick(1)],
+    );
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("felt_safe: safety fear_for_safety")
+    );
+    assert_eq!(finished.outcome, Outcome::SafetyStop);
+}
+
+#[test]
 fn a_session_stopped_at_the_safety_pause_resumes_at_the_pause() {
     let profile = crate::safety::Profile::builtin().expect("profile");
     let (lib, flow) = library(&["
