@@ -60,12 +60,13 @@ fn run_case(
     if let Err(message) = book.check_keys(lib, flow) {
         return vec![message];
     }
-    let mut engine = match Engine::new(lib, flow, &case.names, now) {
-        Ok(engine) => match screen {
-            Some(s) => engine.with_screen(s),
-            None => engine,
-        },
+    let engine = match Engine::new(lib, flow, &case.names, now) {
+        Ok(engine) => engine.with_previous(&case.previous),
         Err(e) => return vec![e.to_string()],
+    };
+    let mut engine = match screen {
+        Some(s) => engine.with_screen(s),
+        None => engine,
     };
     let mut front = Headless::new(book, io::sink());
     let finished = match drive(&mut engine, &mut front, &mut []) {
@@ -110,6 +111,23 @@ fn run_case(
         &finished.records,
         &mut problems,
     );
+    if !case.expect_schedule.is_empty() {
+        match &finished.schedule {
+            None => problems.push("schedule: expected one, but the run made none".to_owned()),
+            Some(schedule) => {
+                let made = Value::from(minijinja::value::Serde(schedule));
+                let made: indexmap::IndexMap<String, Value> = case
+                    .expect_schedule
+                    .iter()
+                    .filter_map(|(k, _)| {
+                        let v = made.get_attr(k).ok().filter(|v| !v.is_undefined())?;
+                        Some((k.clone(), v))
+                    })
+                    .collect();
+                compare("schedule", &case.expect_schedule, &made, &mut problems);
+            }
+        }
+    }
     let unused = front.book().unused();
     if !unused.is_empty() && problems.is_empty() && case.expect_outcome.as_deref() != Some("paused")
     {

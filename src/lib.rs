@@ -14,6 +14,7 @@ pub mod flow;
 pub mod flowtest;
 pub mod render;
 pub mod safety;
+pub mod schedule;
 pub mod store;
 pub mod term;
 pub mod transcript;

@@ -41,6 +41,8 @@ struct Tail<'a> {
     ended_at: &'a str,
     vars: &'a IndexMap<String, Value>,
     records: &'a IndexMap<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<&'a crate::schedule::Schedule>,
 }
 
 /// Writes a transcript event by event.
@@ -108,6 +110,7 @@ impl<W: Write> TranscriptWriter<W> {
             ended_at: &finished.ended_at,
             vars: &finished.vars,
             records: &finished.records,
+            schedule: finished.schedule.as_ref(),
         })?;
         // Splice the tail's fields into the open object: drop its leading `{`.
         self.out.write_all(&tail.as_bytes()[1..])?;
@@ -130,6 +133,9 @@ pub struct Transcript {
     pub events: Vec<serde_json::Value>,
     pub vars: serde_json::Map<String, serde_json::Value>,
     pub records: serde_json::Map<String, serde_json::Value>,
+    /// The check-in schedule the run made, if its ending step has `schedule:`.
+    #[serde(default)]
+    pub schedule: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -150,6 +156,7 @@ mod tests {
             ended_at: "wrap_up".into(),
             vars,
             records: IndexMap::new(),
+            schedule: None,
         })
         .expect("finish");
         let bytes = w.into_inner();

@@ -26,10 +26,12 @@ pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub use scope::Scope;
 pub use snapshot::{Restored, Snapshot};
 
+use crate::flow::model::ScheduleSpec;
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
 };
 use crate::safety::Screen;
+use crate::schedule::{Schedule, ScheduleValues};
 
 /// What the participants chose after a safety trigger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,8 @@ pub struct Finished {
     pub vars: IndexMap<String, Value>,
     /// Metrics from `record`.
     pub records: IndexMap<String, Value>,
+    /// The check-in schedule the ending step made (`schedule:`).
+    pub schedule: Option<Schedule>,
 }
 
 /// What the engine asks a front-end to present next.
@@ -151,6 +155,15 @@ struct StepProgram<'lib> {
     set: Vec<(&'lib str, Compiled<'lib>)>,
     branches: Vec<Option<Compiled<'lib>>>,
     record: Vec<(&'lib str, Compiled<'lib>)>,
+    schedule: Option<ScheduleProgram<'lib>>,
+}
+
+/// A `schedule:`'s expressions, compiled.
+struct ScheduleProgram<'lib> {
+    times: Compiled<'lib>,
+    every_days: Option<Compiled<'lib>>,
+    start: Option<Compiled<'lib>>,
+    until: Compiled<'lib>,
 }
 
 /// An expression compiled by minijinja, and its shortcut form when it has one.
@@ -204,6 +217,9 @@ pub struct Engine<'lib> {
     safety_cleared: bool,
     steps_entered: u64,
     records: IndexMap<String, Value>,
+    schedule: Option<Schedule>,
+    /// The outermost flow's metrics from an earlier session, as `previous` shows them.
+    previous: Value,
     limits: Limits,
 }
 
@@ -240,8 +256,22 @@ impl<'lib> Engine<'lib> {
             safety_cleared: false,
             steps_entered: 0,
             records: IndexMap::new(),
+            schedule: None,
+            previous: previous_value(lib.flow(flow), &[]),
             limits: Limits::default(),
         }
+    }
+
+    /// What `previous` holds: the metrics an earlier session of this flow recorded (a
+    /// front-end reads them from the store). Metrics the flow records but that are not given
+    /// are `none`, so `previous.x is none` tells a first session from a later one.
+    pub fn with_previous(mut self, metrics: &[(String, Value)]) -> Engine<'lib> {
+        let top = self.frames.first().map_or(0, |f| f.flow);
+        self.previous = previous_value(self.lib.flow(top), metrics);
+        if let Some(frame) = self.frames.first_mut() {
+            Arc::make_mut(&mut frame.scope).previous = self.previous.clone();
+        }
+        self
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Engine<'lib> {
@@ -290,6 +320,12 @@ impl<'lib> Engine<'lib> {
             answers: Default::default(),
             names: Arc::new(names),
             today: Value::from(self.today.format("%Y-%m-%d").to_string()),
+            // Only the outermost flow's earlier metrics are known; a called flow sees `none`s.
+            previous: if self.frames.is_empty() {
+                self.previous.clone()
+            } else {
+                previous_value(f, &[])
+            },
         };
         self.frames.push(Frame {
             flow,
@@ -334,6 +370,34 @@ impl<'lib> Engine<'lib> {
             step: self.steps_entered,
             estimated_total: self.steps_entered + remaining,
         }
+    }
+
+    /// Evaluates a `schedule:` at the end of the flow and checks what it gives.
+    fn make_schedule(
+        &self,
+        spec: &ScheduleSpec,
+        compiled: &ScheduleProgram<'lib>,
+        line: u32,
+    ) -> Result<Schedule, RuntimeError> {
+        let optional = |c: &Option<Compiled<'lib>>, src: &Option<ExprSource>| match (c, src) {
+            (Some(c), Some(src)) => self.eval(c, src).map(Some),
+            _ => Ok(None),
+        };
+        let values = ScheduleValues {
+            name: &spec.name,
+            title: self.render(&spec.title, line)?,
+            note: match &spec.note {
+                Some(n) => Some(self.render(n, line)?),
+                None => None,
+            },
+            times: self.eval(&compiled.times, &spec.times)?,
+            every_days: optional(&compiled.every_days, &spec.every_days)?,
+            start: optional(&compiled.start, &spec.start)?,
+            until: self.eval(&compiled.until, &spec.until)?,
+            minutes: spec.minutes,
+            remind: spec.remind,
+        };
+        Schedule::from_values(values, self.today).map_err(|why| self.fault(line, why))
     }
 
     fn render(&self, template: &TemplateRef, line: u32) -> Result<String, RuntimeError> {
@@ -612,6 +676,7 @@ impl<'lib> Engine<'lib> {
         }
         self.screened = None;
         self.records.clear();
+        self.schedule = None;
         self.finish_run(Outcome::Paused);
         match &self.state {
             State::Done(f) => f.clone(),
@@ -693,6 +758,9 @@ impl<'lib> Engine<'lib> {
             for ((name, expr), (_, src)) in program.record.iter().zip(&step.record) {
                 let value = self.eval(expr, src)?;
                 self.records.insert((*name).to_owned(), value);
+            }
+            if let (Some(spec), Some(compiled)) = (&step.schedule, &program.schedule) {
+                self.schedule = Some(self.make_schedule(spec, compiled, step.line)?);
             }
             return self.finish_frame(outcome);
         }
@@ -793,8 +861,28 @@ impl<'lib> Engine<'lib> {
             ended_at: self.step_name(),
             vars,
             records: std::mem::take(&mut self.records),
+            schedule: self.schedule.take(),
         });
     }
+}
+
+/// `previous` for `flow`: each metric its ending steps record, from `metrics` or `none`.
+fn previous_value(flow: &Flow, metrics: &[(String, Value)]) -> Value {
+    let mut map: BTreeMap<String, Value> = flow
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.record
+                .iter()
+                .map(|(name, _)| (name.clone(), Value::from(())))
+        })
+        .collect();
+    for (name, value) in metrics {
+        if let Some(slot) = map.get_mut(name) {
+            *slot = value.clone();
+        }
+    }
+    Value::from(map)
 }
 
 /// The texts in a typed answer: the answer itself, or each entry of a list.
@@ -863,11 +951,27 @@ fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, 
             Some(trigger) => Some(compile_one(&step.label, &trigger.when)?),
             None => None,
         };
+        let schedule = match &step.schedule {
+            Some(spec) => Some(ScheduleProgram {
+                times: compile_one(&step.label, &spec.times)?,
+                every_days: match &spec.every_days {
+                    Some(e) => Some(compile_one(&step.label, e)?),
+                    None => None,
+                },
+                start: match &spec.start {
+                    Some(e) => Some(compile_one(&step.label, e)?),
+                    None => None,
+                },
+                until: compile_one(&step.label, &spec.until)?,
+            }),
+            None => None,
+        };
         steps.push(StepProgram {
             safety,
             set,
             branches,
             record,
+            schedule,
         });
     }
     Ok(Program { steps })

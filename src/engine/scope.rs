@@ -24,6 +24,8 @@ pub struct Scope {
     pub names: Arc<Vec<(String, Value)>>,
     /// `today` as an ISO date.
     pub today: Value,
+    /// The flow's metrics from an earlier session (`previous.x`).
+    pub previous: Value,
 }
 
 impl Scope {
@@ -37,10 +39,10 @@ impl Scope {
                     .find(|(role, _)| role == key)
                     .map(|(_, v)| v)
             })
-            .or(if key == "today" {
-                Some(&self.today)
-            } else {
-                None
+            .or(match key {
+                "today" => Some(&self.today),
+                "previous" => Some(&self.previous),
+                _ => None,
             })
     }
 
@@ -49,6 +51,7 @@ impl Scope {
         keys.extend(self.answers.keys().map(|k| Value::from(k.as_str())));
         keys.extend(self.names.iter().map(|(k, _)| Value::from(k.as_str())));
         keys.push(Value::from("today"));
+        keys.push(Value::from("previous"));
         keys
     }
 }

@@ -22,7 +22,9 @@ use super::suggest::nearest;
 pub const MAX_FLOW_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Names a flow may not use for roles or variables because the engine provides them.
-pub const RESERVED_NAMES: &[&str] = &["today", "now", "end", "true", "false", "none", "loop"];
+pub const RESERVED_NAMES: &[&str] = &[
+    "today", "previous", "now", "end", "true", "false", "none", "loop",
+];
 
 /// Fields a step may have, for "did you mean" on unknown ones.
 const STEP_FIELDS: &[&str] = &[
@@ -40,6 +42,7 @@ const STEP_FIELDS: &[&str] = &[
     "safety",
     "end",
     "record",
+    "schedule",
     "multiline",
     "min_length",
     "max_length",
@@ -365,6 +368,7 @@ impl Checker<'_> {
         let mut always: HashSet<String> = participants.iter().cloned().collect();
         always.extend(vars.iter().map(|(n, _)| n.clone()));
         always.insert("today".to_owned());
+        always.insert("previous".to_owned());
         always.extend(env.globals().map(|(n, _)| n.to_owned()));
         let gives: Vec<Vec<String>> = raw.steps.value.iter().map(|s| gives(&s.value)).collect();
         self.known = always.clone();
@@ -949,6 +953,56 @@ impl Checker<'_> {
         if !s.record.is_empty() && s.end.is_none() {
             self.error(at, format!("step `{label}` has `record` but no `end`: metrics are recorded when the flow ends"));
         }
+        let schedule = s.schedule.as_ref().map(|sc| {
+            if s.end.is_none() {
+                self.error(
+                    sc.referenced,
+                    format!("step `{label}` has `schedule` but no `end`: a schedule is made when the flow ends"),
+                );
+            }
+            let raw = &sc.value;
+            let name = match &raw.name {
+                Some(n) if !is_flow_id(&n.value) => {
+                    self.error(
+                        n.referenced,
+                        format!("`schedule.name: {}` must be lowercase letters, digits, - and _", n.value),
+                    );
+                    n.value.clone()
+                }
+                Some(n) => n.value.clone(),
+                None => flow_id.to_owned(),
+            };
+            if let Some(m) = &raw.minutes {
+                if !(1..=1440).contains(&m.value) {
+                    self.error(m.referenced, "`schedule.minutes` must be from 1 to 1440");
+                }
+            }
+            if let Some(r) = &raw.remind {
+                if r.value > 10_080 {
+                    self.error(r.referenced, "`schedule.remind` must be at most 10080 minutes (a week)");
+                }
+            }
+            ScheduleSpec {
+                name,
+                title: self.template(&raw.title, tname("schedule.title"), env),
+                note: raw
+                    .note
+                    .as_ref()
+                    .map(|n| self.template(n, tname("schedule.note"), env)),
+                times: self.expression(&raw.times, env, "in `schedule.times`"),
+                every_days: raw
+                    .every_days
+                    .as_ref()
+                    .map(|e| self.expression(e, env, "in `schedule.every_days`")),
+                start: raw
+                    .start
+                    .as_ref()
+                    .map(|e| self.expression(e, env, "in `schedule.start`")),
+                until: self.expression(&raw.until, env, "in `schedule.until`"),
+                minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
+                remind: raw.remind.as_ref().map_or(10, |r| r.value),
+            }
+        });
 
         let next = match &s.next {
             None => Next::FallThrough,
@@ -1047,6 +1101,7 @@ impl Checker<'_> {
                 RawOutcome::Stopped => Outcome::Stopped,
             }),
             record,
+            schedule,
         }
     }
 
@@ -1404,10 +1459,12 @@ impl Checker<'_> {
             line: raw.referenced.line() as u32,
             answers,
             names: t.names,
+            previous: t.previous.into_iter().collect(),
             expect_outcome: t.expect.outcome,
             expect_ends_at: t.expect.ends_at.map(|e| e.value),
             expect_vars: t.expect.vars.into_iter().collect(),
             expect_records: t.expect.records.into_iter().collect(),
+            expect_schedule: t.expect.schedule.into_iter().collect(),
         }
     }
 }

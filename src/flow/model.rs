@@ -226,6 +226,21 @@ pub struct Step {
     pub safety: Option<SafetyTrigger>,
     pub end: Option<Outcome>,
     pub record: Vec<(String, ExprSource)>,
+    pub schedule: Option<ScheduleSpec>,
+}
+
+/// `schedule:` on an ending step, checked.
+#[derive(Debug, Clone)]
+pub struct ScheduleSpec {
+    pub name: String,
+    pub title: TemplateRef,
+    pub note: Option<TemplateRef>,
+    pub times: ExprSource,
+    pub every_days: Option<ExprSource>,
+    pub start: Option<ExprSource>,
+    pub until: ExprSource,
+    pub minutes: u32,
+    pub remind: u32,
 }
 
 /// One `tests:` case.
@@ -235,10 +250,12 @@ pub struct FlowTest {
     pub line: u32,
     pub answers: Vec<(String, Value)>,
     pub names: Vec<String>,
+    pub previous: Vec<(String, Value)>,
     pub expect_outcome: Option<String>,
     pub expect_ends_at: Option<String>,
     pub expect_vars: Vec<(String, Value)>,
     pub expect_records: Vec<(String, Value)>,
+    pub expect_schedule: Vec<(String, Value)>,
 }
 
 /// A flow's additions to the global safety profile (`safety:` at the top of the file).

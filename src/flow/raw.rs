@@ -104,6 +104,9 @@ pub struct RawStep {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
     pub record: IndexMap<String, Sp<String>>,
+    /// A check-in schedule made when the flow ends here (only on an `end` step).
+    #[schemars(with = "Option<RawSchedule>")]
+    pub schedule: Option<Sp<RawSchedule>>,
     // Fields of particular ask kinds. Which ones a kind accepts is checked in `load.rs`,
     // where the message can name the step and the kind.
     #[schemars(with = "Option<bool>")]
@@ -177,6 +180,40 @@ pub struct RawSafety {
 
 fn yes() -> bool {
     true
+}
+
+/// `schedule:` on an ending step: check-ins for `trustguide schedule` and its calendar export.
+/// `title` and `note` are templates; `times`, `every_days`, `start` and `until` are expressions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    /// A newer schedule with the same name replaces an older one (default: the flow's id).
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Sp<String>>,
+    /// The calendar entry's title (a template).
+    #[schemars(with = "String")]
+    pub title: Sp<String>,
+    /// The calendar entry's description (a template).
+    #[schemars(with = "Option<String>")]
+    pub note: Option<Sp<String>>,
+    /// An expression giving a time `"19:00"` or a list of times.
+    #[schemars(with = "String")]
+    pub times: Sp<String>,
+    /// An expression giving the number of days between check-in days (default 1).
+    #[schemars(with = "Option<String>")]
+    pub every_days: Option<Sp<String>>,
+    /// An expression giving the first day, `YYYY-MM-DD` (default today).
+    #[schemars(with = "Option<String>")]
+    pub start: Option<Sp<String>>,
+    /// An expression giving the last day, `YYYY-MM-DD`.
+    #[schemars(with = "String")]
+    pub until: Sp<String>,
+    /// Length of each check-in in minutes (default 15).
+    #[schemars(with = "Option<u32>")]
+    pub minutes: Option<Sp<u32>>,
+    /// Minutes before each check-in that the calendar reminds (default 10; 0 for none).
+    #[schemars(with = "Option<u32>")]
+    pub remind: Option<Sp<u32>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -283,6 +320,10 @@ pub struct RawTest {
     pub answers: IndexMap<Sp<String>, Value>,
     #[serde(default, rename = "as")]
     pub names: Vec<String>,
+    /// What `previous` holds in this case: the metrics of an earlier session of the flow.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
+    pub previous: IndexMap<String, Value>,
     #[serde(default)]
     pub expect: RawExpect,
 }
@@ -299,6 +340,10 @@ pub struct RawExpect {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub records: IndexMap<String, Value>,
+    /// Fields of the schedule the run made (`times`, `every_days`, `start`, `until`, ...).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
+    pub schedule: IndexMap<String, Value>,
 }
 
 // The two shapes `next` and an option can take are read by hand above; their schemas say the
