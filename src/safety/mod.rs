@@ -234,7 +234,7 @@ impl Profile {
 
 /// Where the patterns matched, the model's probability needs only this share of its
 /// threshold for the pause to stand.
-pub const PATTERN_DOUBT: f64 = 0.25;
+pub const PATTERN_DOUBT: f64 = 0.5;
 
 /// The built-in model's text (none when none was trained: then the patterns work alone).
 pub fn builtin_model_text() -> Option<&'static str> {

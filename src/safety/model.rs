@@ -11,7 +11,7 @@
 //! gives, so nobody edits weights by hand.
 //!
 //! The model decides whether an answer pauses the session; a pattern match needs only a
-//! quarter of its threshold (when in doubt, pause). How the threshold is chosen, and the
+//! half of its threshold (when in doubt, pause). How the threshold is chosen, and the
 //! figures, are in `docs/safety.md`.
 
 use std::collections::HashMap;
