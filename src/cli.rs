@@ -4,6 +4,7 @@
 //! 1 an error (bad flow, bad answers file, storage failure); 2 bad usage (clap); 130 Ctrl-C.
 
 mod author;
+mod practice;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -85,6 +86,20 @@ enum Command {
         /// Show at most this many recent sessions per series.
         #[arg(long, default_value_t = 20)]
         last: usize,
+    },
+    /// Upcoming check-ins from scheduling flows (checkin-schedule); --ics exports them.
+    Schedule {
+        /// Write the upcoming check-ins as an iCalendar file (with reminders) for a calendar app.
+        #[arg(long, value_name = "FILE")]
+        ics: Option<PathBuf>,
+        /// List every upcoming check-in, not just the next few.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Read the content cards: strategies, and answers to common questions.
+    Learn {
+        /// A topic (`trustguide learn` lists them).
+        topic: Option<String>,
     },
     /// Help resources for your region, without running anything.
     HelpNow {
@@ -327,6 +342,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             last,
         } => progress(&env, metric, format, last),
         Command::Forget { id, all, yes } => forget(&env, id, all, yes),
+        Command::Schedule { ics, all } => practice::schedule(&env, ics, all),
+        Command::Learn { topic } => practice::learn(topic.as_deref()),
         Command::HelpNow { region } => help_now(region),
         Command::Safety(SafetyCommand::Scan { flow }) => safety_scan(&env, flow.as_deref()),
         Command::Check { files, format } => author::check(&env, &files, format),
@@ -581,7 +598,10 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         }
         Front::Headless(_) => args.names.clone(),
     };
-    let mut engine = Engine::new(&lib, index, &names, now)?.with_screen(&safety.profile);
+    let previous = previous_metrics(env, store.as_ref(), &flow.id)?;
+    let mut engine = Engine::new(&lib, index, &names, now)?
+        .with_previous(&previous)
+        .with_screen(&safety.profile);
     let session = match store.as_mut() {
         Some(store) => {
             let new = NewSession {
@@ -628,6 +648,22 @@ fn pause_signal(env: &Environment, store: Option<&Store>) -> Result<PauseSignal>
 }
 
 const PAUSE_WORD_SETTING: &str = "pause_word";
+
+/// What the newest finished session of `flow` recorded, for the flow's `previous` (read
+/// without creating a store).
+fn previous_metrics(
+    env: &Environment,
+    store: Option<&Store>,
+    flow: &str,
+) -> Result<Vec<(String, minijinja::Value)>> {
+    Ok(match store {
+        Some(store) => store.previous_metrics(flow)?,
+        None => match Store::open_existing(env.home()?)? {
+            Some(store) => store.previous_metrics(flow)?,
+            None => Vec::new(),
+        },
+    })
+}
 
 /// After the pause-signal flow: its `pause_word` variable becomes the couple's pause word.
 fn save_pause_word(store: Option<&mut Store>, finished: &Finished) -> Result<()> {
@@ -817,7 +853,8 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         start_at,
         args.io.answers.is_none(),
     )?;
-    let mut engine = engine.with_screen(&safety.profile);
+    let previous = store.previous_metrics(&saved.flow)?;
+    let mut engine = engine.with_previous(&previous).with_screen(&safety.profile);
     let place = match (&saved.snapshot, &saved.step) {
         (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
         _ => "starting again from the beginning (no answer was saved)".to_owned(),

@@ -225,13 +225,10 @@ pub fn to_ics(
     for schedule in schedules {
         for at in schedule.upcoming(now_local) {
             let start = to_utc(at);
+            let uid = format!("{}-{}@trustguide", schedule.name, at.format("%Y%m%dT%H%M"));
             let mut event = Event::new();
             event
-                .uid(&format!(
-                    "{}-{}@trustguide",
-                    schedule.name,
-                    at.format("%Y%m%dT%H%M")
-                ))
+                .uid(&uid)
                 .timestamp(now_utc)
                 .summary(&schedule.title)
                 .starts(start)
@@ -240,10 +237,14 @@ pub fn to_ics(
                 event.description(note);
             }
             if schedule.remind > 0 {
-                event.alarm(Alarm::display(
+                let mut alarm = Alarm::display(
                     &schedule.title,
                     Trigger::before_start(Duration::minutes(i64::from(schedule.remind))),
-                ));
+                );
+                // The builder stamps the real clock and a random id; an export must be
+                // reproducible from the same schedule and `now`.
+                alarm.timestamp(now_utc).uid(&format!("{uid}-reminder"));
+                event.alarm(alarm);
             }
             calendar.push(event.done());
         }

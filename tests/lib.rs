@@ -10,5 +10,6 @@ mod authoring;
 mod builtin_flows;
 mod headless;
 mod safety;
+mod schedule;
 mod store;
 mod terminal;

@@ -46,6 +46,13 @@ impl Test {
         self
     }
 
+    /// Sets an environment variable for the run (and for `then`).
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     /// What the run reads on standard input (nothing when not given).
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Test {
         self.stdin = Some(input.into());

@@ -57,6 +57,16 @@ pub const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 3: check-in schedules made by scheduling flows; the newest of each name is the one in use.
+    "CREATE TABLE schedules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        made_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX schedules_by_name ON schedules(name, id);
+    CREATE INDEX schedules_by_session ON schedules(session_id);",
 ];
 
 /// Runs the migrations this database has not had yet, in one write transaction: a second

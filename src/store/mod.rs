@@ -14,6 +14,7 @@
 mod history;
 mod migrations;
 mod progress;
+mod schedules;
 mod session;
 
 use std::fs::{self, DirBuilder, OpenOptions};
@@ -25,6 +26,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use history::{export_json, export_markdown, SessionDetail, SessionSummary, StoredEvent};
 pub use progress::{MetricPoint, ProgressChart};
+pub use schedules::StoredSchedule;
 pub use session::{NewSession, Resumable, SavedFlow, SessionRecorder};
 
 /// The database's file name inside the trustguide folder.

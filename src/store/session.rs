@@ -370,6 +370,13 @@ impl Recorder for SessionRecorder<'_> {
                     params![id, at, finished.ended_at],
                 )?;
             }
+            if let Some(schedule) = &finished.schedule {
+                let body = serde_json::to_string(schedule).unwrap_or_else(|_| "{}".into());
+                tx.execute(
+                    "INSERT INTO schedules (session_id, name, made_at, body) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, schedule.name, at, body],
+                )?;
+            }
             for (metric, value) in &finished.records {
                 for (person, number) in metric_values(value, &people) {
                     tx.execute(
