@@ -21,6 +21,8 @@ pub struct CaseReport {
     pub line: u32,
     /// Empty when the case passed; otherwise one line per difference.
     pub problems: Vec<String>,
+    /// The ways the run took between the tested flow's steps: (from, to), `None` the end.
+    pub ways: Vec<(usize, Option<usize>)>,
 }
 
 impl CaseReport {
@@ -40,12 +42,54 @@ pub fn run_flow_tests(
     lib.flow(flow)
         .tests
         .iter()
-        .map(|case| CaseReport {
-            name: case.name.clone(),
-            line: case.line,
-            problems: run_case(lib, flow, case, now, screen),
+        .map(|case| {
+            let (problems, ways) = run_case(lib, flow, case, now, screen);
+            CaseReport {
+                name: case.name.clone(),
+                line: case.line,
+                problems,
+                ways,
+            }
         })
         .collect()
+}
+
+/// The ways between the flow's steps that no test takes, as "from -> to (label)". A way
+/// that no run can take (after a choice whose every option jumps) is not counted.
+pub fn untested(lib: &Library, flow: usize, reports: &[CaseReport]) -> Vec<String> {
+    use crate::flow::{Ask, AskKind};
+    let f = lib.flow(flow);
+    let taken: std::collections::HashSet<(usize, Option<usize>)> = reports
+        .iter()
+        .flat_map(|r| r.ways.iter().copied())
+        .collect();
+    let name = |i: Option<usize>| match i {
+        Some(i) => f.steps[i].label.clone(),
+        None => "the end".to_owned(),
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for edge in crate::flow::graph::edges(f) {
+        let step = &f.steps[edge.from];
+        let jumps_only = match &step.ask {
+            Some(Ask {
+                kind: AskKind::Choice { options },
+                ..
+            }) => options.iter().all(|o| o.goto.is_some()),
+            _ => false,
+        };
+        let from_option = matches!(&step.ask, Some(Ask { kind: AskKind::Choice { options }, .. })
+            if options.iter().any(|o| Some(&o.label) == edge.label.as_ref() && o.goto.is_some()));
+        if jumps_only && !from_option {
+            continue;
+        }
+        if taken.contains(&(edge.from, edge.to)) || !seen.insert((edge.from, edge.to)) {
+            continue;
+        }
+        let label = edge.label.map(|l| format!(" ({l})")).unwrap_or_default();
+        out.push(format!("{} -> {}{label}", step.label, name(edge.to)));
+    }
+    out
 }
 
 fn run_case(
@@ -54,24 +98,31 @@ fn run_case(
     case: &FlowTest,
     now: DateTime<FixedOffset>,
     screen: Option<&dyn Screen>,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<(usize, Option<usize>)>) {
     let file = format!("test `{}`", case.name);
     let book = AnswerBook::from_pairs(&file, &case.answers);
     if let Err(message) = book.check_keys(lib, flow) {
-        return vec![message];
+        return (vec![message], Vec::new());
     }
     let engine = match Engine::new(lib, flow, &case.names, now) {
-        Ok(engine) => engine.with_previous(&case.previous),
-        Err(e) => return vec![e.to_string()],
+        Ok(engine) => engine.with_previous(&case.previous).with_trace(),
+        Err(e) => return (vec![e.to_string()], Vec::new()),
     };
     let mut engine = match screen {
         Some(s) => engine.with_screen(s),
         None => engine,
     };
     let mut front = Headless::new(book, io::sink());
-    let finished = match drive(&mut engine, &mut front, &mut []) {
+    let finished = drive(&mut engine, &mut front, &mut []);
+    let ways = engine
+        .trace()
+        .iter()
+        .filter(|w| w.flow == flow)
+        .map(|w| (w.from, w.to))
+        .collect();
+    let finished = match finished {
         Ok(finished) => finished,
-        Err(e) => return vec![e.to_string()],
+        Err(e) => return (vec![e.to_string()], ways),
     };
     let mut problems = Vec::new();
     if let Some(expected) = &case.expect_outcome {
@@ -134,5 +185,5 @@ fn run_case(
         // Leftover answers usually mean the run took a different path than the author meant.
         problems.push(format!("answers never used: {}", unused.join(", ")));
     }
-    problems
+    (problems, ways)
 }

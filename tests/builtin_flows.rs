@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 use trustguide::flow::{FlowFinder, Library};
-use trustguide::flowtest::run_flow_tests;
+use trustguide::flowtest::{run_flow_tests, untested};
 
 #[test]
 fn every_builtin_flow_loads_without_warnings_and_passes_its_tests() {
@@ -27,6 +27,12 @@ fn every_builtin_flow_loads_without_warnings_and_passes_its_tests() {
         );
         let reports = run_flow_tests(&lib, index, now, Some(&profile));
         assert!(!reports.is_empty(), "{} has no tests:", header.flow);
+        let untested = untested(&lib, index, &reports);
+        assert!(
+            untested.is_empty(),
+            "{}: ways between steps that no test takes: {untested:#?}",
+            header.flow
+        );
         for r in reports {
             assert!(
                 r.passed(),

@@ -9,6 +9,7 @@ mod util;
 mod authoring;
 mod builtin_flows;
 mod headless;
+mod library;
 mod safety;
 mod schedule;
 mod store;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use trustguide::flow::{Diagnostic, Library};
-use trustguide::flowtest::run_flow_tests;
+use trustguide::flowtest::{run_flow_tests, untested};
 use trustguide::safety::Profile;
 
 use super::Environment;
@@ -159,7 +159,8 @@ pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
             )?;
             continue;
         }
-        for case in run_flow_tests(&lib, index, env.now(), Some(&profile)) {
+        let reports = run_flow_tests(&lib, index, env.now(), Some(&profile));
+        for case in &reports {
             if case.passed() {
                 passed += 1;
                 writeln!(out, "  ok    {}", case.name)?;
@@ -169,6 +170,19 @@ pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
                 for p in &case.problems {
                     writeln!(out, "        {p}")?;
                 }
+            }
+        }
+        // Not a failure: a way no test takes is worth knowing about, not always a mistake.
+        let untested = untested(&lib, index, &reports);
+        if !reports.is_empty() && !untested.is_empty() {
+            writeln!(
+                out,
+                "  note: {} way{} between steps no test takes:",
+                untested.len(),
+                if untested.len() == 1 { "" } else { "s" }
+            )?;
+            for way in &untested {
+                writeln!(out, "        {way}")?;
             }
         }
     }

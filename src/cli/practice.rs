@@ -97,41 +97,41 @@ fn to_utc(at: NaiveDateTime) -> DateTime<Utc> {
 /// `trustguide learn [TOPIC]`
 pub fn learn(topic: Option<&str>) -> Result<i32> {
     let library = ContentLibrary::default();
-    let topics = topics();
+    let index = LearnIndex::builtin()?;
     let Some(topic) = topic else {
-        let width = topics.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+        let width = index.topics().map(|t| t.card.len()).max().unwrap_or(0);
         let mut out = io::stdout().lock();
-        for (name, title) in &topics {
-            writeln!(out, "{name:width$}  {title}")?;
+        for group in &index.0 {
+            writeln!(out, "{}", console::style(&group.group).bold())?;
+            for t in &group.topics {
+                writeln!(out, "  {:width$}  {}", t.card, title(&library, &t.card))?;
+            }
         }
-        writeln!(out, "\n`trustguide learn TOPIC` shows one.")?;
+        writeln!(
+            out,
+            "\n`trustguide learn TOPIC` shows one. Educational material, not therapy: for abuse, threats or\nongoing deception, please work with a licensed therapist (`trustguide help-now`)."
+        )?;
         return Ok(0);
     };
     let name = topic.trim().trim_end_matches(".md");
-    let text = topics
-        .iter()
-        .any(|(t, _)| t == name)
-        .then(|| library.get(&format!("cards/{name}.md")))
-        .transpose()
-        .map_err(|e| anyhow!(e))?
-        .flatten();
-    let Some(text) = text else {
-        let hint = nearest(name, topics.iter().map(|(t, _)| t.as_str()))
+    let Some(entry) = index.topics().find(|t| t.card == name) else {
+        let hint = nearest(name, index.topics().map(|t| t.card.as_str()))
             .map(|n| format!(" Did you mean `{n}`?"))
             .unwrap_or_default();
         bail!("there is no topic `{name}`.{hint} `trustguide learn` lists them");
     };
+    let text = library
+        .get(&format!("cards/{name}.md"))
+        .map_err(|e| anyhow!(e))?
+        .ok_or_else(|| anyhow!("the card for `{name}` is missing from this build"))?;
     let width = console::Term::stdout()
         .size_checked()
         .map_or(80, |(_, w)| usize::from(w).clamp(40, 100));
     let mut out = io::stdout().lock();
     for line in text.lines() {
         if let Some(heading) = line.strip_prefix('#') {
-            writeln!(
-                out,
-                "{}",
-                console::style(heading.trim_start_matches('#').trim()).bold()
-            )?;
+            let heading = heading.trim_start_matches('#').trim();
+            writeln!(out, "{}", console::style(heading).bold())?;
             continue;
         }
         let (first, rest) = match line.strip_prefix("- ") {
@@ -143,23 +143,55 @@ pub fn learn(topic: Option<&str>) -> Result<i32> {
             writeln!(out, "{wrapped}")?;
         }
     }
+    if let Some(flow) = &entry.practise {
+        writeln!(out, "\nPractise it together: trustguide run {flow}")?;
+    }
     Ok(0)
 }
 
-/// The built-in cards, as (topic, title): the title is the card's first heading.
-fn topics() -> Vec<(String, String)> {
-    let library = ContentLibrary::default();
-    trustguide::content::builtin_names()
-        .into_iter()
-        .filter_map(|name| {
-            let topic = name.strip_prefix("cards/")?.strip_suffix(".md")?.to_owned();
-            let text = library.get(&name).ok().flatten()?;
-            let title = text
-                .lines()
+/// `content/learn.yaml`: the cards in groups, each with the exercise that practises it.
+#[derive(Debug, serde::Deserialize)]
+pub struct LearnIndex(pub Vec<LearnGroup>);
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnGroup {
+    pub group: String,
+    pub topics: Vec<LearnTopic>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnTopic {
+    pub card: String,
+    #[serde(default)]
+    pub practise: Option<String>,
+}
+
+impl LearnIndex {
+    fn builtin() -> Result<LearnIndex> {
+        let text = trustguide::content::BUILTIN_CONTENT
+            .get_file("learn.yaml")
+            .and_then(|f| f.contents_utf8())
+            .ok_or_else(|| anyhow!("content/learn.yaml is missing from this build"))?;
+        serde_saphyr::from_str(text).map_err(|e| anyhow!("content/learn.yaml: {e}"))
+    }
+
+    fn topics(&self) -> impl Iterator<Item = &LearnTopic> {
+        self.0.iter().flat_map(|g| &g.topics)
+    }
+}
+
+/// A card's title: its first heading.
+fn title(library: &ContentLibrary, card: &str) -> String {
+    library
+        .get(&format!("cards/{card}.md"))
+        .ok()
+        .flatten()
+        .and_then(|text| {
+            text.lines()
                 .find_map(|l| l.strip_prefix('#'))
                 .map(|h| h.trim_start_matches('#').trim().to_owned())
-                .unwrap_or_default();
-            Some((topic, title))
         })
-        .collect()
+        .unwrap_or_default()
 }

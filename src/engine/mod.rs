@@ -220,7 +220,18 @@ pub struct Engine<'lib> {
     schedule: Option<Schedule>,
     /// The outermost flow's metrics from an earlier session, as `previous` shows them.
     previous: Value,
+    /// Every way taken from one step to the next, when asked for (`with_trace`).
+    trace: Option<Vec<Way>>,
     limits: Limits,
+}
+
+/// A way a run went: in flow `flow` (a library index), from step `from` to step `to` (`None`:
+/// the flow ended there). What `trustguide test` counts to say which ways no test takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Way {
+    pub flow: usize,
+    pub from: usize,
+    pub to: Option<usize>,
 }
 
 impl<'lib> Engine<'lib> {
@@ -258,6 +269,7 @@ impl<'lib> Engine<'lib> {
             records: IndexMap::new(),
             schedule: None,
             previous: previous_value(lib.flow(flow), &[]),
+            trace: None,
             limits: Limits::default(),
         }
     }
@@ -272,6 +284,23 @@ impl<'lib> Engine<'lib> {
             Arc::make_mut(&mut frame.scope).previous = self.previous.clone();
         }
         self
+    }
+
+    /// Keeps every way the run takes between steps ([`Engine::trace`]).
+    pub fn with_trace(mut self) -> Engine<'lib> {
+        self.trace = Some(Vec::new());
+        self
+    }
+
+    /// The ways taken so far, in order (empty unless [`Engine::with_trace`]).
+    pub fn trace(&self) -> &[Way] {
+        self.trace.as_deref().unwrap_or_default()
+    }
+
+    fn took(&mut self, flow: usize, from: usize, to: Option<usize>) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(Way { flow, from, to });
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Engine<'lib> {
@@ -762,6 +791,7 @@ impl<'lib> Engine<'lib> {
             if let (Some(spec), Some(compiled)) = (&step.schedule, &program.schedule) {
                 self.schedule = Some(self.make_schedule(spec, compiled, step.line)?);
             }
+            self.took(flow_index, step_index, None);
             return self.finish_frame(outcome);
         }
 
@@ -802,6 +832,7 @@ impl<'lib> Engine<'lib> {
             None if step_index + 1 < flow.steps.len() => Some(step_index + 1),
             None => None,
         };
+        self.took(flow_index, step_index, next_step);
         match next_step {
             Some(i) => {
                 self.steps_entered += 1;

@@ -9,13 +9,14 @@
 use super::model::{Ask, AskKind, Flow, Next, Outcome, Step, Target};
 
 /// One edge: from step, to step (`None`: the end of the flow), label.
-struct Edge {
-    from: usize,
-    to: Option<usize>,
-    label: Option<String>,
+pub struct Edge {
+    pub from: usize,
+    pub to: Option<usize>,
+    pub label: Option<String>,
 }
 
-fn edges(flow: &Flow) -> Vec<Edge> {
+/// Every way a run can go from one step to the next.
+pub fn edges(flow: &Flow) -> Vec<Edge> {
     let n = flow.steps.len();
     let mut out = Vec::new();
     for (i, s) in flow.steps.iter().enumerate() {

@@ -206,8 +206,9 @@ impl Normaliser {
                         run = 1;
                         last = Some(lc);
                     }
-                    // "sooooo" -> "soo": a held-down key is not a new word.
-                    if run <= 2 {
+                    // "sooooo" -> "soo": a held-down key is not a new word. Digits are
+                    // never squeezed: "111" is an emergency number, "11:30" a time.
+                    if run <= 2 || lc.is_ascii_digit() {
                         current.push(lc);
                     }
                 }
