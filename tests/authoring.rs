@@ -169,6 +169,30 @@ fn each_mistake_is_reported_at_its_line_with_a_hint() {
             "f.yaml:27:16: error: test `heard at once` answers step `topik`, which this flow does not have",
             "did you mean `topic`?",
         ),
+        (
+            "vars: { rounds: 0 }",
+            "vars: { rounds: 0, heard: false }",
+            "f.yaml:14:9: error: step `heard` has the same name as a variable under `vars:`",
+            "",
+        ),
+        (
+            "    end: completed\n    say: You did",
+            "    end: completed\n    schedule: { title: Check-in, times: \"'19:00'\", until: \"'2026-12-01'\", minutes: 0 }\n    say: You did",
+            "f.yaml:24:84: error: `schedule.minutes` must be from 1 to 1440",
+            "",
+        ),
+        (
+            "  - id: topic\n",
+            "  - id: topic\n    schedule: { title: Check-in, times: \"'19:00'\", until: \"'2026-12-01'\" }\n",
+            "f.yaml:11:15: error: step `topic` has `schedule` but no `end`",
+            "",
+        ),
+        (
+            "    end: completed\n    say: You did",
+            "    end: completed\n    schedule: { title: Check-in, times: tmes, until: \"'2026-12-01'\" }\n    say: You did",
+            "f.yaml:24:41: error: `tmes` is not defined in this flow",
+            "",
+        ),
     ];
     for (from, to, first, hint) in cases {
         let out = check(&broken(from, to)).code(1).error_without_panic();
@@ -392,4 +416,48 @@ fn hostile_flows_are_refused_with_one_clear_message() {
             .error_without_panic()
             .stderr_has(message);
     }
+}
+
+/// A test may answer a called flow's questions by their plain ids, and expect a run to end
+/// inside the called flow (`flow-id/step`).
+#[test]
+fn tests_reach_into_a_called_flow() {
+    let flow = r#"flow: careful
+title: Careful
+participants: [a, b]
+steps:
+  - call: safety-check
+  - id: topic
+    ask: text
+    prompt: What shall we talk about?
+tests:
+  - name: all clear
+    answers: { physical: "No", threats: "No", control: "Yes, mostly", harm_self: "No", topic: the holidays }
+    expect: { outcome: completed, ends_at: topic }
+  - name: a yes stops inside the safety check
+    answers: { physical: "Yes" }
+    expect: { outcome: safety_stop, ends_at: safety-check/physical }
+  - name: a misspelt question of the called flow fails the test, with a hint
+    answers: { physicle: "No" }
+    expect: { outcome: completed }
+"#;
+    let out = Test::new()
+        .file("careful.yaml", flow)
+        .args(["check", "careful.yaml"])
+        .run()
+        .code(0)
+        .then(["test", "careful.yaml"])
+        .code(1);
+    assert!(out.stdout.contains("  ok    all clear"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("  ok    a yes stops inside the safety check"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("did you mean `physical`?"),
+        "{}",
+        out.stdout
+    );
 }

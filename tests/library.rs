@@ -76,7 +76,7 @@ fn learn_lists_every_card_in_its_group_and_shows_one() {
         .then(["learn", "hypervigilance"])
         .code(0)
         .stdout_has("When you can't stop checking")
-        .stdout_has("Practise it together: trustguide run checkin-schedule")
+        .stdout_has("Practise it: trustguide run checkin-schedule")
         .then(["learn", "hypervigilence"])
         .code(1)
         .stderr_has("Did you mean `hypervigilance`?")

@@ -144,7 +144,7 @@ pub fn learn(topic: Option<&str>) -> Result<i32> {
         }
     }
     if let Some(flow) = &entry.practise {
-        writeln!(out, "\nPractise it together: trustguide run {flow}")?;
+        writeln!(out, "\nPractise it: trustguide run {flow}")?;
     }
     Ok(0)
 }

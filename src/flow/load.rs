@@ -362,6 +362,19 @@ impl Checker<'_> {
             }
             vars.push((name, value));
         }
+        // A variable is looked up before an answer: one named like an asking step would hide
+        // that step's answer for good.
+        for step in &raw.steps.value {
+            if let (Some(sid), Some(_)) = (&step.value.id, &step.value.ask) {
+                if vars.iter().any(|(n, _)| *n == sid.value) {
+                    self.error(
+                        sid.referenced,
+                        format!("step `{}` has the same name as a variable under `vars:`, which would hide its answer; rename one of them", sid.value),
+                    );
+                }
+            }
+        }
+        let calls_flows = raw.steps.value.iter().any(|s| s.value.call.is_some());
 
         // The names templates and expressions may use: roles, `vars`, answers, `set`
         // targets, called flows' results, `today`, and the template functions.
@@ -392,7 +405,7 @@ impl Checker<'_> {
         let tests = raw
             .tests
             .into_iter()
-            .map(|t| self.test(t, &step_index))
+            .map(|t| self.test(t, &step_index, calls_flows))
             .collect();
 
         Flow {
@@ -1414,11 +1427,19 @@ impl Checker<'_> {
         }
     }
 
-    fn test(&mut self, raw: Sp<RawTest>, step_index: &HashMap<String, usize>) -> FlowTest {
+    /// One `tests:` case. Steps of called flows (`flow-id/step`, or a plain id when the flow
+    /// calls others) are checked when the test runs, once every flow is loaded.
+    fn test(
+        &mut self,
+        raw: Sp<RawTest>,
+        step_index: &HashMap<String, usize>,
+        calls_flows: bool,
+    ) -> FlowTest {
         let t = raw.value;
         let mut answers = Vec::new();
         for (key, value) in t.answers {
-            let known = step_index.contains_key(&key.value) || key.value.contains('/');
+            let known =
+                step_index.contains_key(&key.value) || key.value.contains('/') || calls_flows;
             if !known {
                 let hint = nearest(&key.value, step_index.keys().map(String::as_str));
                 let msg = format!(
@@ -1433,7 +1454,7 @@ impl Checker<'_> {
             answers.push((key.value, value));
         }
         if let Some(end) = &t.expect.ends_at {
-            if !step_index.contains_key(&end.value) {
+            if !step_index.contains_key(&end.value) && !(calls_flows && end.value.contains('/')) {
                 let hint = nearest(&end.value, step_index.keys().map(String::as_str));
                 let d = self.error(
                     end.referenced,
