@@ -1454,7 +1454,8 @@ impl Checker<'_> {
             answers.push((key.value, value));
         }
         if let Some(end) = &t.expect.ends_at {
-            if !step_index.contains_key(&end.value) && !(calls_flows && end.value.contains('/')) {
+            let in_called_flow = calls_flows && end.value.contains('/');
+            if !(step_index.contains_key(&end.value) || in_called_flow) {
                 let hint = nearest(&end.value, step_index.keys().map(String::as_str));
                 let d = self.error(
                     end.referenced,
