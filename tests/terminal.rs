@@ -364,3 +364,74 @@ fn the_couples_own_pause_word_pauses_at_the_keyboard() {
     s.expect(expectrl::Eof).expect("ends");
     assert_eq!(exit_code(&s), Some(0));
 }
+
+/// The Done-when of the exercise library: a schedule made at the keyboard is exported and an
+/// independent iCalendar parser reads back the same check-ins `trustguide schedule` lists.
+#[test]
+fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
+    let home = tempfile::tempdir().expect("temp folder");
+    let (mut s, home) = spawn_in_with(home, &["run", "checkin-schedule"], &[("TZ", "UTC")]);
+    answer(&mut s, "Name for the hurt partner role", "Sam");
+    answer(&mut s, "Name for the partner role", "Alex");
+    s.expect("how often do you feel the need to check in on Alex?")
+        .expect("the first question");
+    s.expect("Many times a day").expect("the menu");
+    s.send_line("").expect("pick the first option");
+    answer(&mut s, "twice a day", "");
+    answer(&mut s, "Your answer (HH:MM)", "19:00");
+    answer(&mut s, "a second check-in earlier in the day", "12:30");
+    answer(&mut s, "(YYYY-MM-DD, or today / tomorrow)", "2026-12-02");
+    s.expect("do you both agree to this schedule")
+        .expect("the agreement");
+    s.send("y").expect("type y");
+    s.expect("Your schedule is saved").expect("saved");
+    s.expect(expectrl::Eof).expect("the run ends");
+    assert_eq!(exit_code(&s), Some(0));
+
+    let run = |args: &[&str]| {
+        let out = Command::new(binary())
+            .args(args)
+            .current_dir(home.path())
+            .env("TRUSTGUIDE_HOME", home.path().join("home"))
+            .env("TRUSTGUIDE_NOW", NOW)
+            .env("TZ", "UTC")
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listed: Vec<String> = run(&["schedule", "--all"])
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.contains("made in session"))
+        .map(|l| l.trim().to_owned())
+        .collect();
+    run(&["schedule", "--ics", "checkins.ics"]);
+    let ics = std::fs::read_to_string(home.path().join("checkins.ics")).expect("the export");
+    let calendar = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .expect("a calendar")
+        .expect("it parses");
+    let mut starts: Vec<String> = calendar
+        .events
+        .iter()
+        .map(|e| {
+            let start = e
+                .properties
+                .iter()
+                .find(|p| p.name == "DTSTART")
+                .and_then(|p| p.value.clone())
+                .expect("DTSTART");
+            chrono::NaiveDateTime::parse_from_str(&start, "%Y%m%dT%H%M%SZ")
+                .expect("a UTC time")
+                .format("%a %-d %b %H:%M")
+                .to_string()
+        })
+        .collect();
+    starts.sort_by_key(|s| listed.iter().position(|l| l == s));
+    // 19:30 on 25 November: both of that day's times have passed; twice a day, 26 November to 2 December.
+    assert_eq!(listed.len(), 14, "{listed:?}");
+    assert_eq!(
+        starts, listed,
+        "the calendar holds exactly the listed check-ins"
+    );
+}
