@@ -308,15 +308,6 @@ pub fn main() -> i32 {
     };
     match dispatch(cli) {
         Ok(code) => code,
-        // `trustguide learn | head`: the reader left early; nothing went wrong.
-        Err(e)
-            if e.chain().any(|c| {
-                c.downcast_ref::<io::Error>()
-                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            0
-        }
         Err(e) => {
             eprintln!("error: {e:#}");
             1

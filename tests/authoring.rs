@@ -461,3 +461,28 @@ tests:
         out.stdout
     );
 }
+
+/// `trustguide schema | head -1`: a reader that has left ends the command quietly, not with
+/// a panic.
+#[test]
+fn a_reader_that_leaves_early_is_no_panic() {
+    use std::process::{Command, Stdio};
+    for args in [&["schema"][..], &["learn"][..], &["graph", "listening"][..]] {
+        let mut child = Command::new(crate::util::binary())
+            .args(args)
+            .env(
+                "TRUSTGUIDE_HOME",
+                std::env::temp_dir().join("trustguide-no-home"),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        // Close the reading end before anything is written: the first write finds no reader.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
+    }
+}
