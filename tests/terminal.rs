@@ -377,7 +377,8 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         .expect("the first question");
     s.expect("Many times a day").expect("the menu");
     s.send_line("").expect("pick the first option");
-    answer(&mut s, "twice a day", "");
+    s.expect("Your check-ins for the coming week: twice a day.")
+        .expect("the plan");
     answer(&mut s, "Your answer (HH:MM)", "19:00");
     answer(&mut s, "a second check-in earlier in the day", "12:30");
     answer(&mut s, "(YYYY-MM-DD, or today / tomorrow)", "2026-12-02");
