@@ -137,3 +137,18 @@ fn list_shows_every_exercise_of_the_library_with_minutes_and_tags() {
         assert!(line.contains("built-in"), "{line}");
     }
 }
+
+/// `list` reads only what comes before a flow's steps, unless a header field comes after them.
+#[test]
+fn list_finds_header_fields_written_after_the_steps() {
+    Test::new()
+        .file(
+            "flows/late.yaml",
+            "flow: late\nsummary: x\nsteps:\n  - say: hi\ntitle: Late title\nminutes: 7\ntags: [a, b]\n",
+        )
+        .args(["list"])
+        .run()
+        .code(0)
+        .stdout_has("Late title")
+        .stdout_has("a, b");
+}

@@ -194,6 +194,29 @@ impl FlowFinder {
 
 /// Reads just the header fields of a flow.
 fn header(file: &str, text: &str) -> Result<FlowHeader, Diagnostic> {
+    // Flows put `flow`, `title`, `minutes` and `tags` before their steps: reading only that
+    // part keeps `list` fast however long the steps are. Anything unusual (the fields after
+    // `steps:`, an anchor used across the cut) falls back to reading the whole file.
+    let cut = text
+        .match_indices("\nsteps:")
+        .map(|(i, _)| i + 1)
+        .next()
+        .filter(|_| !text.starts_with("steps:"))
+        .filter(|&end| {
+            // A header field written after the steps must not be missed.
+            !text[end..].lines().any(|l| {
+                ["flow:", "title:", "minutes:", "tags:"]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+            })
+        });
+    if let Some(end) = cut {
+        if let Ok(h) =
+            serde_saphyr::from_str_with_options::<FlowHeader>(&text[..end], yaml_options())
+        {
+            return Ok(h);
+        }
+    }
     serde_saphyr::from_str_with_options::<FlowHeader>(text, yaml_options())
         .map_err(|e| yaml_error(file, text, &e))
 }
