@@ -1331,7 +1331,7 @@ impl Checker<'_> {
         options
     }
 
-    fn count_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<usize> {
+    fn count_bound(&mut self, v: &Option<Box<Sp<Value>>>, field: &str) -> Option<usize> {
         let v = v.as_ref()?;
         match v.value.as_i64() {
             Some(n) if n >= 0 => Some(n as usize),
@@ -1371,7 +1371,7 @@ impl Checker<'_> {
         }
     }
 
-    fn int_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<i64> {
+    fn int_bound(&mut self, v: &Option<Box<Sp<Value>>>, field: &str) -> Option<i64> {
         let v = v.as_ref()?;
         match v.value.as_i64() {
             Some(n) => Some(n),
@@ -1382,7 +1382,7 @@ impl Checker<'_> {
         }
     }
 
-    fn float_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<f64> {
+    fn float_bound(&mut self, v: &Option<Box<Sp<Value>>>, field: &str) -> Option<f64> {
         let v = v.as_ref()?;
         match f64::try_from(v.value.clone()) {
             Ok(n) if n.is_finite() => Some(n),
@@ -1393,7 +1393,7 @@ impl Checker<'_> {
         }
     }
 
-    fn date_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<DateBound> {
+    fn date_bound(&mut self, v: &Option<Box<Sp<Value>>>, field: &str) -> Option<DateBound> {
         let v = v.as_ref()?;
         let text = v.value.as_str().unwrap_or_default();
         match parse_date_bound(text) {
@@ -1408,7 +1408,7 @@ impl Checker<'_> {
         }
     }
 
-    fn time_bound(&mut self, v: &Option<Sp<Value>>, field: &str) -> Option<NaiveTime> {
+    fn time_bound(&mut self, v: &Option<Box<Sp<Value>>>, field: &str) -> Option<NaiveTime> {
         let v = v.as_ref()?;
         let text = v
             .value

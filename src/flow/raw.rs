@@ -92,41 +92,41 @@ pub struct RawStep {
     #[schemars(with = "IndexMap<String, String>")]
     pub set: IndexMap<String, Sp<String>>,
     #[schemars(with = "Option<RawNext>")]
-    pub next: Option<Sp<RawNext>>,
+    pub next: Option<Box<Sp<RawNext>>>,
     #[schemars(with = "Option<String>")]
-    pub call: Option<Sp<String>>,
+    pub call: Option<Box<Sp<String>>>,
     #[schemars(with = "Option<u32>")]
-    pub timer: Option<Sp<u32>>,
+    pub timer: Option<Box<Sp<u32>>>,
     #[schemars(with = "Option<RawSafety>")]
-    pub safety: Option<Sp<RawSafety>>,
+    pub safety: Option<Box<Sp<RawSafety>>>,
     #[schemars(with = "Option<RawOutcome>")]
-    pub end: Option<Sp<RawOutcome>>,
+    pub end: Option<Box<Sp<RawOutcome>>>,
     #[serde(default)]
     #[schemars(with = "IndexMap<String, String>")]
     pub record: IndexMap<String, Sp<String>>,
     /// A check-in schedule made when the flow ends here (only on an `end` step).
     #[schemars(with = "Option<RawSchedule>")]
-    pub schedule: Option<Sp<RawSchedule>>,
+    pub schedule: Option<Sp<Box<RawSchedule>>>,
     // Fields of particular ask kinds. Which ones a kind accepts is checked in `load.rs`,
     // where the message can name the step and the kind.
     #[schemars(with = "Option<bool>")]
-    pub multiline: Option<Sp<bool>>,
+    pub multiline: Option<Box<Sp<bool>>>,
     #[schemars(with = "Option<usize>")]
-    pub min_length: Option<Sp<usize>>,
+    pub min_length: Option<Box<Sp<usize>>>,
     #[schemars(with = "Option<usize>")]
-    pub max_length: Option<Sp<usize>>,
+    pub max_length: Option<Box<Sp<usize>>>,
     #[schemars(with = "Option<Vec<RawOption>>")]
     pub options: Option<Sp<Vec<Sp<RawOption>>>>,
     #[schemars(with = "Option<serde_json::Value>")]
-    pub min: Option<Sp<Value>>,
+    pub min: Option<Box<Sp<Value>>>,
     #[schemars(with = "Option<serde_json::Value>")]
-    pub max: Option<Sp<Value>>,
+    pub max: Option<Box<Sp<Value>>>,
     #[schemars(with = "Option<std::collections::BTreeMap<i64, String>>")]
-    pub labels: Option<Sp<IndexMap<i64, String>>>,
+    pub labels: Option<Box<Sp<IndexMap<i64, String>>>>,
     #[schemars(with = "Option<bool>")]
-    pub default: Option<Sp<bool>>,
+    pub default: Option<Box<Sp<bool>>>,
     #[schemars(with = "Option<bool>")]
-    pub integer: Option<Sp<bool>>,
+    pub integer: Option<Box<Sp<bool>>>,
 }
 
 /// The names of the ask kinds; serde rejects anything else with the list of known ones.
