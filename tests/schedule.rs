@@ -201,3 +201,20 @@ fn with_nothing_scheduled_the_export_says_so() {
         .stderr_has("no upcoming check-ins to export")
         .error_without_panic();
 }
+
+#[test]
+fn forgetting_the_session_forgets_its_schedule() {
+    Test::new()
+        .env("TZ", "UTC")
+        .file("week1.yaml", FIRST_WEEK)
+        .args(["run", "checkin-schedule", "--answers", "week1.yaml"])
+        .run()
+        .code(0)
+        .then(["schedule"])
+        .stdout_has("every day")
+        .then(["forget", "1", "--yes"])
+        .code(0)
+        .then(["schedule"])
+        .code(0)
+        .stdout_has("No upcoming check-ins");
+}
