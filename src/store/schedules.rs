@@ -56,15 +56,15 @@ impl Store {
     pub fn previous_metrics(&self, flow: &str) -> Result<Vec<(String, Value)>, StoreError> {
         let shown = self.shown();
         let fail = |e| classify(&shown, "reading earlier sessions", e);
-        let latest: Option<(i64, String)> = self
+        let latest: Option<i64> = self
             .conn
             .query_row(
-                "SELECT id, people FROM sessions
+                "SELECT id FROM sessions
                  WHERE flow = ?1 AND status IN ('completed', 'stopped')
                    AND EXISTS (SELECT 1 FROM records r WHERE r.session_id = sessions.id)
                  ORDER BY id DESC LIMIT 1",
                 [flow],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
             .map(Some)
             .or_else(|e| match e {
@@ -72,15 +72,10 @@ impl Store {
                 e => Err(e),
             })
             .map_err(fail)?;
-        let Some((session, people)) = latest else {
+        let Some(session) = latest else {
             return Ok(Vec::new());
         };
-        #[derive(serde::Deserialize)]
-        struct Person {
-            role: String,
-            name: String,
-        }
-        let people: Vec<Person> = serde_json::from_str(&people).unwrap_or_default();
+        let people = super::session::person_names(&self.conn, session);
         let mut stmt = self
             .conn
             .prepare(

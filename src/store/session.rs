@@ -60,9 +60,9 @@ pub struct NewSession {
 }
 
 #[derive(Serialize, Deserialize)]
-struct PersonRow {
-    role: String,
-    name: String,
+pub(super) struct PersonRow {
+    pub(super) role: String,
+    pub(super) name: String,
 }
 
 /// A session that can be picked up again.
@@ -391,7 +391,7 @@ impl Recorder for SessionRecorder<'_> {
     }
 }
 
-fn person_names(conn: &rusqlite::Connection, id: i64) -> Vec<PersonRow> {
+pub(super) fn person_names(conn: &rusqlite::Connection, id: i64) -> Vec<PersonRow> {
     conn.query_row("SELECT people FROM sessions WHERE id = ?1", [id], |r| {
         r.get::<_, String>(0)
     })
