@@ -192,7 +192,7 @@ pub fn load_flow(
     env: &mut Environment<'static>,
 ) -> Result<Loaded, Diagnostics> {
     let file = origin.display_name();
-    let raw: RawFlow = match serde_saphyr::from_str_with_options(source, yaml_options()) {
+    let raw: RawFlow = match super::read::read_raw(source) {
         Ok(raw) => raw,
         Err(err) => return Err(Diagnostics(vec![yaml_error(&file, source, &err)])),
     };

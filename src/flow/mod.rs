@@ -11,6 +11,7 @@ pub mod graph;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod read;
 pub mod scaffold;
 pub mod schema;
 pub mod sources;
