@@ -202,6 +202,8 @@ pub fn load_flow(
         diags: Diagnostics::default(),
         known: HashSet::new(),
         uses: Vec::new(),
+        texts: Vec::new(),
+        step: 0,
         unresolved_jumps: false,
         line_starts: std::iter::once(0)
             .chain(source.match_indices('\n').map(|(i, _)| i + 1))
@@ -224,8 +226,12 @@ struct Checker<'s> {
     diags: Diagnostics,
     /// Every name a template or expression of this flow may use.
     known: HashSet<String>,
-    /// The variables the step being checked uses, for the check that they have a value.
+    /// The variables each step uses, in step order, for the check that they have a value.
     uses: Vec<Use>,
+    /// The texts those uses are in: their positions are worked out only for a warning.
+    texts: Vec<Sp<String>>,
+    /// The index of the step being checked.
+    step: usize,
     /// A `goto` named a step that does not exist.
     unresolved_jumps: bool,
     /// Where each line of the source starts, for positions inside templates.
@@ -235,8 +241,10 @@ struct Checker<'s> {
 /// A variable used in a step's text or expressions.
 struct Use {
     name: String,
-    line: u32,
-    column: u32,
+    step: usize,
+    /// Index into `Checker::texts`.
+    text: usize,
+    in_expr: bool,
     /// Used in `set`, `next`, `safety` or `record`, which run after the step's answer is in.
     after_answer: bool,
 }
@@ -390,14 +398,14 @@ impl Checker<'_> {
         // Pass 2: each step.
         let step_count = raw.steps.value.len();
         let mut steps = Vec::with_capacity(step_count);
-        let mut uses = Vec::with_capacity(step_count);
         let mut places = Vec::with_capacity(step_count);
         for (i, step) in raw.steps.value.into_iter().enumerate() {
+            self.step = i;
             places.push(step.referenced);
             let s = self.step(i, step, &id, &participants, &step_index, env);
             steps.push(s);
-            uses.push(std::mem::take(&mut self.uses));
         }
+        let uses = std::mem::take(&mut self.uses);
         self.paths(&steps, &places, &always, &gives, &uses);
 
         let safety = raw.safety.map(|s| self.flow_safety(s)).unwrap_or_default();
@@ -433,7 +441,7 @@ impl Checker<'_> {
         places: &[Location],
         always: &HashSet<String>,
         gives: &[Vec<String>],
-        uses: &[Vec<Use>],
+        uses: &[Use],
     ) {
         let succ = analysis::successors(steps);
         let reachable = analysis::reachable(&succ);
@@ -471,7 +479,7 @@ impl Checker<'_> {
         // Which answers and `set` results may be missing where they are used.
         let mut tracked: Vec<String> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        for u in uses.iter().flatten() {
+        for u in uses {
             if !always.contains(&u.name)
                 && self.known.contains(&u.name)
                 && !index.contains_key(&u.name)
@@ -488,19 +496,22 @@ impl Checker<'_> {
             .map(|g| g.iter().filter_map(|n| index.get(n).copied()).collect())
             .collect();
         let defined = analysis::defined_on_entry(&succ, &reachable, tracked.len(), &gives_idx);
-        for (i, step_uses) in uses.iter().enumerate() {
+        // Each variable is reported once per step.
+        let mut warned: HashSet<(usize, usize)> = HashSet::new();
+        for u in uses {
+            let i = u.step;
             if !reachable[i] {
                 continue;
             }
-            let mut warned = HashSet::new();
-            for u in step_uses {
+            {
                 let Some(&v) = index.get(&u.name) else {
                     continue;
                 };
                 let own = u.after_answer && gives_idx[i].contains(&v);
-                if defined.on_entry(i, v) || own || !warned.insert(v) {
+                if defined.on_entry(i, v) || own || !warned.insert((i, v)) {
                     continue;
                 }
+                let (line, column) = self.position_of(&self.texts[u.text], &u.name, u.in_expr);
                 let d = Diagnostic::warning(
                     &self.file,
                     format!(
@@ -508,7 +519,7 @@ impl Checker<'_> {
                         u.name, steps[i].label
                     ),
                 )
-                .at(self.source, u.line, u.column)
+                .at(self.source, line, column)
                 .with_help(format!(
                     "give `{}` a starting value under `vars:`, or use it only after it is answered or set",
                     u.name
@@ -529,17 +540,22 @@ impl Checker<'_> {
     ) {
         let mut names: Vec<String> = names.into_iter().collect();
         names.sort();
+        let text = self.texts.len();
+        if names.iter().any(|n| self.known.contains(n)) {
+            self.texts.push(src.clone());
+        }
         for name in names {
-            let (line, column) = self.position_of(src, &name, in_expr);
             if self.known.contains(&name) {
                 self.uses.push(Use {
                     name,
-                    line,
-                    column,
+                    step: self.step,
+                    text,
+                    in_expr,
                     after_answer,
                 });
                 continue;
             }
+            let (line, column) = self.position_of(src, &name, in_expr);
             let mut pool: Vec<&str> = self.known.iter().map(String::as_str).collect();
             pool.sort_unstable();
             let hint = nearest(&name, pool.iter().copied());
