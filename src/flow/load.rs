@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
-use serde_saphyr::{Location, Options};
+use serde_saphyr::Options;
 
 use super::analysis;
 use super::diagnostic::{Diagnostic, Diagnostics};
@@ -278,7 +278,7 @@ impl Checker<'_> {
             .trim_end_matches('\r')
     }
 
-    fn error(&mut self, loc: Location, message: impl Into<String>) -> &mut Diagnostic {
+    fn error(&mut self, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::error(&self.file, message).at(
             self.source,
             loc.line() as u32,
@@ -288,7 +288,7 @@ impl Checker<'_> {
         self.diags.0.last_mut().expect("just pushed")
     }
 
-    fn warning(&mut self, loc: Location, message: impl Into<String>) -> &mut Diagnostic {
+    fn warning(&mut self, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::warning(&self.file, message).at(
             self.source,
             loc.line() as u32,
@@ -438,7 +438,7 @@ impl Checker<'_> {
     fn paths(
         &mut self,
         steps: &[Step],
-        places: &[Location],
+        places: &[Pos],
         always: &HashSet<String>,
         gives: &[Vec<String>],
         uses: &[Use],
@@ -1038,7 +1038,7 @@ impl Checker<'_> {
             Some(n) => {
                 match &n.value {
                     RawNext::Goto(target) => {
-                        let sp = Sp::new(target.clone(), n.referenced, n.defined);
+                        let sp = Sp::new(target.clone(), n.referenced);
                         Next::Goto(self.target(&sp, step_index))
                     }
                     RawNext::Branches(list) => {
@@ -1147,7 +1147,7 @@ impl Checker<'_> {
             Some(Number) => &["min", "max", "integer"],
             Some(Date) | Some(Time) | Some(List) => &["min", "max"],
         };
-        let present: [(&str, Option<Location>); 9] = [
+        let present: [(&str, Option<Pos>); 9] = [
             ("multiline", s.multiline.as_ref().map(|v| v.referenced)),
             ("min_length", s.min_length.as_ref().map(|v| v.referenced)),
             ("max_length", s.max_length.as_ref().map(|v| v.referenced)),

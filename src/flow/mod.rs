@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod graph;
 pub mod load;
 pub mod model;
+pub mod quick_yaml;
 pub mod raw;
 pub mod read;
 pub mod scaffold;

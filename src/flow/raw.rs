@@ -9,10 +9,74 @@ use minijinja::Value;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 
-/// A position-carrying value, as the YAML parser hands it to us.
-pub type Sp<T> = Spanned<T>;
+use super::quick_yaml::SPANNED;
+
+/// Where a value starts in the file: 1-based line and column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Pos {
+    line: u32,
+    column: u32,
+}
+
+impl Pos {
+    pub fn new(line: u32, column: u32) -> Pos {
+        Pos { line, column }
+    }
+    pub fn line(&self) -> u64 {
+        u64::from(self.line)
+    }
+    pub fn column(&self) -> u64 {
+        u64::from(self.column)
+    }
+}
+
+/// A value and where it starts in the file.
+///
+/// Either YAML reader can fill it in: the quick one (`quick_yaml.rs`) answers the newtype
+/// name with the position and the value; serde-saphyr answers it by reading its own spanned
+/// value, whose position is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sp<T> {
+    pub value: T,
+    pub referenced: Pos,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, referenced: Pos) -> Sp<T> {
+        Sp { value, referenced }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for SpVisitor<T> {
+            type Value = Sp<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value")
+            }
+            // serde-saphyr: its spanned value.
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Sp<T>, D::Error> {
+                let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+                let at = s.referenced;
+                Ok(Sp::new(
+                    s.value,
+                    Pos::new(at.line() as u32, at.column() as u32),
+                ))
+            }
+            // The quick reader: line, column, value.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Sp<T>, A::Error> {
+                let missing = || de::Error::custom("a position and a value");
+                let line: u32 = seq.next_element()?.ok_or_else(missing)?;
+                let column: u32 = seq.next_element()?.ok_or_else(missing)?;
+                let value: T = seq.next_element()?.ok_or_else(missing)?;
+                Ok(Sp::new(value, Pos::new(line, column)))
+            }
+        }
+        deserializer.deserialize_newtype_struct(SPANNED, SpVisitor(std::marker::PhantomData))
+    }
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
