@@ -6,6 +6,7 @@
 //! the library's environment here, so the engine never compiles anything.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
@@ -200,14 +201,17 @@ pub fn load_flow(
         file,
         source,
         diags: Diagnostics::default(),
-        known: HashSet::new(),
+        known: Arc::default(),
         uses: Vec::new(),
         texts: Vec::new(),
         step: 0,
+        later: Vec::new(),
         unresolved_jumps: false,
-        line_starts: std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-            .collect(),
+        line_starts: Arc::new(
+            std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        ),
     };
     let flow = checker.flow(raw, origin, env);
     if checker.diags.has_errors() {
@@ -225,18 +229,24 @@ struct Checker<'s> {
     source: &'s str,
     diags: Diagnostics,
     /// Every name a template or expression of this flow may use.
-    known: HashSet<String>,
+    known: Arc<HashSet<String>>,
     /// The variables each step uses, in step order, for the check that they have a value.
     uses: Vec<Use>,
     /// The texts those uses are in: their positions are worked out only for a warning.
     texts: Vec<Sp<String>>,
     /// The index of the step being checked.
     step: usize,
+    /// Templates that need compiling into the environment, which the steps (checked in
+    /// parallel) only share: (step, template name, text). See [`Checker::compile_later`].
+    later: Vec<(usize, String, Sp<String>)>,
     /// A `goto` named a step that does not exist.
     unresolved_jumps: bool,
     /// Where each line of the source starts, for positions inside templates.
-    line_starts: Vec<usize>,
+    line_starts: Arc<Vec<usize>>,
 }
+
+/// From this many steps on, the steps are checked on more than one thread.
+const PARALLEL_FROM_STEPS: usize = 1000;
 
 /// A variable used in a step's text or expressions.
 struct Use {
@@ -265,7 +275,7 @@ fn has_template_syntax(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
-impl Checker<'_> {
+impl<'s> Checker<'s> {
     /// The text of 1-based line `n`, without its line break ("" past the end).
     fn line_text(&self, n: usize) -> &str {
         let Some(&start) = n.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
@@ -392,19 +402,75 @@ impl Checker<'_> {
         always.insert("previous".to_owned());
         always.extend(env.globals().map(|(n, _)| n.to_owned()));
         let gives: Vec<Vec<String>> = raw.steps.value.iter().map(|s| gives(&s.value)).collect();
-        self.known = always.clone();
-        self.known.extend(gives.iter().flatten().cloned());
+        let mut known = always.clone();
+        known.extend(gives.iter().flatten().cloned());
+        self.known = Arc::new(known);
 
-        // Pass 2: each step.
+        // Pass 2: each step. A big flow's steps are checked in parts on all cores; each part
+        // has its own checker, and their findings are joined in order.
         let step_count = raw.steps.value.len();
+        let threads = if step_count < PARALLEL_FROM_STEPS {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        };
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = raw.steps.value;
+        for k in (1..threads).rev() {
+            let from = step_count * k / threads;
+            parts.push((from, rest.split_off(from)));
+        }
+        parts.push((0, rest));
+        parts.reverse();
+        let shared_env: &Environment<'static> = env;
+        let (id_ref, participants_ref, index_ref) = (&id, &participants, &step_index);
+        let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
+            let steps: Vec<(Pos, Step)> = part
+                .into_iter()
+                .enumerate()
+                .map(|(k, step)| {
+                    checker.step = from + k;
+                    let at = step.referenced;
+                    let s = checker.step(
+                        from + k,
+                        step,
+                        id_ref,
+                        participants_ref,
+                        index_ref,
+                        shared_env,
+                    );
+                    (at, s)
+                })
+                .collect();
+            (checker, steps)
+        };
+        let mut parts = parts.into_iter();
+        let (first_from, first) = parts.next().unwrap_or_default();
+        let checked: Vec<(Checker, Vec<(Pos, Step)>)> = std::thread::scope(|scope| {
+            let others: Vec<_> = parts
+                .map(|(from, part)| {
+                    let checker = self.fork();
+                    scope.spawn(move || check_part(checker, from, part))
+                })
+                .collect();
+            let mut all = vec![check_part(self.fork(), first_from, first)];
+            all.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().expect("a step checker does not panic")),
+            );
+            all
+        });
         let mut steps = Vec::with_capacity(step_count);
         let mut places = Vec::with_capacity(step_count);
-        for (i, step) in raw.steps.value.into_iter().enumerate() {
-            self.step = i;
-            places.push(step.referenced);
-            let s = self.step(i, step, &id, &participants, &step_index, env);
-            steps.push(s);
+        for (part, part_steps) in checked {
+            self.absorb(part);
+            for (at, s) in part_steps {
+                places.push(at);
+                steps.push(s);
+            }
         }
+        self.compile_later(env);
         let uses = std::mem::take(&mut self.uses);
         self.paths(&steps, &places, &always, &gives, &uses);
 
@@ -800,12 +866,7 @@ impl Checker<'_> {
         }
     }
 
-    fn template(
-        &mut self,
-        src: &Sp<String>,
-        name: String,
-        env: &mut Environment<'static>,
-    ) -> TemplateRef {
+    fn template(&mut self, src: &Sp<String>, name: String) -> TemplateRef {
         let text = src.value.clone();
         if !has_template_syntax(&text) {
             return TemplateRef {
@@ -834,25 +895,64 @@ impl Checker<'_> {
                 source: Some(text),
             };
         }
-        if let Err(e) = env.add_template_owned(name.clone(), text) {
-            let (line, column) = self.file_position(src, e.line().unwrap_or(1) as u32, 0);
-            let msg = format!(
-                "template error: {}",
-                e.detail().unwrap_or("invalid template")
-            );
-            let d = Diagnostic::error(&self.file, msg).at(self.source, line, column);
-            self.diags.push(d);
-        } else if let Ok(template) = env.get_template(&name) {
-            let names = template.undeclared_variables(false);
-            self.note_uses(names, src, false, false);
-            self.includes(src, env);
-        }
+        // Any other template is compiled into the environment, by name, after the steps.
+        self.later.push((self.step, name.clone(), src.clone()));
         TemplateRef {
             name,
             literal: None,
             simple: None,
             source: None,
         }
+    }
+
+    /// Compiles the templates [`Checker::template`] put aside, checking their syntax, names
+    /// and includes.
+    fn compile_later(&mut self, env: &mut Environment<'static>) {
+        for (step, name, src) in std::mem::take(&mut self.later) {
+            self.step = step;
+            if let Err(e) = env.add_template_owned(name.clone(), src.value.clone()) {
+                let (line, column) = self.file_position(&src, e.line().unwrap_or(1) as u32, 0);
+                let msg = format!(
+                    "template error: {}",
+                    e.detail().unwrap_or("invalid template")
+                );
+                let d = Diagnostic::error(&self.file, msg).at(self.source, line, column);
+                self.diags.push(d);
+            } else if let Ok(template) = env.get_template(&name) {
+                let names = template.undeclared_variables(false);
+                self.note_uses(names, &src, false, false);
+                self.includes(&src, env);
+            }
+        }
+    }
+
+    /// A checker for a part of the steps: the same file and names, nothing found yet.
+    fn fork(&self) -> Checker<'s> {
+        Checker {
+            file: self.file.clone(),
+            source: self.source,
+            diags: Diagnostics::default(),
+            known: Arc::clone(&self.known),
+            uses: Vec::new(),
+            texts: Vec::new(),
+            step: 0,
+            later: Vec::new(),
+            unresolved_jumps: false,
+            line_starts: Arc::clone(&self.line_starts),
+        }
+    }
+
+    /// Takes in what a checker of a later part of the steps found.
+    fn absorb(&mut self, part: Checker<'_>) {
+        let offset = self.texts.len();
+        self.diags.0.extend(part.diags.0);
+        self.texts.extend(part.texts);
+        self.uses.extend(part.uses.into_iter().map(|u| Use {
+            text: u.text + offset,
+            ..u
+        }));
+        self.later.extend(part.later);
+        self.unresolved_jumps |= part.unresolved_jumps;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -863,7 +963,7 @@ impl Checker<'_> {
         flow_id: &str,
         participants: &[String],
         step_index: &HashMap<String, usize>,
-        env: &mut Environment<'static>,
+        env: &Environment<'static>,
     ) -> Step {
         let at = raw.referenced;
         let s = raw.value;
@@ -871,7 +971,7 @@ impl Checker<'_> {
         let label = id.clone().unwrap_or_else(|| format!("#{}", index + 1));
         let tname = |part: &str| format!("{flow_id}/{label}/{part}");
 
-        let say = s.say.as_ref().map(|t| self.template(t, tname("say"), env));
+        let say = s.say.as_ref().map(|t| self.template(t, tname("say")));
 
         let who = match &s.who {
             None => Who::Anyone,
@@ -933,7 +1033,7 @@ impl Checker<'_> {
                     );
                 }
                 let prompt = match &s.prompt {
-                    Some(p) => self.template(p, tname("prompt"), env),
+                    Some(p) => self.template(p, tname("prompt")),
                     None => {
                         self.error(
                             kind.referenced,
@@ -1013,11 +1113,11 @@ impl Checker<'_> {
             }
             ScheduleSpec {
                 name,
-                title: self.template(&raw.title, tname("schedule.title"), env),
+                title: self.template(&raw.title, tname("schedule.title")),
                 note: raw
                     .note
                     .as_ref()
-                    .map(|n| self.template(n, tname("schedule.note"), env)),
+                    .map(|n| self.template(n, tname("schedule.note"))),
                 times: self.expression(&raw.times, env, "in `schedule.times`"),
                 every_days: raw
                     .every_days
