@@ -6,6 +6,8 @@
 //! the library's environment here, so the engine never compiles anything.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
@@ -229,7 +231,7 @@ struct Checker<'s> {
     source: &'s str,
     diags: Diagnostics,
     /// Every name a template or expression of this flow may use.
-    known: Arc<HashSet<String>>,
+    known: Arc<FxHashSet<String>>,
     /// The variables each step uses, in step order, for the check that they have a value.
     uses: Vec<Use>,
     /// The texts those uses are in: their positions are worked out only for a warning.
@@ -396,7 +398,7 @@ impl<'s> Checker<'s> {
 
         // The names templates and expressions may use: roles, `vars`, answers, `set`
         // targets, called flows' results, `today`, and the template functions.
-        let mut always: HashSet<String> = participants.iter().cloned().collect();
+        let mut always: FxHashSet<String> = participants.iter().cloned().collect();
         always.extend(vars.iter().map(|(n, _)| n.clone()));
         always.insert("today".to_owned());
         always.insert("previous".to_owned());
@@ -425,28 +427,27 @@ impl<'s> Checker<'s> {
         let shared_env: &Environment<'static> = env;
         let (id_ref, participants_ref, index_ref) = (&id, &participants, &step_index);
         let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
-            let steps: Vec<(Pos, Step)> = part
+            let places: Vec<Pos> = part.iter().map(|s| s.referenced).collect();
+            let steps: Vec<Step> = part
                 .into_iter()
                 .enumerate()
                 .map(|(k, step)| {
                     checker.step = from + k;
-                    let at = step.referenced;
-                    let s = checker.step(
+                    checker.step(
                         from + k,
                         step,
                         id_ref,
                         participants_ref,
                         index_ref,
                         shared_env,
-                    );
-                    (at, s)
+                    )
                 })
                 .collect();
-            (checker, steps)
+            (checker, places, steps)
         };
         let mut parts = parts.into_iter();
         let (first_from, first) = parts.next().unwrap_or_default();
-        let checked: Vec<(Checker, Vec<(Pos, Step)>)> = std::thread::scope(|scope| {
+        let checked: Vec<(Checker, Vec<Pos>, Vec<Step>)> = std::thread::scope(|scope| {
             let others: Vec<_> = parts
                 .map(|(from, part)| {
                     let checker = self.fork();
@@ -463,12 +464,10 @@ impl<'s> Checker<'s> {
         });
         let mut steps = Vec::with_capacity(step_count);
         let mut places = Vec::with_capacity(step_count);
-        for (part, part_steps) in checked {
+        for (part, part_places, part_steps) in checked {
             self.absorb(part);
-            for (at, s) in part_steps {
-                places.push(at);
-                steps.push(s);
-            }
+            places.extend(part_places);
+            steps.extend(part_steps);
         }
         self.compile_later(env);
         let uses = std::mem::take(&mut self.uses);
@@ -505,7 +504,7 @@ impl<'s> Checker<'s> {
         &mut self,
         steps: &[Step],
         places: &[Pos],
-        always: &HashSet<String>,
+        always: &FxHashSet<String>,
         gives: &[Vec<String>],
         uses: &[Use],
     ) {
@@ -543,34 +542,35 @@ impl<'s> Checker<'s> {
         }
 
         // Which answers and `set` results may be missing where they are used.
-        let mut tracked: Vec<String> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
         for u in uses {
-            if !always.contains(&u.name)
-                && self.known.contains(&u.name)
-                && !index.contains_key(&u.name)
-            {
-                index.insert(u.name.clone(), tracked.len());
-                tracked.push(u.name.clone());
+            if !always.contains(&u.name) && self.known.contains(&u.name) {
+                let next = index.len();
+                index.entry(&u.name).or_insert(next);
             }
         }
-        if tracked.is_empty() {
+        if index.is_empty() {
             return;
         }
+        let tracked = index.len();
         let gives_idx: Vec<Vec<usize>> = gives
             .iter()
-            .map(|g| g.iter().filter_map(|n| index.get(n).copied()).collect())
+            .map(|g| {
+                g.iter()
+                    .filter_map(|n| index.get(n.as_str()).copied())
+                    .collect()
+            })
             .collect();
-        let defined = analysis::defined_on_entry(&succ, &reachable, tracked.len(), &gives_idx);
+        let defined = analysis::defined_on_entry(&succ, &reachable, tracked, &gives_idx);
         // Each variable is reported once per step.
-        let mut warned: HashSet<(usize, usize)> = HashSet::new();
+        let mut warned: FxHashSet<(usize, usize)> = FxHashSet::default();
         for u in uses {
             let i = u.step;
             if !reachable[i] {
                 continue;
             }
             {
-                let Some(&v) = index.get(&u.name) else {
+                let Some(&v) = index.get(u.name.as_str()) else {
                     continue;
                 };
                 let own = u.after_answer && gives_idx[i].contains(&v);
@@ -1111,7 +1111,7 @@ impl<'s> Checker<'s> {
                     self.error(r.referenced, "`schedule.remind` must be at most 10080 minutes (a week)");
                 }
             }
-            ScheduleSpec {
+            Box::new(ScheduleSpec {
                 name,
                 title: self.template(&raw.title, tname("schedule.title")),
                 note: raw
@@ -1130,7 +1130,7 @@ impl<'s> Checker<'s> {
                 until: self.expression(&raw.until, env, "in `schedule.until`"),
                 minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
                 remind: raw.remind.as_ref().map_or(10, |r| r.value),
-            }
+            })
         });
 
         let next = match &s.next {

@@ -226,7 +226,8 @@ pub struct Step {
     pub safety: Option<SafetyTrigger>,
     pub end: Option<Outcome>,
     pub record: Vec<(String, ExprSource)>,
-    pub schedule: Option<ScheduleSpec>,
+    /// Boxed: few steps have one, and it is most of a step's size.
+    pub schedule: Option<Box<ScheduleSpec>>,
 }
 
 /// `schedule:` on an ending step, checked.
