@@ -14,11 +14,12 @@
 //!
 //! The tests in `read.rs` read every shipped flow both ways and compare the results.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StrInput};
 
 /// The newtype name [`super::raw::Sp`] asks for; this reader answers it with the value's
 /// position, serde-saphyr with its own spanned value.
@@ -77,7 +78,9 @@ pub fn from_str<T: DeserializeOwned>(source: &str) -> Result<T, Unsupported> {
 
 struct Reader<'a> {
     parser: Parser<'a, StrInput<'a>>,
-    peeked: Option<(Event<'a>, Span)>,
+    /// The next event and where it starts (line, 1-based column): only the start is kept, so
+    /// the events moved around are small.
+    peeked: Option<(Event<'a>, [u32; 2])>,
     depth: usize,
 }
 
@@ -138,18 +141,19 @@ fn classify(s: &str) -> Plain {
 }
 
 impl<'a> Reader<'a> {
-    fn next(&mut self) -> Result<(Event<'a>, Span), Unsupported> {
+    fn next(&mut self) -> Result<(Event<'a>, [u32; 2]), Unsupported> {
         if let Some(e) = self.peeked.take() {
             return Ok(e);
         }
         match self.parser.next() {
-            Some(Ok(e)) => Ok(e),
+            // The same numbering serde-saphyr's locations use.
+            Some(Ok((e, span))) => Ok((e, [span.start.line() as u32, span.start.col() as u32 + 1])),
             Some(Err(e)) => unsupported(e.to_string()),
             None => unsupported("the events ended early"),
         }
     }
 
-    fn peek(&mut self) -> Result<&(Event<'a>, Span), Unsupported> {
+    fn peek(&mut self) -> Result<&(Event<'a>, [u32; 2]), Unsupported> {
         if self.peeked.is_none() {
             let e = self.next()?;
             self.peeked = Some(e);
@@ -161,7 +165,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next scalar's text and style; anything else (or an anchor or tag) is unsupported.
-    fn scalar(&mut self) -> Result<(std::borrow::Cow<'a, str>, ScalarStyle), Unsupported> {
+    fn scalar(&mut self) -> Result<(Cow<'a, str>, ScalarStyle), Unsupported> {
         match self.next()?.0 {
             Event::Scalar(text, style, 0, None) => Ok((text, style)),
             Event::Scalar(..) => unsupported("an anchor or tag on a scalar"),
@@ -209,7 +213,7 @@ impl<'a> Reader<'a> {
         self.enter()?;
         let value = visitor.visit_map(Entries {
             reader: self,
-            seen: HashSet::new(),
+            seen: Seen::default(),
         })?;
         match self.next()?.0 {
             Event::MappingEnd => {}
@@ -258,7 +262,32 @@ impl<'a> de::SeqAccess<'a> for Items<'_, 'a> {
 
 struct Entries<'r, 'a> {
     reader: &'r mut Reader<'a>,
-    seen: HashSet<String>,
+    seen: Seen<'a>,
+}
+
+/// The keys of one mapping so far: a short list (a step has a handful of keys), and a set
+/// once it grows long.
+#[derive(Default)]
+struct Seen<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: HashSet<Cow<'a, str>>,
+}
+
+impl<'a> Seen<'a> {
+    /// Adds `key`; false if it was there already.
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&key) {
+                return false;
+            }
+            if self.few.len() < 16 {
+                self.few.push(key);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(key)
+    }
 }
 
 impl<'a> de::MapAccess<'a> for Entries<'_, 'a> {
@@ -273,7 +302,7 @@ impl<'a> de::MapAccess<'a> for Entries<'_, 'a> {
                 if *style == ScalarStyle::Plain && text == "<<" {
                     return unsupported("a merge key");
                 }
-                if !self.seen.insert(text.to_string()) {
+                if !self.seen.insert(text.clone()) {
                     return unsupported("a repeated key");
                 }
             }
@@ -470,9 +499,7 @@ impl<'a> de::Deserializer<'a> for &mut Reader<'a> {
         if name != SPANNED {
             return visitor.visit_newtype_struct(self);
         }
-        let at = self.peek()?.1.start;
-        // The same numbering serde-saphyr's locations use.
-        let position = [at.line() as u32, at.col() as u32 + 1];
+        let position = self.peek()?.1;
         visitor.visit_seq(WithPosition {
             reader: self,
             position,
