@@ -343,7 +343,7 @@ impl<'s> Checker<'s> {
         }
 
         // Pass 1: step ids, so jumps anywhere in the file can be resolved.
-        let mut step_index = HashMap::new();
+        let mut step_index = HashMap::with_capacity(raw.steps.value.len());
         for (i, step) in raw.steps.value.iter().enumerate() {
             if let Some(sid) = &step.value.id {
                 let name = &sid.value;
@@ -405,6 +405,7 @@ impl<'s> Checker<'s> {
         always.extend(env.globals().map(|(n, _)| n.to_owned()));
         let gives: Vec<Vec<String>> = raw.steps.value.iter().map(|s| gives(&s.value)).collect();
         let mut known = always.clone();
+        known.reserve(gives.len());
         known.extend(gives.iter().flatten().cloned());
         self.known = Arc::new(known);
 
@@ -462,12 +463,17 @@ impl<'s> Checker<'s> {
             );
             all
         });
-        let mut steps = Vec::with_capacity(step_count);
-        let mut places = Vec::with_capacity(step_count);
+        // The first part's lists grow to hold the others (growing a big allocation moves no
+        // memory, copying it into a new one would).
+        let (mut steps, mut places) = (Vec::new(), Vec::new());
         for (part, part_places, part_steps) in checked {
             self.absorb(part);
-            places.extend(part_places);
-            steps.extend(part_steps);
+            if steps.is_empty() {
+                (steps, places) = (part_steps, part_places);
+            } else {
+                places.extend(part_places);
+                steps.extend(part_steps);
+            }
         }
         self.compile_later(env);
         let uses = std::mem::take(&mut self.uses);
