@@ -486,3 +486,57 @@ fn a_reader_that_leaves_early_is_no_panic() {
         assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
     }
 }
+
+/// A flow big enough to be read in parts and checked on several threads: mistakes in every
+/// part are found, each at its own line, as in a small flow.
+#[test]
+fn mistakes_anywhere_in_a_big_flow_are_all_found_at_their_lines() {
+    let mut flow = String::from("flow: big\ntitle: Big\nparticipants: [a, b]\nsteps:\n");
+    let mut line = 5;
+    let mut at = std::collections::BTreeMap::new();
+    for i in 0..3000 {
+        let step = match i {
+            // A role that does not exist, early on.
+            150 => format!("  - id: q{i}\n    ask: text\n    who: c\n    prompt: Hi\n"),
+            // A misspelt variable in the middle.
+            1600 => format!("  - id: s{i}\n    say: Hello {{{{ aa }}}}.\n"),
+            // A template that does not compile, late.
+            2400 => format!("  - id: s{i}\n    say: \"{{% if a %}}open\"\n"),
+            // An answer used on a way that can skip it, near the end.
+            2900 => format!(
+                "  - id: q{i}\n    ask: confirm\n    prompt: Skip?\n    next:\n      - when: q{i}\n        goto: s2902\n"
+            ),
+            2901 => format!("  - id: t{i}\n    ask: text\n    prompt: Say it\n"),
+            2902 => format!("  - id: s{i}\n    say: You said {{{{ t2901 }}}}.\n"),
+            _ => format!("  - id: s{i}\n    say: Step {i} for {{{{ a }}}}.\n"),
+        };
+        at.insert(i, line);
+        line += step.lines().count();
+        flow.push_str(&step);
+    }
+    flow.push_str("  - end: completed\n");
+    assert!(flow.len() > 128 * 1024, "big enough to be read in parts");
+    Test::new()
+        .file("big.yaml", &flow)
+        .args(["check", "big.yaml"])
+        .run()
+        .code(1)
+        .error_without_panic()
+        .stderr_has(&format!(
+            "big.yaml:{}:10: error: `who: c` is not a role of this flow",
+            at[&150] + 2
+        ))
+        .stderr_has(&format!(
+            "big.yaml:{}:19: error: `aa` is not defined in this flow",
+            at[&1600] + 1
+        ))
+        .stderr_has(&format!(
+            "big.yaml:{}:11: error: template error: unexpected end of input",
+            at[&2400] + 1
+        ))
+        .stderr_has(&format!(
+            "big.yaml:{}:22: warning: `t2901` may have no value here",
+            at[&2902] + 1
+        ))
+        .stderr_has("3 errors, 1 warning");
+}

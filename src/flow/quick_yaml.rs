@@ -618,4 +618,27 @@ mod tests {
             assert_eq!(classify(unsure), Plain::Unsure, "{unsure}");
         }
     }
+
+    #[test]
+    fn anything_but_plain_yaml_is_left_to_serde_saphyr() {
+        type Map = indexmap::IndexMap<String, minijinja::Value>;
+        let map: Map = from_str("a: 1\nb: two\nc: [x, 'y']\nd:\n").expect("plain YAML");
+        assert_eq!(map.len(), 4);
+        assert_eq!(map["b"].as_str(), Some("two"));
+        assert!(map["d"].is_none());
+        let many_keys: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        for text in [
+            "a: &x 1\nb: *x\n".to_owned(),
+            "a: !!str 1\n".to_owned(),
+            "<<: {a: 1}\nb: 2\n".to_owned(),
+            "a: 1\na: 2\n".to_owned(),
+            format!("{many_keys}k7: again\n"),
+            "a: 0x1F\n".to_owned(),
+            "a: 1\n---\nb: 2\n".to_owned(),
+            format!("a: {}1{}\n", "[".repeat(60), "]".repeat(60)),
+            "a: [1, 2\n".to_owned(),
+        ] {
+            assert!(from_str::<Map>(&text).is_err(), "{text}");
+        }
+    }
 }

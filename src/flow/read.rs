@@ -439,6 +439,8 @@ mod tests {
                 if let Err(why) = same_every_way(&big, parts_used) {
                     left_to_saphyr.push(format!("{}: {why}", path.display()));
                 }
+                // Written on Windows: the same, line for line.
+                same_every_way(&text.replace('\n', "\r\n"), false).ok();
                 seen += 1;
             }
         }
@@ -504,5 +506,30 @@ mod tests {
         let parts = read_raw_in(&src, 4).expect_err("an error");
         assert_eq!(whole.to_string(), parts.to_string());
         assert!(whole.to_string().contains("line 104"), "{whole}");
+    }
+
+    #[test]
+    fn odd_but_small_flows_read_as_serde_saphyr_reads_them() {
+        let head = "flow: a\ntitle: A\n";
+        for body in [
+            "steps:\n  - say: ~\n  - say:\n  - prompt: null\n",
+            "minutes: 010\nsteps:\n  - say: hi\n",
+            "minutes: -5\nsteps:\n  - say: hi\n",
+            "minutes: 7\ntags: calm\nsteps:\n  - say: hi\n",
+            "steps:\n  - say: hi\n    private: yes\n",
+            "steps:\n  - say: hi\n    private: True\n",
+            "steps:\n  - id: c\n    ask: choice\n    prompt: P\n    options: [1, 2.5, yes, no, -3, \"4\"]\n",
+            "steps:\n  - id: s\n    ask: scale\n    prompt: P\n    min: 0\n    max: 10\n    labels: {0: low, 10: high}\n",
+            "vars: {x: 1.5, y: -2, z: \"3\", w: true, v: ~, u: 0x10, t: 1e3}\nsteps:\n  - say: hi\n",
+            "steps: []\n",
+            "steps:\n\t- say: hi\n",
+            "steps:\n  - say: \"caf\u{e9} \u{1f33f}\"\n    ask: tex\n",
+            "steps:\n  - say: {a: 1, a: 2}\n",
+            "steps:\n  - say: hi\n  - say: hi\n    say: again\n",
+            "# only a comment\n",
+            "steps:\n  - say: |\n      two\n      lines\n    ask: text\n    id: x\n    prompt: >-\n      folded\n      text\n",
+        ] {
+            same_every_way(&format!("{head}{body}"), false).ok();
+        }
     }
 }
