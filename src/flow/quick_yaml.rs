@@ -8,8 +8,9 @@
 //! merge keys. This reader takes the same parser's events and handles exactly that, and says
 //! "not mine" ([`Unsupported`]) at the first thing it is not sure of: an anchor or alias, a
 //! tag, a `<<` key, a repeated key, a second document, deep nesting, a plain scalar whose type
-//! is not obvious (`0x1F`, `1e3`, `.inf`, `yes`, `True`, `10:30`, `5 minutes`...), or any
-//! error. The caller then reads the file with serde-saphyr, so a message is always
+//! is not obvious where any type may go (`0x1F`, `1e3`, `.inf`, `True`, `10:30`...), a null
+//! where text is wanted, or any error. (Where text is wanted, serde-saphyr takes a plain
+//! scalar's text as written, `12` and `no` included, and so does this reader.) The caller then reads the file with serde-saphyr, so a message is always
 //! serde-saphyr's and a value always means what serde-saphyr says it means.
 //!
 //! The tests in `read.rs` read every shipped flow both ways and compare the results.
