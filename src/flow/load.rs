@@ -216,6 +216,8 @@ pub fn load_flow(
         ),
     };
     let flow = checker.flow(raw, origin, env);
+    // In file order, whichever part of the checks (or thread) found them.
+    checker.diags.0.sort_by_key(|d| (d.line, d.column));
     if checker.diags.has_errors() {
         Err(checker.diags)
     } else {
