@@ -411,73 +411,8 @@ impl<'s> Checker<'s> {
         known.extend(gives.iter().flatten().cloned());
         self.known = Arc::new(known);
 
-        // Pass 2: each step. A big flow's steps are checked in parts on all cores; each part
-        // has its own checker, and their findings are joined in order.
-        let step_count = raw.steps.value.len();
-        let threads = if step_count < PARALLEL_FROM_STEPS {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-        };
-        let mut parts = Vec::with_capacity(threads);
-        let mut rest = raw.steps.value;
-        for k in (1..threads).rev() {
-            let from = step_count * k / threads;
-            parts.push((from, rest.split_off(from)));
-        }
-        parts.push((0, rest));
-        parts.reverse();
-        let shared_env: &Environment<'static> = env;
-        let (id_ref, participants_ref, index_ref) = (&id, &participants, &step_index);
-        let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
-            let places: Vec<Pos> = part.iter().map(|s| s.referenced).collect();
-            let steps: Vec<Step> = part
-                .into_iter()
-                .enumerate()
-                .map(|(k, step)| {
-                    checker.step = from + k;
-                    checker.step(
-                        from + k,
-                        step,
-                        id_ref,
-                        participants_ref,
-                        index_ref,
-                        shared_env,
-                    )
-                })
-                .collect();
-            (checker, places, steps)
-        };
-        let mut parts = parts.into_iter();
-        let (first_from, first) = parts.next().unwrap_or_default();
-        let checked: Vec<(Checker, Vec<Pos>, Vec<Step>)> = std::thread::scope(|scope| {
-            let others: Vec<_> = parts
-                .map(|(from, part)| {
-                    let checker = self.fork();
-                    scope.spawn(move || check_part(checker, from, part))
-                })
-                .collect();
-            let mut all = vec![check_part(self.fork(), first_from, first)];
-            all.extend(
-                others
-                    .into_iter()
-                    .map(|h| h.join().expect("a step checker does not panic")),
-            );
-            all
-        });
-        // The first part's lists grow to hold the others (growing a big allocation moves no
-        // memory, copying it into a new one would).
-        let (mut steps, mut places) = (Vec::new(), Vec::new());
-        for (part, part_places, part_steps) in checked {
-            self.absorb(part);
-            if steps.is_empty() {
-                (steps, places) = (part_steps, part_places);
-            } else {
-                places.extend(part_places);
-                steps.extend(part_steps);
-            }
-        }
-        self.compile_later(env);
+        // Pass 2: each step.
+        let (steps, places) = self.steps(raw.steps.value, &id, &participants, &step_index, env);
         let uses = std::mem::take(&mut self.uses);
         self.paths(&steps, &places, &always, &gives, &uses);
 
@@ -911,6 +846,77 @@ impl<'s> Checker<'s> {
             simple: None,
             source: None,
         }
+    }
+
+    /// Checks every step, in parts on all cores for a big flow: each part has its own checker,
+    /// and their findings are joined in order. Templates that must be compiled into the
+    /// environment are compiled after, one at a time.
+    fn steps(
+        &mut self,
+        raw_steps: Vec<Sp<RawStep>>,
+        id: &str,
+        participants: &[String],
+        step_index: &HashMap<String, usize>,
+        env: &mut Environment<'static>,
+    ) -> (Vec<Step>, Vec<Pos>) {
+        let step_count = raw_steps.len();
+        let threads = if step_count < PARALLEL_FROM_STEPS {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        };
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = raw_steps;
+        for k in (1..threads).rev() {
+            let from = step_count * k / threads;
+            parts.push((from, rest.split_off(from)));
+        }
+        parts.push((0, rest));
+        parts.reverse();
+        let shared_env: &Environment<'static> = env;
+        let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
+            let places: Vec<Pos> = part.iter().map(|s| s.referenced).collect();
+            let steps: Vec<Step> = part
+                .into_iter()
+                .enumerate()
+                .map(|(k, step)| {
+                    checker.step = from + k;
+                    checker.step(from + k, step, id, participants, step_index, shared_env)
+                })
+                .collect();
+            (checker, places, steps)
+        };
+        let mut parts = parts.into_iter();
+        let (first_from, first) = parts.next().unwrap_or_default();
+        let checked: Vec<(Checker, Vec<Pos>, Vec<Step>)> = std::thread::scope(|scope| {
+            let others: Vec<_> = parts
+                .map(|(from, part)| {
+                    let checker = self.fork();
+                    scope.spawn(move || check_part(checker, from, part))
+                })
+                .collect();
+            let mut all = vec![check_part(self.fork(), first_from, first)];
+            all.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().expect("a step checker does not panic")),
+            );
+            all
+        });
+        // The first part's lists grow to hold the others (growing a big allocation moves no
+        // memory, copying it into a new one would).
+        let (mut steps, mut places) = (Vec::new(), Vec::new());
+        for (part, part_places, part_steps) in checked {
+            self.absorb(part);
+            if steps.is_empty() {
+                (steps, places) = (part_steps, part_places);
+            } else {
+                places.extend(part_places);
+                steps.extend(part_steps);
+            }
+        }
+        self.compile_later(env);
+        (steps, places)
     }
 
     /// Compiles the templates [`Checker::template`] put aside, checking their syntax, names
