@@ -326,7 +326,7 @@ fn dominator_walk(succ: &[Vec<Option<usize>>]) -> Vec<Option<(u32, u32)>> {
     }
     let mut walk = vec![None; n];
     let mut clock = 0u32;
-    // (step, entered at)
+    // (step, whether its subtree is done)
     let mut stack = vec![(0usize, false)];
     let mut entered = vec![0u32; n];
     while let Some((i, done)) = stack.pop() {

@@ -6,12 +6,11 @@
 //! the library's environment here, so the engine never compiles anything.
 
 use std::collections::{HashMap, HashSet};
-
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_saphyr::Options;
 
 use super::analysis;
@@ -512,29 +511,27 @@ impl<'s> Checker<'s> {
             if !reachable[i] {
                 continue;
             }
-            {
-                let Some(&v) = index.get(u.name.as_str()) else {
-                    continue;
-                };
-                let own = u.after_answer && gives_idx[i].contains(&v);
-                if defined.on_entry(i, v) || own || !warned.insert((i, v)) {
-                    continue;
-                }
-                let (line, column) = self.position_of(&self.texts[u.text], &u.name, u.in_expr);
-                let d = Diagnostic::warning(
-                    &self.file,
-                    format!(
-                        "`{}` may have no value here: some ways to step `{}` do not pass the step that gives it one",
-                        u.name, steps[i].label
-                    ),
-                )
-                .at(self.source, line, column)
-                .with_help(format!(
-                    "give `{}` a starting value under `vars:`, or use it only after it is answered or set",
-                    u.name
-                ));
-                self.diags.push(d);
+            let Some(&v) = index.get(u.name.as_str()) else {
+                continue;
+            };
+            let own = u.after_answer && gives_idx[i].contains(&v);
+            if defined.on_entry(i, v) || own || !warned.insert((i, v)) {
+                continue;
             }
+            let (line, column) = self.position_of(&self.texts[u.text], &u.name, u.in_expr);
+            let d = Diagnostic::warning(
+                &self.file,
+                format!(
+                    "`{}` may have no value here: some ways to step `{}` do not pass the step that gives it one",
+                    u.name, steps[i].label
+                ),
+            )
+            .at(self.source, line, column)
+            .with_help(format!(
+                "give `{}` a starting value under `vars:`, or use it only after it is answered or set",
+                u.name
+            ));
+            self.diags.push(d);
         }
     }
 
@@ -880,7 +877,6 @@ impl<'s> Checker<'s> {
                 .into_iter()
                 .enumerate()
                 .map(|(k, step)| {
-                    checker.step = from + k;
                     checker.step(from + k, step, id, participants, step_index, shared_env)
                 })
                 .collect();
@@ -979,6 +975,8 @@ impl<'s> Checker<'s> {
         step_index: &HashMap<String, usize>,
         env: &Environment<'static>,
     ) -> Step {
+        // Uses and put-aside templates found from here on belong to this step.
+        self.step = index;
         let at = raw.referenced;
         let s = raw.value;
         let id = s.id.as_ref().map(|i| i.value.clone());

@@ -105,7 +105,7 @@ impl Plan {
         if has_cross_references(source) {
             return None;
         }
-        let lines = Lines::of(source);
+        let lines = lines_of(source);
         // The `steps:` key at the top level, with its list in block style below it.
         let key = lines.iter().position(|l| is_steps_key(l.text))?;
         if lines[..key]
@@ -283,20 +283,17 @@ impl Line<'_> {
     }
 }
 
-struct Lines;
-
-impl Lines {
-    fn of(source: &str) -> Vec<Line<'_>> {
-        let mut start = 0;
-        source
-            .split('\n')
-            .map(|text| {
-                let line = Line { start, text };
-                start += text.len() + 1;
-                line
-            })
-            .collect()
-    }
+/// The lines of `source`, each with where it starts.
+fn lines_of(source: &str) -> Vec<Line<'_>> {
+    let mut start = 0;
+    source
+        .split('\n')
+        .map(|text| {
+            let line = Line { start, text };
+            start += text.len() + 1;
+            line
+        })
+        .collect()
 }
 
 #[cfg(test)]
