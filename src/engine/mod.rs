@@ -11,7 +11,7 @@
 //! then choose where to go (`end`, an option's `goto`, `next`, or the step below).
 
 mod answer;
-mod quick;
+pub(crate) mod quick;
 mod scope;
 mod snapshot;
 

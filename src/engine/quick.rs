@@ -230,6 +230,31 @@ impl Parser {
     }
 }
 
+impl Quick {
+    /// The names it looks up (the first part of each dotted path): what minijinja's
+    /// `undeclared_variables(false)` gives for the same expression, which a test holds it to.
+    pub fn names(&self) -> std::collections::HashSet<String> {
+        let mut names = std::collections::HashSet::new();
+        let mut todo = vec![self];
+        while let Some(q) = todo.pop() {
+            match q {
+                Quick::Lookup(path) => {
+                    if let Some(first) = path.first() {
+                        names.insert(first.clone());
+                    }
+                }
+                Quick::Literal(_) => {}
+                Quick::Not(a) => todo.push(a),
+                Quick::And(a, b) | Quick::Or(a, b) | Quick::Binary(_, a, b) => {
+                    todo.push(a);
+                    todo.push(b);
+                }
+            }
+        }
+        names
+    }
+}
+
 /// Parses `src` if it is within the quick subset.
 pub fn parse(src: &str) -> Option<Quick> {
     let mut p = Parser {
@@ -384,6 +409,48 @@ mod tests {
             answered >= 30,
             "the shortcut should answer the common cases ({answered})"
         );
+    }
+
+    /// `check` takes an expression's names from the shortcut when it parses one: the
+    /// expression must then be valid for minijinja, with the same names.
+    #[test]
+    fn names_and_validity_agree_with_minijinja() {
+        let env = Environment::new();
+        let mut parsed = 0;
+        for src in [
+            "rounds + 1",
+            "not heard and rounds < 5",
+            "both.speaker >= 8 or both.listener >= 8",
+            "pick == \"again\" and (a.b.c != 'x' or not d)",
+            "score + k3",
+            "k3 > 8 and score > 100",
+            "true and none == nothing",
+            "True or False or None",
+            "01 + a",
+            "007",
+            "a.b.c",
+            "a..b",
+            "a.",
+            "a + ",
+            "(a",
+            "a b",
+            "a == b == c",
+            "loop.index",
+            "_x + x_1",
+            "'it''s'",
+            "\"\"",
+            "a.1",
+            "9223372036854775807 + a",
+            "99999999999999999999 + a",
+        ] {
+            let Some(q) = parse(src) else { continue };
+            parsed += 1;
+            let expr = env.compile_expression(src).unwrap_or_else(|e| {
+                panic!("{src}: the shortcut parsed what minijinja refuses: {e}")
+            });
+            assert_eq!(q.names(), expr.undeclared_variables(false), "{src}");
+        }
+        assert!(parsed >= 12, "only {parsed} parsed");
     }
 
     #[test]

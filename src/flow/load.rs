@@ -788,16 +788,22 @@ impl<'s> Checker<'s> {
         env: &Environment<'static>,
         what: &str,
     ) -> ExprSource {
-        match env.compile_expression(&src.value) {
-            Ok(expr) => {
-                let names = expr.undeclared_variables(false);
-                self.note_uses(names, src, true, true);
-            }
-            Err(e) => {
-                self.error(
-                    src.referenced,
-                    format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
-                );
+        // The commonest expressions (`score + 1`, `pick == "again"`) are in the engine's quick
+        // subset, whose parse gives the names minijinja would; the rest go to minijinja.
+        if let Some(quick) = crate::engine::quick::parse(&src.value) {
+            self.note_uses(quick.names(), src, true, true);
+        } else {
+            match env.compile_expression(&src.value) {
+                Ok(expr) => {
+                    let names = expr.undeclared_variables(false);
+                    self.note_uses(names, src, true, true);
+                }
+                Err(e) => {
+                    self.error(
+                        src.referenced,
+                        format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
+                    );
+                }
             }
         }
         ExprSource {
