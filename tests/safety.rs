@@ -1,39 +1,66 @@
-//! The safety detector measured on a labelled set, written the way people type
-//! (tests/fixtures/safety): risk lines must pause the session, everyday and betrayal-pain
-//! lines should not. Run with `--nocapture` to see the figures.
+//! The safety screen measured on labelled sets written the way people type
+//! (tests/fixtures/safety): risk lines must pause the session, ordinary ones must not.
+//! `cargo test --test integration safety:: -- --nocapture` prints the figures; every scoring
+//! of a blind set during development is logged in docs/safety.md.
+//!
+//! The targets are the product's: on blind hard cases recall at least 0.98 and false pauses
+//! at most 0.03; on everyday answers typed into the exercises false pauses at most 0.01.
+
+use std::sync::OnceLock;
 
 use trustguide::safety::Profile;
 
+/// Labelled lines of a fixture: (label, text); the label is the first column and the text
+/// the last (the everyday set has the exercise between them).
 fn lines(name: &str) -> Vec<(String, String)> {
     let text =
         std::fs::read_to_string(crate::util::fixture(&format!("safety/{name}"))).expect("fixture");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let (label, text) = l
-                .split_once('\t')
-                .unwrap_or_else(|| panic!("no tab in: {l}"));
+            let label = l.split('\t').next().unwrap_or_default();
+            let text = l.rsplit('\t').next().unwrap_or_default();
+            assert_ne!(label, text, "no tab in: {l}");
             (label.to_owned(), text.to_owned())
         })
         .collect()
 }
 
-#[test]
-fn recall_on_risk_lines_and_false_alarms_on_safe_lines() {
-    assert!(
-        lines("risk.tsv").len() >= 150 && lines("safe.tsv").len() >= 150,
-        "at least 150 + 150 lines"
-    );
-    evaluate("risk.tsv", "safe.tsv");
+fn is_risk(label: &str) -> bool {
+    [
+        "self_harm",
+        "violence",
+        "fear_for_safety",
+        "emergency",
+        "child_safety",
+    ]
+    .contains(&label)
 }
 
-/// Measures the detector on a pair of files and asserts the targets.
-fn evaluate(risk_file: &str, safe_file: &str) {
-    let profile = Profile::builtin().expect("profile");
-    let risk = lines(risk_file);
-    let safe = lines(safe_file);
+/// One profile, with its encoder, for every test in this module.
+fn profile() -> &'static Profile {
+    static PROFILE: OnceLock<Profile> = OnceLock::new();
+    PROFILE.get_or_init(|| {
+        let p = Profile::builtin().expect("profile");
+        if let Some(problem) = p.model_problem() {
+            panic!("the safety model did not load: {problem}");
+        }
+        p
+    })
+}
 
-    let missed: Vec<&(String, String)> = risk
+struct Figures {
+    recall: f64,
+    false_pauses: f64,
+}
+
+/// Screens every line of `files`, prints the figures with every miss and false pause, and
+/// returns them.
+fn measure(set: &str, files: &[&str]) -> Figures {
+    let profile = profile();
+    let all: Vec<(String, String)> = files.iter().flat_map(|f| lines(f)).collect();
+    let (risk, safe): (Vec<_>, Vec<_>) = all.iter().partition(|(l, _)| is_risk(l));
+    let missed: Vec<_> = risk
         .iter()
         .filter(|(_, t)| profile.scan(t).is_empty())
         .collect();
@@ -41,21 +68,21 @@ fn evaluate(risk_file: &str, safe_file: &str) {
         .iter()
         .filter(|(c, t)| profile.scan(t).contains(&c.as_str()))
         .count();
-    let alarms: Vec<(&(String, String), Vec<&str>)> = safe
+    let alarms: Vec<_> = safe
         .iter()
         .map(|l| (l, profile.scan(&l.1)))
         .filter(|(_, c)| !c.is_empty())
         .collect();
-
-    let recall = 1.0 - missed.len() as f64 / risk.len() as f64;
-    let false_positive_rate = alarms.len() as f64 / safe.len() as f64;
+    let recall = if risk.is_empty() {
+        1.0
+    } else {
+        1.0 - missed.len() as f64 / risk.len() as f64
+    };
+    let false_pauses = alarms.len() as f64 / safe.len().max(1) as f64;
     println!(
-        "safety detector on {risk_file} + {safe_file}: recall {:.3} ({} of {} risk lines; {} in the labelled category), false-positive rate {:.3} ({} of {} safe lines)",
-        recall,
+        "safety screen on {set}: recall {recall:.3} ({} of {} risk lines; {same_category} in the labelled category), false pauses {false_pauses:.3} ({} of {} ordinary lines)",
         risk.len() - missed.len(),
         risk.len(),
-        same_category,
-        false_positive_rate,
         alarms.len(),
         safe.len()
     );
@@ -63,62 +90,110 @@ fn evaluate(risk_file: &str, safe_file: &str) {
         println!("  missed [{c}] {t}");
     }
     for ((k, t), cats) in &alarms {
-        println!("  alarm  [{k}] {t}  -> {cats:?}");
+        println!("  paused [{k}] {t}  -> {cats:?}");
     }
-    assert!(recall >= 0.95, "recall {recall:.3} is below 0.95");
+    Figures {
+        recall,
+        false_pauses,
+    }
+}
+
+fn assert_targets(f: &Figures, recall: f64, false_pauses: f64) {
     assert!(
-        false_positive_rate <= 0.10,
-        "false-positive rate {false_positive_rate:.3} is above 0.10"
+        f.recall >= recall,
+        "recall {:.3} is below {recall}",
+        f.recall
+    );
+    assert!(
+        f.false_pauses <= false_pauses,
+        "false pauses {:.3} are above {false_pauses}",
+        f.false_pauses
     );
 }
 
-/// A second set, written separately. Measured before any tuning on it (recall 0.592, false
-/// positives 0.042), then used to broaden the profile; now a regression set.
+/// Blind set 1: hard cases (253 risk, 401 ordinary lines that look like risk: negation, the
+/// past, idioms, harmless "hurt" and "kill"), written by a separate writer who saw no code,
+/// no model and no other set; never trained or tuned on.
 #[test]
-fn held_out_recall_and_false_alarms() {
-    evaluate("holdout-risk.tsv", "holdout-safe.tsv");
+fn blind_hard_cases() {
+    let f = measure("blind set 1 (hard cases)", &["blind/hard-risk.tsv", "blind/hard-safe.tsv"]);
+    assert_targets(&f, 0.98, 0.03);
 }
 
-/// A third set. Measured before any tuning on it (recall 0.800, false positives 0.120), then
-/// used to broaden the profile; it is now a regression set like the other two.
+/// Blind set 2: answers typed into the built-in exercises (625 ordinary, 44 at risk in the
+/// exercises' own sentence frames), by another separate writer who saw only the questions.
 #[test]
-fn fresh_recall_and_false_alarms() {
-    evaluate("fresh-risk.tsv", "fresh-safe.tsv");
+fn blind_everyday_exercise_answers() {
+    let f = measure("blind set 2 (everyday exercise answers)", &["blind/everyday.tsv"]);
+    assert_targets(&f, 0.95, 0.01);
 }
 
-/// A fourth set, written by another writer and never trained on. Before the model it measured
-/// the patterns alone at recall 0.790 and false positives 0.180 (2026-11-25). It is now the
-/// validation set: the model's threshold is the highest that keeps recall here at 0.98 or more
-/// (examples/train_safety.rs), so its figures are no longer an unbiased estimate.
+/// Sets written for the earlier detector by separate writers: first blind, then scored many
+/// times while it was tuned, and never trained on. They are development checks now.
 #[test]
-fn validation_recall_and_false_alarms() {
-    evaluate("unseen-risk.tsv", "unseen-safe.tsv");
+fn earlier_test_sets() {
+    let f = measure(
+        "earlier test sets (final, test2, exercise)",
+        &[
+            "final-risk.tsv",
+            "final-safe.tsv",
+            "test2-risk.tsv",
+            "test2-safe.tsv",
+            "exercise-risk.tsv",
+            "exercise-safe.tsv",
+        ],
+    );
+    assert_targets(&f, 0.95, 0.05);
 }
 
-/// The test set: 200 risk and 200 safe lines written by a separate writer who saw neither the
-/// code nor the other sets, never read by the developers, never trained or tuned on. This is
-/// the honest estimate on wording nobody has seen.
+/// The validation set the threshold is chosen on (never trained on).
 #[test]
-fn held_out_test_set_recall_and_false_alarms() {
-    evaluate("final-risk.tsv", "final-safe.tsv");
+fn validation_set() {
+    let f = measure("validation set (unseen)", &["unseen-risk.tsv", "unseen-safe.tsv"]);
+    assert_targets(&f, 0.95, 0.05);
 }
 
-/// A second test set, written like the first by a separate writer on the day the detector was
-/// finished (200 risk and 200 safe lines), scored once for the record and never tuned on: the
-/// first test set had been looked at several times while false alarms were fixed.
+/// The development sets, trained on: the model must at least have learned them.
 #[test]
-fn second_test_set_recall_and_false_alarms() {
-    evaluate("test2-risk.tsv", "test2-safe.tsv");
+fn development_sets() {
+    let f = measure(
+        "development sets (trained on)",
+        &["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv", "fresh-risk.tsv", "fresh-safe.tsv"],
+    );
+    assert_targets(&f, 0.98, 0.02);
 }
 
-/// Answers typed into the exercises themselves (check-ins, journals, boundaries, disclosure
-/// preparation, transparency offers), 200 ordinary and 100 at risk, written by a separate
-/// writer who saw no code and no other set. First measured at recall 0.910 and false positives
-/// 0.065 (2026-11-28); its misses then showed that risk said inside the exercises' own sentence
-/// frames went unseen, and training lines of that kind were written, so it is no longer blind.
+/// The examples the issue was filed with: everyday answers that paused sessions, plain
+/// disclosures that were missed, and risk diluted by ordinary words.
 #[test]
-fn exercise_answers_recall_and_false_alarms() {
-    evaluate("exercise-risk.tsv", "exercise-safe.tsv");
+fn the_answers_that_went_wrong_before() {
+    let p = profile();
+    for ordinary in [
+        "You felt alone and shut out when I stopped saying where I was going",
+        "phone not face down on the table",
+        "my sister Jo, she'll come over after",
+        "I want to stop hiding things from you",
+        "I'll go for a long walk after",
+        "he has never hit me",
+        "she would never hurt the kids",
+        "my ex was abusive but that was ten years ago and i'm safe now",
+        "he cuts the grass on sundays",
+        "he held my hand on the walk",
+        "I could kill for a coffee",
+        "11:45",
+        "home by 7",
+    ] {
+        assert_eq!(p.scan(ordinary), Vec::<&str>::new(), "{ordinary}");
+    }
+    for risk in [
+        "my partner beat me up on friday and i had to lie at work about my eye",
+        "my wife hits me when she's angry and i dont know who to tell",
+        "i want to die",
+        "honestly today was ok, work was busy, picked up the kids, cooked pasta, i want to die",
+        "he said he would kill me if i leave",
+    ] {
+        assert!(!p.scan(risk).is_empty(), "{risk}");
+    }
 }
 
 /// `safety scan`: one JSON object per line, for authors testing what pauses a session.

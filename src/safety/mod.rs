@@ -6,13 +6,15 @@
 //! run before anything else happens (see the engine), and what the participants then see is
 //! calm and neutral: never the category, because the partner in the room may be the danger.
 
+pub mod clauses;
 pub mod detector;
-pub mod model;
+pub mod encoder;
 pub mod resources;
 
 use serde::Deserialize;
 
 pub use detector::{Detector, PatternError};
+pub use encoder::{Encoder, ModelError, ModelFiles};
 
 use crate::content::BUILTIN_CONTENT;
 
@@ -86,13 +88,13 @@ pub struct Category {
     pub message: String,
 }
 
-/// The compiled safety profile.
+/// The compiled safety profile: the phrase patterns, and the sentence encoder that reads
+/// each answer as a whole and from each clause on.
 #[derive(Debug)]
 pub struct Profile {
     categories: Vec<Category>,
     detector: Detector,
-    /// The learned model that weighs the patterns' findings with the rest of the text.
-    model: Option<model::Model>,
+    encoder: Option<LazyEncoder>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,20 +104,44 @@ pub enum ProfileError {
     #[error("content/safety.yaml: {0}")]
     Pattern(#[from] PatternError),
     #[error(transparent)]
-    Model(#[from] model::ModelError),
+    Model(#[from] ModelError),
 }
 
+/// How one answer was judged (for `safety scan`, the tests and the figures).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement<'p> {
+    /// The categories that pause the session; empty when it goes on.
+    pub categories: Vec<&'p str>,
+    /// The encoder's highest risk over the answer's parts (1 − P(ok)); `None` when the
+    /// encoder did not judge the answer (no model, or a pattern that nothing may overrule).
+    pub risk: Option<f32>,
+    /// The categories the phrase patterns found.
+    pub patterns: Vec<&'p str>,
+}
+
+/// Pattern categories that nothing overrules: when one of these matches, the session
+/// pauses whatever the encoder says.
+pub const ALWAYS_PAUSE: [&str; 2] = ["self_harm", "emergency"];
+
+/// Where another category's pattern matched, the encoder's risk needs only this share of
+/// its threshold for the pause to stand. When in doubt, pause.
+pub const PATTERN_DOUBT: f32 = 0.5;
+
 impl Profile {
-    /// The built-in profile, with the built-in model.
+    /// The built-in profile, with the built-in encoder. The encoder is loaded on a thread
+    /// started here, so the first question is on the screen before the model is ready; the
+    /// first screened answer waits for it.
     pub fn builtin() -> Result<Profile, ProfileError> {
-        let profile = Profile::builtin_patterns()?;
-        match builtin_model_text() {
-            Some(text) => profile.with_model(text),
-            None => Ok(profile),
-        }
+        let mut profile = Profile::builtin_patterns()?;
+        let categories = profile.detector.category_names().to_vec();
+        profile.encoder = Some(LazyEncoder::spawn(move || {
+            let files = ModelFiles::builtin()?;
+            load_for(&files, &categories)
+        }));
+        Ok(profile)
     }
 
-    /// The built-in profile's patterns and cues alone, without the model (for training it).
+    /// The built-in profile's patterns alone, without the encoder (for comparisons).
     pub fn builtin_patterns() -> Result<Profile, ProfileError> {
         let text = BUILTIN_CONTENT
             .get_file("safety.yaml")
@@ -124,31 +150,23 @@ impl Profile {
         Profile::from_yaml(text)
     }
 
-    /// Adds a model in the text form of [`model::Weights::to_text`]. Its categories must be
-    /// the profile's.
-    pub fn with_model(mut self, text: &str) -> Result<Profile, ProfileError> {
-        let m = model::Model::parse(text)?;
-        if m.categories != self.detector.category_names() {
-            return Err(ProfileError::Model(model::ModelError {
-                line: 0,
-                problem: format!(
-                    "the model was trained for the categories {:?}, but the profile has {:?}; retrain it",
-                    m.categories,
-                    self.detector.category_names()
-                ),
-            }));
-        }
-        self.model = Some(m);
+    /// This profile with the encoder in `files`, loaded now. Its labels must be the
+    /// profile's categories.
+    pub fn with_model(mut self, files: &ModelFiles) -> Result<Profile, ProfileError> {
+        let encoder = load_for(files, self.detector.category_names())?;
+        self.encoder = Some(LazyEncoder::ready(Ok(encoder)));
         Ok(self)
     }
 
-    /// The model's features for `text` and the patterns' categories (for training and checks).
-    pub fn features(&self, text: &str) -> (Vec<String>, Vec<&str>) {
-        let analysis = self.detector.analyse(text);
-        (
-            model::features(&analysis, &self.detector),
-            analysis.categories(&self.detector),
-        )
+    /// Why the encoder could not be loaded, if it could not (the patterns then screen
+    /// alone). Waits for the encoder to finish loading.
+    pub fn model_problem(&self) -> Option<&ModelError> {
+        self.encoder.as_ref().and_then(|e| e.get().as_ref().err())
+    }
+
+    /// The encoder, once loaded (waits for it).
+    pub fn encoder(&self) -> Option<&Encoder> {
+        self.encoder.as_ref().and_then(|e| e.get().as_ref().ok())
     }
 
     /// The category ids, in profile order.
@@ -189,43 +207,76 @@ impl Profile {
         Ok(Profile {
             categories,
             detector,
-            model: None,
+            encoder: None,
         })
     }
 
-    /// Every category `text` suggests. The model decides whether the text is a risk, weighing
-    /// what the patterns found with everything else in it; the category is the patterns' when
-    /// they found one, the model's otherwise. Without a model the patterns decide alone.
+    /// Every category `text` suggests (empty when the session goes on).
     pub fn scan(&self, text: &str) -> Vec<&str> {
-        let analysis = self.detector.analyse(text);
-        let found = analysis.categories(&self.detector);
-        let Some(m) = &self.model else {
-            return found;
+        self.judge(text).categories
+    }
+
+    /// How `text` is judged. The encoder reads the whole answer and the answer from each
+    /// later clause on ([`clauses::parts`]), and the answer takes its most worrying part,
+    /// so nothing ordinary dilutes a risk. The phrase patterns only add: a pattern for
+    /// self-harm or an emergency pauses whatever the encoder says, another category's
+    /// pattern needs the encoder not to be sure the answer is ordinary. Without an encoder
+    /// (none loaded, or a damaged file) the patterns decide alone.
+    pub fn judge(&self, text: &str) -> Judgement<'_> {
+        let patterns = self.detector.analyse(text).categories(&self.detector);
+        let mut judgement = Judgement {
+            categories: patterns.clone(),
+            risk: None,
+            patterns,
         };
-        // A text without a single letter ("19:00", "11:45", "-") has no words for the model
-        // to weigh; only a pattern can find something in it.
-        if found.is_empty() && !text.chars().any(char::is_alphabetic) {
-            return found;
+        if judgement.patterns.iter().any(|c| ALWAYS_PAUSE.contains(c)) {
+            return judgement;
         }
-        let features = model::feature_ids(&analysis, &self.detector);
-        // When in doubt, pause: a pattern match stands unless the model is quite sure the
-        // text is safe (an idiom the exclusions did not know, say).
-        let stands = if found.is_empty() {
-            m.risk(&features) >= m.threshold
+        // A text without a single letter ("19:00", "-") has no words to read.
+        if !text.chars().any(char::is_alphabetic) {
+            return judgement;
+        }
+        let Some(encoder) = self.encoder() else {
+            return judgement;
+        };
+        let parts = clauses::parts(text);
+        let Ok(probabilities) = encoder.probabilities(&parts) else {
+            return judgement;
+        };
+        let Some(worst) = probabilities
+            .iter()
+            .max_by(|a, b| risk_of(a).total_cmp(&risk_of(b)))
+        else {
+            return judgement;
+        };
+        let risk = risk_of(worst);
+        let threshold = encoder.meta.threshold;
+        judgement.risk = Some(risk);
+        judgement.categories = if risk >= threshold {
+            if judgement.patterns.is_empty() {
+                // The encoder's most likely category; its labels are `ok` then the
+                // profile's categories in order (checked when it was loaded).
+                let best = worst
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(i, _)| i - 1)
+                    .unwrap_or(0);
+                self.detector
+                    .category_names()
+                    .get(best)
+                    .map(|c| vec![c.as_str()])
+                    .unwrap_or_default()
+            } else {
+                judgement.patterns.clone()
+            }
+        } else if risk >= threshold * PATTERN_DOUBT {
+            judgement.patterns.clone()
         } else {
-            m.probability(&features) >= m.threshold * PATTERN_DOUBT
+            Vec::new()
         };
-        if !stands {
-            return Vec::new();
-        }
-        if !found.is_empty() {
-            return found;
-        }
-        let names = self.detector.category_names();
-        names
-            .get(m.category(&features))
-            .map(|n| vec![n.as_str()])
-            .unwrap_or_default()
+        judgement
     }
 
     pub fn category(&self, id: &str) -> Option<&Category> {
@@ -237,15 +288,81 @@ impl Profile {
     }
 }
 
-/// Where the patterns matched, the model's probability needs only this share of its
-/// threshold for the pause to stand.
-pub const PATTERN_DOUBT: f64 = 0.5;
+/// 1 − P(ok): how far the encoder leans away from an ordinary answer.
+fn risk_of(probabilities: &[f32]) -> f32 {
+    1.0 - probabilities.first().copied().unwrap_or(1.0)
+}
 
-/// The built-in model's text (none when none was trained: then the patterns work alone).
-pub fn builtin_model_text() -> Option<&'static str> {
-    BUILTIN_CONTENT
-        .get_file("safety-model.txt")
-        .and_then(|f| f.contents_utf8())
+fn load_for(files: &ModelFiles, categories: &[String]) -> Result<Encoder, ModelError> {
+    let encoder = Encoder::load(files)?;
+    if encoder.meta.labels[1..] != *categories {
+        return Err(ModelError {
+            file: files.origin.join("meta.json"),
+            problem: format!(
+                "the model was trained for the labels {:?}, but the profile has ok and {:?}; retrain it",
+                encoder.meta.labels, categories
+            ),
+        });
+    }
+    Ok(encoder)
+}
+
+/// An encoder being loaded on its own thread, waited for on first use.
+struct LazyEncoder {
+    loading: std::sync::Mutex<Option<std::thread::JoinHandle<Result<Encoder, ModelError>>>>,
+    loaded: std::sync::OnceLock<Result<Encoder, ModelError>>,
+}
+
+impl std::fmt::Debug for LazyEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyEncoder")
+            .field("loaded", &self.loaded.get().is_some())
+            .finish()
+    }
+}
+
+impl LazyEncoder {
+    fn spawn(load: impl FnOnce() -> Result<Encoder, ModelError> + Send + 'static) -> Self {
+        let handle = std::thread::Builder::new()
+            .name("safety-model".into())
+            .spawn(load);
+        match handle {
+            Ok(h) => LazyEncoder {
+                loading: std::sync::Mutex::new(Some(h)),
+                loaded: std::sync::OnceLock::new(),
+            },
+            // No thread to be had: load on first use instead (see `get`).
+            Err(e) => LazyEncoder::ready(Err(ModelError {
+                file: "safety model".into(),
+                problem: format!("could not start the thread that loads it: {e}"),
+            })),
+        }
+    }
+
+    fn ready(result: Result<Encoder, ModelError>) -> Self {
+        let loaded = std::sync::OnceLock::new();
+        let _ = loaded.set(result);
+        LazyEncoder {
+            loading: std::sync::Mutex::new(None),
+            loaded,
+        }
+    }
+
+    fn get(&self) -> &Result<Encoder, ModelError> {
+        self.loaded.get_or_init(|| {
+            let handle = match self.loading.lock() {
+                Ok(mut slot) => slot.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            match handle.map(|h| h.join()) {
+                Some(Ok(result)) => result,
+                Some(Err(_)) | None => Err(ModelError {
+                    file: "safety model".into(),
+                    problem: "loading it failed unexpectedly".into(),
+                }),
+            }
+        })
+    }
 }
 
 impl Screen for Profile {
