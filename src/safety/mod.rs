@@ -237,6 +237,15 @@ impl Profile {
     }
 }
 
+/// The built-in profile, compiled once per process: the screen every engine starts with.
+pub fn builtin_profile() -> Result<&'static Profile, String> {
+    static PROFILE: std::sync::OnceLock<Result<Profile, String>> = std::sync::OnceLock::new();
+    PROFILE
+        .get_or_init(|| Profile::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// Where the patterns matched, the model's probability needs only this share of its
 /// threshold for the pause to stand.
 pub const PATTERN_DOUBT: f64 = 0.5;
