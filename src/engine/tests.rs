@@ -937,3 +937,32 @@ steps:
         "{shown}"
     );
 }
+
+#[test]
+fn a_new_engine_screens_with_the_builtin_profile_unless_a_test_says_otherwise() {
+    let (lib, flow) = library(&["
+flow: plain
+title: Plain
+steps:
+  - id: feeling
+    ask: text
+    prompt: How are you?
+  - say: going on
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine
+        .answer(text("i want to kill myself"))
+        .expect("accepted");
+    assert!(engine.holds_for_safety(), "screened without being asked to");
+
+    let mut engine = Engine::new(&lib, flow, &names, now())
+        .expect("starts")
+        .without_safety_screen_for_tests();
+    let _ = engine.next_event();
+    engine
+        .answer(text("i want to kill myself"))
+        .expect("accepted");
+    assert!(!engine.holds_for_safety());
+}
