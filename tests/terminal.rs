@@ -610,3 +610,21 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         "the calendar holds exactly the listed check-ins"
     );
 }
+
+/// Bad input at the keyboard: an empty answer and a line that is not UTF-8 are refused with a
+/// message and asked again, and the session goes on.
+#[test]
+fn an_empty_or_unreadable_line_is_refused_and_the_session_goes_on() {
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+    let (mut s, home) = spawn_with_flow("share.yaml", flow, &["run", "share.yaml", "--plain"]);
+    answer(&mut s, "How are you, really?", "");
+    s.expect("An answer is needed here.").expect("refused");
+    s.send(b"caf\xe9\n".as_slice()).expect("type bytes");
+    s.expect("not UTF-8").expect("refused");
+    s.send_line("tired, but fine").expect("type");
+    s.expect("Thank you.").expect("went on");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("tired, but fine"), "{shown}");
+}

@@ -181,12 +181,25 @@ impl Terminal {
             write!(out, "{prompt}")?;
             out.flush()?;
         }
-        let mut line = String::new();
-        let n = io::stdin().lock().read_line(&mut line)?;
-        if n == 0 {
-            return Err(DriveError::InputClosed(prompt.trim().to_owned()));
+        loop {
+            let mut bytes = Vec::new();
+            let n = io::stdin().lock().read_until(b'\n', &mut bytes)?;
+            if n == 0 {
+                return Err(DriveError::InputClosed(prompt.trim().to_owned()));
+            }
+            match String::from_utf8(bytes) {
+                Ok(line) => return Ok(line.trim_end_matches(['\n', '\r']).to_owned()),
+                // Refused, never guessed at: a mangled answer would be saved as if given.
+                Err(_) => {
+                    let mut out = io::stdout().lock();
+                    write!(
+                        out,
+                        "That line could not be read as text (it is not UTF-8); please type it again.\n{prompt}"
+                    )?;
+                    out.flush()?;
+                }
+            }
         }
-        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
     }
 
     fn read_text(&self, prompt: &str, allow_empty: bool) -> Result<String, DriveError> {
