@@ -483,7 +483,6 @@ fn front_end(
     help: &SafetyHelp,
     flow: (&Library, usize),
     pause: PauseSignal,
-    saving: bool,
 ) -> Result<Front> {
     match &io_args.answers {
         Some(path) => {
@@ -512,8 +511,7 @@ fn front_end(
             Ok(Front::Terminal(
                 Terminal::new(mode, env.color, today)
                     .with_help(help.clone())
-                    .with_pause_signal(pause)
-                    .offering_to_forget(saving),
+                    .with_pause_signal(pause),
             ))
         }
     }
@@ -576,8 +574,11 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &help,
         (&lib, index),
         pause,
-        store.is_some(),
     )?;
+    if let Front::Terminal(terminal) = &mut front {
+        // With --no-save there is nothing for the quick exit to offer to delete.
+        terminal.offer_to_forget(store.is_some());
+    }
 
     let names = match &mut front {
         Front::Terminal(terminal) => {
@@ -722,11 +723,8 @@ fn run_recorded(
             };
             match finished.outcome {
                 // The quick exit: nothing more on the screen, and the session deleted if asked.
-                _ if front.left_quickly() => {
-                    if front.wants_forgotten() {
-                        store.forget(id)?;
-                    }
-                }
+                _ if front.left_quickly() && front.wants_forgotten() => store.forget(id)?,
+                _ if front.left_quickly() => {}
                 Outcome::Paused => println!(
                     "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
                      Session {id} is paused. `trustguide resume {id}` goes on from here."
@@ -864,7 +862,6 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         &help,
         (&lib, root),
         pause_signal(env, Some(&store))?,
-        true,
     )?;
     let (engine, notices, keep_seq) = restore(
         &lib,

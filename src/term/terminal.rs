@@ -90,9 +90,8 @@ impl Terminal {
     }
 
     /// Whether the quick exit may offer to delete the session (`false` when nothing is saved).
-    pub fn offering_to_forget(mut self, offer: bool) -> Terminal {
+    pub fn offer_to_forget(&mut self, offer: bool) {
         self.offer_forget = offer;
-        self
     }
 
     /// Whether the person leaving by the quick exit asked for the session to be deleted.
