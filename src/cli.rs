@@ -18,10 +18,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use trustguide::content::ContentLibrary;
 use trustguide::engine::{Engine, Finished};
 use trustguide::flow::{Diagnostics, FlowFinder, Library, Origin, Outcome};
+use trustguide::safety::builtin_profile;
 use trustguide::safety::resources::{region_from_env, Resources};
-use trustguide::safety::Profile;
 use trustguide::store::{
-    export_json, export_markdown, NewSession, ProgressChart, Resumable, SavedFlow, Store,
+    export_json, export_markdown, resumable_status, status_words, NewSession, ProgressChart,
+    Resumable, SavedFlow, Store,
 };
 use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, Terminal};
@@ -366,44 +367,23 @@ fn report(diags: Diagnostics) -> anyhow::Error {
     )
 }
 
-/// The safety profile and what a pause shows, for a run.
-struct Safety {
-    profile: Profile,
-    help: SafetyHelp,
-}
-
-impl Safety {
-    /// The global profile, plus the messages of the categories the flows in `lib` define.
-    fn load(region: Option<&str>, lib: &Library) -> Result<Safety> {
-        let profile = Profile::builtin()?;
-        let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
-        let region = region.map(str::to_owned).or_else(region_from_env);
-        let card = |name: &str| {
-            trustguide::content::ContentLibrary::default()
-                .get(name)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
-        let mut messages: std::collections::HashMap<String, String> = (0..lib.len())
-            .flat_map(|i| &lib.flow(i).safety.categories)
-            .map(|c| (c.id.clone(), c.message.clone()))
-            .collect();
-        // A global category's message is the profile's, whatever a flow says.
-        messages.extend(
-            profile
-                .categories()
-                .iter()
-                .map(|c| (c.id.clone(), c.message.clone())),
-        );
-        let help = SafetyHelp {
-            messages,
-            resources: resources.render(region.as_deref()),
-            grounding: card("cards/grounding.md"),
-            plan: card("cards/safety-plan.md"),
-        };
-        Ok(Safety { profile, help })
-    }
+/// What a safety pause shows, for a run (the same whatever was noticed).
+fn safety_help(region: Option<&str>) -> Result<SafetyHelp> {
+    let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
+    let region = region.map(str::to_owned).or_else(region_from_env);
+    let card = |name: &str| {
+        trustguide::content::ContentLibrary::default()
+            .get(name)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    Ok(SafetyHelp {
+        urgent: resources.urgent(region.as_deref()),
+        resources: resources.render(region.as_deref()),
+        grounding: card("cards/grounding.md"),
+        plan: card("cards/safety-plan.md"),
+    })
 }
 
 fn help_now(region: Option<String>) -> Result<i32> {
@@ -416,7 +396,7 @@ fn help_now(region: Option<String>) -> Result<i32> {
 /// `safety scan`: one JSON object per input line, for authors testing what pauses a session.
 fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
     use std::io::BufRead;
-    let profile = Profile::builtin()?;
+    let profile = builtin_profile()?;
     let mut lib = env.library();
     if let Some(flow) = flow {
         lib.load(flow).map_err(report)?;
@@ -483,6 +463,14 @@ impl Front {
             Front::Headless(h) => h,
             Front::Terminal(t) => t,
         }
+    }
+
+    fn left_quickly(&self) -> bool {
+        matches!(self, Front::Terminal(t) if t.left_quickly())
+    }
+
+    fn wants_forgotten(&self) -> bool {
+        matches!(self, Front::Terminal(t) if t.wants_forgotten())
     }
 }
 
@@ -554,7 +542,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     for w in lib.warnings() {
         eprintln!("{w}");
     }
-    let safety = Safety::load(args.region.as_deref(), &lib)?;
+    let help = safety_help(args.region.as_deref())?;
     let flow = lib.flow(index);
     if args.names.len() > flow.participants.len() {
         bail!(
@@ -583,10 +571,14 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         &args.io,
         &format!("run {}", args.flow),
         now.date_naive(),
-        &safety.help,
+        &help,
         (&lib, index),
         pause,
     )?;
+    if let Front::Terminal(terminal) = &mut front {
+        // With --no-save there is nothing for the quick exit to offer to delete.
+        terminal.offer_to_forget(store.is_some());
+    }
 
     let names = match &mut front {
         Front::Terminal(terminal) => {
@@ -599,9 +591,8 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         Front::Headless(_) => args.names.clone(),
     };
     let previous = previous_metrics(env, store.as_ref(), &flow.id)?;
-    let mut engine = Engine::new(&lib, index, &names, now)?
-        .with_previous(&previous)
-        .with_screen(&safety.profile);
+    // The engine screens every typed answer with the built-in profile from the start.
+    let mut engine = Engine::new(&lib, index, &names, now)?.with_previous(&previous);
     let session = match store.as_mut() {
         Some(store) => {
             let new = NewSession {
@@ -618,7 +609,7 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     let outcome = run_recorded(
         env,
         &mut engine,
-        front.as_dyn(),
+        &mut front,
         store.as_mut().zip(session),
         &args.io.transcript,
         &[],
@@ -695,7 +686,7 @@ fn save_pause_word(store: Option<&mut Store>, finished: &Finished) -> Result<()>
 fn run_recorded(
     env: &Environment,
     engine: &mut Engine<'_>,
-    front: &mut dyn FrontEnd,
+    front: &mut Front,
     store: Option<(&mut Store, i64)>,
     transcript_path: &Option<PathBuf>,
     earlier: &[trustguide::store::StoredEvent],
@@ -710,8 +701,9 @@ fn run_recorded(
         }
         None => None,
     };
-    let mut recorder = match store {
-        Some((store, id)) => Some(store.recorder(id, env.clock())?),
+    let mut store = store;
+    let mut recorder = match store.as_mut() {
+        Some((store, id)) => Some(store.recorder(*id, env.clock())?),
         None => None,
     };
     let mut recorders: Vec<&mut dyn Recorder> = Vec::new();
@@ -721,17 +713,31 @@ fn run_recorded(
     if let Some(t) = transcript.as_mut() {
         recorders.push(t);
     }
-    let result = drive(engine, front, &mut recorders);
+    let result = drive(engine, front.as_dyn(), &mut recorders);
     drop(recorders);
+    drop(recorder);
     match result {
         Ok(finished) => {
-            if let (Outcome::Paused, Some(r)) = (finished.outcome, recorder.as_ref()) {
-                println!(
+            let Some((store, id)) = store else {
+                return Ok(finished);
+            };
+            match finished.outcome {
+                // The quick exit: nothing more on the screen, and the session deleted if asked.
+                _ if front.left_quickly() && front.wants_forgotten() => store.forget(id)?,
+                _ if front.left_quickly() => {}
+                Outcome::Paused => println!(
                     "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
-                     Session {} is paused. `trustguide resume {}` goes on from here.",
-                    r.id(),
-                    r.id()
-                );
+                     Session {id} is paused. `trustguide resume {id}` goes on from here."
+                ),
+                Outcome::SafetyStop if finished.resumable => println!(
+                    "Session {id} is saved. When everyone is safe, `trustguide resume {id}` goes on from here; \
+                     it asks first whether everyone is safe."
+                ),
+                Outcome::SafetyStop => println!(
+                    "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
+                     you can start it again."
+                ),
+                _ => {}
             }
             Ok(finished)
         }
@@ -795,7 +801,19 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
             None => "there is no session to resume".to_owned(),
         });
     };
-    if saved.status != "in_progress" && saved.status != "paused" {
+    if saved.status == "safety_stop" {
+        bail!(
+            "session {} ({}, {}) paused for safety, and that ended the exercise for that day; \
+             it is kept (`trustguide show {}`). When you are both ready, another day, \
+             `trustguide run {}` starts the exercise again. If anyone is in danger, `trustguide help-now` lists where to find help",
+            saved.id,
+            saved.flow,
+            day(&saved.started_at),
+            saved.id,
+            saved.flow
+        );
+    }
+    if !resumable_status(&saved.status) {
         bail!(
             "session {} ({}, {}) already ended ({}); there is nothing to resume",
             saved.id,
@@ -832,7 +850,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     if let Some(step) = &args.from {
         start_at.insert(saved.flow.clone(), step.clone());
     }
-    let safety = Safety::load(None, &lib)?;
+    let help = safety_help(None)?;
     let root = lib
         .index_of(&saved.flow)
         .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
@@ -841,7 +859,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         &args.io,
         "resume",
         saved.clock.date_naive(),
-        &safety.help,
+        &help,
         (&lib, root),
         pause_signal(env, Some(&store))?,
     )?;
@@ -854,8 +872,11 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         args.io.answers.is_none(),
     )?;
     let previous = store.previous_metrics(&saved.flow)?;
-    let mut engine = engine.with_previous(&previous).with_screen(&safety.profile);
+    let mut engine = engine.with_previous(&previous);
     let place = match (&saved.snapshot, &saved.step) {
+        (Some(s), Some(step)) if s.safety_pause.is_some() => {
+            format!("it paused for safety at step `{step}`, so first: is everyone safe?")
+        }
         (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
         _ => "starting again from the beginning (no answer was saved)".to_owned(),
     };
@@ -874,7 +895,7 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     let finished = run_recorded(
         env,
         &mut engine,
-        front.as_dyn(),
+        &mut front,
         Some((&mut store, saved.id)),
         &args.io.transcript,
         &earlier,
@@ -1068,7 +1089,7 @@ fn history(env: &Environment, json: bool) -> Result<i32> {
         let outcome = match (s.status.as_str(), &s.ended_at) {
             ("in_progress", _) => "not finished (resume it)".to_owned(),
             ("paused", Some(step)) => format!("paused at {step}"),
-            (status, _) => status.replace('_', " "),
+            (status, _) => status_words(status).to_owned(),
         };
         writeln!(
             out,

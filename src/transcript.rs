@@ -157,6 +157,7 @@ mod tests {
             vars,
             records: IndexMap::new(),
             schedule: None,
+            resumable: false,
         })
         .expect("finish");
         let bytes = w.into_inner();

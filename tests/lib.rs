@@ -10,6 +10,7 @@ mod authoring;
 mod builtin_flows;
 mod headless;
 mod library;
+mod pause;
 mod safety;
 mod schedule;
 mod store;

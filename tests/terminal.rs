@@ -300,48 +300,222 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
     );
 }
 
+/// What clears the screen and the scrollback before the pause shows.
+const CLEAR_ALL: &str = "\x1b[H\x1b[2J\x1b[3J";
+
+/// The screen as a terminal shows it after a full clear: `after_clear` is everything written
+/// since the clear sequence, without colour and cursor codes.
+fn screen_text(after_clear: &[u8]) -> String {
+    let text = String::from_utf8_lossy(after_clear);
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ params final-byte
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c != '\r' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Waits for the pause screen after a risk answer: the screen and scrollback are cleared, and
+/// what is shown then has neither the answer nor a category, and the most urgent help first.
+/// In plain mode the test's pseudo-terminal does not echo, so only the rich mode's own drawing
+/// of the answer can be seen before the clear.
+fn expect_pause_screen(s: &mut Session, typed: &str, ready: &str) -> String {
+    let before = s.expect(CLEAR_ALL).expect("the screen is cleared");
+    let rich = ready == "Press a key:";
+    assert!(
+        !rich || String::from_utf8_lossy(before.before()).contains(typed),
+        "the answer was on the screen before the clear: {:?}",
+        String::from_utf8_lossy(before.before())
+    );
+    let shown = s.expect(ready).expect("the pause screen");
+    let screen = screen_text(shown.before());
+    assert!(!screen.contains(typed), "the answer is gone: {screen}");
+    assert!(screen.contains("Let's pause here."), "{screen}");
+    for word in ["self_harm", "suicid", "violence", "fear_for_safety", "harm"] {
+        assert!(
+            !screen.to_lowercase().contains(word),
+            "nothing says what was noticed ({word}): {screen}"
+        );
+    }
+    let lines: Vec<&str> = screen.trim_start_matches('\n').lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    assert!(
+        at("If anyone is in danger right now, call 999").is_some_and(|i| i < 12),
+        "the emergency number comes first: {screen}"
+    );
+    assert!(
+        at("Samaritans: call 116 123").is_some_and(|i| i < 12),
+        "the crisis line comes first: {screen}"
+    );
+    screen
+}
+
 #[test]
-fn a_risk_answer_pauses_calmly_shows_help_and_the_quick_exit_leaves_no_trace() {
+fn a_risk_answer_pauses_calmly_and_the_quick_exit_can_forget_the_session() {
     let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
     let home = tempfile::tempdir().expect("temp folder");
     std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
     let (mut s, home) = spawn_in_with(home, &["run", "share.yaml"], &[("TRUSTGUIDE_REGION", "UK")]);
-    answer(
-        &mut s,
-        "How are you, really?",
-        "honestly i dont see the point of waking up anymore",
-    );
-    let shown = s
-        .expect("Press Esc in the menu below")
-        .expect("the pause screen");
-    let screen = String::from_utf8_lossy(shown.before()).into_owned();
-    assert!(screen.contains("Let's pause here."), "{screen}");
-    assert!(
-        screen.contains("Samaritans: call 116 123"),
-        "UK help is shown: {screen}"
-    );
-    assert!(
-        !screen.contains("self_harm") && !screen.to_lowercase().contains("suicid"),
-        "no category on screen: {screen}"
-    );
-    let menu = s.expect("End the session").expect("the choices");
-    let menu = String::from_utf8_lossy(menu.before()).into_owned();
-    assert!(
-        !menu.contains("Go on with the exercise"),
-        "going on is not offered after this trigger: {menu}"
-    );
+    let typed = "honestly i dont see the point of waking up anymore";
+    answer(&mut s, "How are you, really?", typed);
+    expect_pause_screen(&mut s, typed, "Press a key:");
+    s.expect("x  (or Esc) leave now").expect("Esc is named");
     s.send("\x1b").expect("Esc");
-    s.expect("\x1b[2J").expect("the screen is cleared");
+    s.expect(CLEAR_ALL).expect("the screen is cleared at once");
+    s.expect("Delete this session from this computer?")
+        .expect("the offer to forget");
+    s.send("y").expect("y");
+    s.expect(CLEAR_ALL).expect("cleared again");
     s.expect(expectrl::Eof).expect("ends");
     assert_eq!(exit_code(&s), Some(3));
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
-    assert!(history.contains("safety stop"), "{history}");
-    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
-    assert!(
-        !shown.contains("waking up"),
-        "the answer that paused the session is private: {shown}"
+    assert!(history.contains("No sessions yet"), "forgotten: {history}");
+}
+
+#[test]
+fn plain_mode_names_the_keys_at_the_pause_and_the_quick_exit_can_keep_the_session() {
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
+    let (mut s, home) = spawn_in_with(
+        home,
+        &["run", "share.yaml", "--plain"],
+        &[("TRUSTGUIDE_REGION", "UK")],
     );
-    assert!(shown.contains("_1 private answer is left out._"), "{shown}");
+    let typed = "i want to kill myself";
+    answer(&mut s, "How are you, really?", typed);
+    let screen = expect_pause_screen(&mut s, typed, "Type a letter and press Enter:");
+    let menu = s.expect("leave now: clears the screen").expect("the keys");
+    let menu = screen_text(menu.before());
+    assert!(
+        menu.contains("x  ") && !menu.contains("Esc"),
+        "plain mode names keys that work there: {screen}{menu}"
+    );
+    s.send_line("x").expect("x");
+    s.expect("Delete this session from this computer? Type y and Enter")
+        .expect("the offer to forget");
+    s.send_line("").expect("keep it");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(3));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(history.contains("paused for safety"), "kept: {history}");
+}
+
+/// Issue 14's walk through: an everyday answer goes on; a risk answer shows the neutral pause
+/// with the answer gone from the screen; its writer types the confirmation and the session goes
+/// on; a second run pauses, is left, and `resume` asks the safety question first.
+#[test]
+fn a_pause_couples_can_trust_at_the_keyboard() {
+    let home = tempfile::tempdir().expect("temp folder");
+    let region = [("TRUSTGUIDE_REGION", "UK")];
+    let (mut s, home) = spawn_in_with(
+        home,
+        &["run", "listening", "--as", "Sam", "--as", "Alex"],
+        &region,
+    );
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "3");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(&mut s, "Alex: How strong", "2");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(
+        &mut s,
+        "Sam: What do you want Alex to understand today?",
+        "the chores",
+    );
+    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "Turn ended.", "");
+    let risk = "i want to kill myself";
+    answer(&mut s, "Alex: In your own words", risk);
+    expect_pause_screen(&mut s, risk, "Press a key:");
+    s.send("c").expect("go on");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    s.expect("type `safe` and press Enter")
+        .expect("asked to confirm");
+    s.send_line("safe").expect("confirm");
+    s.expect("The question comes again").expect("going on");
+    answer(
+        &mut s,
+        "Alex: In your own words",
+        "you feel alone with the chores",
+    );
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    s.expect("Sam: Did Alex capture what you meant?")
+        .expect("the session went on");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+
+    // A second run pauses and is left there.
+    let (mut s, home) = spawn_in_with(
+        home,
+        &["run", "listening", "--as", "Sam", "--as", "Alex"],
+        &region,
+    );
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "3");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(&mut s, "Alex: How strong", "2");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(
+        &mut s,
+        "Sam: What do you want Alex to understand today?",
+        risk,
+    );
+    expect_pause_screen(&mut s, risk, "Press a key:");
+    s.send("s").expect("stop for now");
+    s.expect("`trustguide resume 2` goes on from here")
+        .expect("says how to come back");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(3));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(history.contains("paused for safety"), "{history}");
+
+    let (mut s, home) = spawn_in_with(home, &["resume", "2"], &region);
+    s.expect("so first: is everyone safe?").expect("says why");
+    let first = s.expect("Press a key:").expect("the pause comes first");
+    let first = screen_text(first.before());
+    assert!(
+        !first.contains("What do you want Alex"),
+        "no question before the safety question: {first}"
+    );
+    s.send("c").expect("go on");
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    s.expect("type `safe` and press Enter")
+        .expect("asked to confirm");
+    s.send_line("safe").expect("confirm");
+    s.expect("Sam: What do you want Alex to understand today?")
+        .expect("the step is asked again");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+
+    let mut bytes = Vec::new();
+    for name in [
+        "trustguide.db",
+        "trustguide.db-wal",
+        "trustguide.db-journal",
+    ] {
+        if let Ok(b) = std::fs::read(home.path().join("home").join(name)) {
+            bytes.extend(b);
+        }
+    }
+    assert!(
+        !bytes.windows(risk.len()).any(|w| w == risk.as_bytes()),
+        "the risk answer is not on disk"
+    );
 }
 
 #[test]
@@ -435,4 +609,22 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         starts, listed,
         "the calendar holds exactly the listed check-ins"
     );
+}
+
+/// Bad input at the keyboard: an empty answer and a line that is not UTF-8 are refused with a
+/// message and asked again, and the session goes on.
+#[test]
+fn an_empty_or_unreadable_line_is_refused_and_the_session_goes_on() {
+    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+    let (mut s, home) = spawn_with_flow("share.yaml", flow, &["run", "share.yaml", "--plain"]);
+    answer(&mut s, "How are you, really?", "");
+    s.expect("An answer is needed here.").expect("refused");
+    s.send(b"caf\xe9\n".as_slice()).expect("type bytes");
+    s.expect("not UTF-8").expect("refused");
+    s.send_line("tired, but fine").expect("type");
+    s.expect("Thank you.").expect("went on");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("tired, but fine"), "{shown}");
 }

@@ -136,7 +136,7 @@ pub fn check(env: &Environment, files: &[String], format: CheckFormat) -> Result
 
 /// `trustguide test FILE...`: each flow's `tests:` run headless; exit 1 on any failure.
 pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
-    let profile = Profile::builtin()?;
+    let profile = trustguide::safety::builtin_profile()?;
     let mut out = io::stdout().lock();
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for name in files {
@@ -161,7 +161,7 @@ pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
             )?;
             continue;
         }
-        let reports = run_flow_tests(&lib, index, env.now(), Some(&profile));
+        let reports = run_flow_tests(&lib, index, env.now(), Some(profile));
         for case in &reports {
             if case.passed() {
                 passed += 1;

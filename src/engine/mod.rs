@@ -24,7 +24,7 @@ use minijinja::{Expression, Value};
 
 pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub use scope::Scope;
-pub use snapshot::{Restored, Snapshot};
+pub use snapshot::{Restored, SafetyPause, Snapshot};
 
 use crate::flow::model::ScheduleSpec;
 use crate::flow::{
@@ -106,6 +106,9 @@ pub struct Finished {
     pub records: IndexMap<String, Value>,
     /// The check-in schedule the ending step made (`schedule:`).
     pub schedule: Option<Schedule>,
+    /// The session can be picked up again from here: a pause, or a safety pause the
+    /// participants chose to come back to (a resume then asks first whether everyone is safe).
+    pub resumable: bool,
 }
 
 /// What the engine asks a front-end to present next.
@@ -125,10 +128,16 @@ pub enum Event<'lib> {
     /// [`Engine::resolve_safety`] says what the participants chose. The category is for the
     /// record, not for the screen (the partner in the room may be the danger). When `stop` is
     /// set, going on is not possible in this session.
+    ///
+    /// The answer that caused it is already withdrawn: the engine stands before the question
+    /// again, so a snapshot taken now holds neither the answer nor anything made from it, and
+    /// going on asks the question again. `who` is the person who gave it (when the question
+    /// was for someone in particular): the one to ask whether everyone is safe.
     Safety {
         step: String,
         category: String,
         stop: bool,
+        who: Option<Person>,
     },
     /// The run is over.
     Finished(Finished),
@@ -197,6 +206,7 @@ enum State<'lib> {
         step: String,
         category: String,
         stop: bool,
+        who: Option<Person>,
     },
     Waiting(Question<'lib>),
     Done(Finished),
@@ -209,12 +219,14 @@ pub struct Engine<'lib> {
     people: Vec<Person>,
     today: NaiveDate,
     state: State<'lib>,
-    /// Screens every free-text answer (the global safety profile).
+    /// Screens every free-text answer (the global safety profile unless told otherwise).
     screen: Option<&'lib dyn Screen>,
-    /// The category the screen found in the answer just given, for the step's settling.
-    screened: Option<String>,
-    /// The participants chose to go on after a trigger that allows it: settle without it.
-    safety_cleared: bool,
+    /// The step's safety triggers were checked when its last answer came in; settle without
+    /// checking them again.
+    safety_checked: bool,
+    /// The participants went on after a trigger at this place (depth, flow, step): the next
+    /// answer there (or its settling) does not hold the run again.
+    safety_cleared: Option<Place>,
     steps_entered: u64,
     records: IndexMap<String, Value>,
     schedule: Option<Schedule>,
@@ -224,6 +236,9 @@ pub struct Engine<'lib> {
     trace: Option<Vec<Way>>,
     limits: Limits,
 }
+
+/// Where a frame stands: its depth, its flow (a library index) and its step.
+type Place = (usize, usize, usize);
 
 /// A way a run went: in flow `flow` (a library index), from step `from` to step `to` (`None`:
 /// the flow ended there). What `trustguide test` counts to say which ways no test takes.
@@ -237,13 +252,17 @@ pub struct Way {
 impl<'lib> Engine<'lib> {
     /// Starts flow `flow` (an index from [`Library::load`]) with the participants' names in
     /// the order of the flow's `participants` (missing names default to the role), at `now`.
+    ///
+    /// Every typed answer is screened with the built-in safety profile from the start; use
+    /// [`Engine::with_screen`] for another screen. Only tests switch screening off
+    /// ([`Engine::without_safety_screen_for_tests`]).
     pub fn new(
         lib: &'lib Library,
         flow: usize,
         names: &[String],
         now: DateTime<FixedOffset>,
     ) -> Result<Engine<'lib>, RuntimeError> {
-        let mut engine = Engine::bare(lib, flow, names, now);
+        let mut engine = Engine::bare(lib, flow, names, now)?;
         engine.push_frame(flow)?;
         Ok(engine)
     }
@@ -254,24 +273,31 @@ impl<'lib> Engine<'lib> {
         flow: usize,
         names: &[String],
         now: DateTime<FixedOffset>,
-    ) -> Engine<'lib> {
-        Engine {
+    ) -> Result<Engine<'lib>, RuntimeError> {
+        let screen: &'lib dyn Screen =
+            crate::safety::builtin_profile().map_err(|e| RuntimeError {
+                file: "content/safety.yaml".into(),
+                line: 0,
+                step: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(Engine {
             lib,
             programs: HashMap::new(),
             frames: Vec::new(),
             people: people(lib.flow(flow), names),
             today: now.date_naive(),
             state: State::Running,
-            screen: None,
-            screened: None,
-            safety_cleared: false,
+            screen: Some(screen),
+            safety_checked: false,
+            safety_cleared: None,
             steps_entered: 0,
             records: IndexMap::new(),
             schedule: None,
             previous: previous_value(lib.flow(flow), &[]),
             trace: None,
             limits: Limits::default(),
-        }
+        })
     }
 
     /// What `previous` holds: the metrics an earlier session of this flow recorded (a
@@ -476,11 +502,13 @@ impl<'lib> Engine<'lib> {
                     step,
                     category,
                     stop,
+                    who,
                 } => {
                     return Ok(Event::Safety {
                         step: step.clone(),
                         category: category.clone(),
                         stop: *stop,
+                        who: who.clone(),
                     })
                 }
                 State::Done(f) => return Ok(Event::Finished(f.clone())),
@@ -591,9 +619,17 @@ impl<'lib> Engine<'lib> {
             return Err("No question is waiting for an answer.".into());
         };
         let accepted = accept(question.kind, question.optional, reply, self.today)?;
+        let who = question.who.clone();
+        let place = self.place();
+        // The first answer after the participants went on past a trigger here is theirs to
+        // give: it does not hold the run again.
+        let cleared = self.safety_cleared == Some(place);
+        if cleared {
+            self.safety_cleared = None;
+        }
         // Every typed answer is screened, whatever the flow says: the global profile first,
         // then what the flows in this run add to it.
-        let screened = if question.kind.is_free_text() {
+        let screened = if question.kind.is_free_text() && !cleared {
             free_text(&accepted.value).iter().find_map(|t| {
                 self.screen
                     .and_then(|screen| screen.screen(t))
@@ -609,11 +645,27 @@ impl<'lib> Engine<'lib> {
             .expect("a running engine has a frame");
         let flow = lib.flow(frame.flow);
         let step = &flow.steps[frame.step];
+        // An option with `safety:` holds the run the moment it is picked, like a screened
+        // answer: on a `who: both` step the other partner is not asked first.
+        let picked = match (&step.ask, accepted.option) {
+            (
+                Some(Ask {
+                    kind: AskKind::Choice { options },
+                    ..
+                }),
+                Some(i),
+            ) if !cleared => options.get(i).and_then(|o| o.safety.clone()),
+            _ => None,
+        };
+        let direct = screened.or(picked);
         let id = step.id.as_deref().unwrap_or(&step.label);
         let scope = Arc::make_mut(&mut frame.scope);
         let Phase::Ask { turn } = frame.phase else {
             return Err("No question is waiting for an answer.".into());
         };
+        // What the answer replaces, to put back if it holds the run.
+        let before =
+            (direct.is_some() || step.safety.is_some()).then(|| scope.answers.get(id).cloned());
         if step.who == Who::Both {
             let mut map: BTreeMap<String, Value> = if turn == 0 {
                 BTreeMap::new()
@@ -630,7 +682,7 @@ impl<'lib> Engine<'lib> {
             };
             map.insert(flow.participants[turn].clone(), accepted.value.clone());
             scope.answers.insert(id.to_owned(), Value::from(map));
-            frame.phase = if turn + 1 < flow.participants.len() {
+            frame.phase = if turn + 1 < flow.participants.len() && direct.is_none() {
                 Phase::Ask { turn: turn + 1 }
             } else {
                 Phase::Settle {
@@ -643,32 +695,89 @@ impl<'lib> Engine<'lib> {
                 option: accepted.option,
             };
         }
-        // An option with `safety:` holds the run the moment it is picked, like a screened
-        // answer: on a `who: both` step the other partner is not asked first.
-        let option_triggers = match (&step.ask, accepted.option) {
-            (
-                Some(Ask {
-                    kind: AskKind::Choice { options },
-                    ..
-                }),
-                Some(i),
-            ) => options.get(i).is_some_and(|o| o.safety.is_some()),
-            _ => false,
-        };
-        if screened.is_some() || option_triggers {
-            // Pause the moment it is typed: the other partner is not asked first.
-            frame.phase = Phase::Settle {
-                option: accepted.option,
-            };
-            self.screened = screened;
-        }
         self.state = State::Running;
+        if !matches!(frame.phase, Phase::Settle { .. }) {
+            return Ok(accepted);
+        }
+        // The step's triggers are checked now, before anything records the answer, so that an
+        // answer that holds the run is never saved. A `when` that fails to evaluate is left
+        // for settling, which reports it.
+        let trigger = match direct {
+            Some(category) => Some((self.stops(&category), category)),
+            None if cleared => None,
+            None => match self.step_trigger() {
+                Ok(trigger) => trigger,
+                Err(_) => return Ok(accepted),
+            },
+        };
+        self.safety_checked = true;
+        if let Some((stop, category)) = trigger {
+            self.safety_checked = false;
+            let id = id.to_owned();
+            let frame = self
+                .frames
+                .last_mut()
+                .expect("a running engine has a frame");
+            let scope = Arc::make_mut(&mut frame.scope);
+            match before.flatten() {
+                Some(value) => scope.answers.insert(id, value),
+                None => scope.answers.remove(&id),
+            };
+            frame.phase = Phase::Ask { turn };
+            self.state = State::Hold {
+                step: self.step_name(),
+                category,
+                stop,
+                who,
+            };
+        }
         Ok(accepted)
     }
 
+    /// Whether the run is held at a safety pause ([`Event::Safety`]). Right after
+    /// [`Engine::answer`], this says the answer caused it: a front-end must not keep it.
+    pub fn holds_for_safety(&self) -> bool {
+        matches!(self.state, State::Hold { .. })
+    }
+
+    fn place(&self) -> Place {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        (self.frames.len(), frame.flow, frame.step)
+    }
+
+    /// Whether a trigger of `category` rules out going on. A flow's own category says for
+    /// itself; the global ones always say for themselves (a flow cannot soften them).
+    fn stops(&self, category: &str) -> bool {
+        match self
+            .flows_in_run()
+            .find_map(|f| f.safety.category(category))
+        {
+            Some(own) if self.screen.is_none_or(|s| !s.knows(category)) => own.stop,
+            _ => self.screen.is_none_or(|s| s.stops(category)),
+        }
+    }
+
+    /// The current step's own `safety: {when, category, stop}`, if its expression is true now.
+    fn step_trigger(&self) -> Result<Option<(bool, String)>, RuntimeError> {
+        let frame = self.frames.last().expect("a running engine has a frame");
+        let step = &self.lib.flow(frame.flow).steps[frame.step];
+        let program = &self.programs[&frame.flow].steps[frame.step];
+        if let (Some(t), Some(compiled)) = (&step.safety, &program.safety) {
+            if self.eval(compiled, &t.when)?.is_true() {
+                return Ok(Some((t.stop, t.category.clone())));
+            }
+        }
+        Ok(None)
+    }
+
     /// What the participants chose after a safety trigger ([`Event::Safety`]): go on (only
-    /// where the trigger allows it), pause to come back later (likewise), or end the session.
-    /// A choice the trigger does not allow ends the session.
+    /// where the trigger allows it), stop and save to come back later (likewise), or end the
+    /// session. A choice the trigger does not allow ends the session.
+    ///
+    /// Going on asks the question again (the answer that caused the pause was withdrawn);
+    /// the next answer to it does not hold the run again. Stopping, either way, ends the run
+    /// as `safety_stop`; after [`SafetyChoice::Pause`] it is [`Finished::resumable`], and a
+    /// restored run starts at this same pause.
     pub fn resolve_safety(&mut self, choice: SafetyChoice) {
         let State::Hold { stop, .. } = &self.state else {
             return;
@@ -676,11 +785,16 @@ impl<'lib> Engine<'lib> {
         let stop = *stop;
         match choice {
             SafetyChoice::Continue if !stop => {
-                self.safety_cleared = true;
+                self.safety_cleared = Some(self.place());
                 self.state = State::Running;
             }
             SafetyChoice::Pause if !stop => {
-                self.pause();
+                self.records.clear();
+                self.schedule = None;
+                self.finish_run(Outcome::SafetyStop);
+                if let State::Done(f) = &mut self.state {
+                    f.resumable = true;
+                }
             }
             _ => self.finish_run(Outcome::SafetyStop),
         }
@@ -692,9 +806,17 @@ impl<'lib> Engine<'lib> {
         self.frames.iter().rev().map(move |f| lib.flow(f.flow))
     }
 
-    /// Screens free-text answers with `screen` (the global safety profile).
+    /// Screens free-text answers with `screen` instead of the built-in profile.
     pub fn with_screen(mut self, screen: &'lib dyn Screen) -> Engine<'lib> {
         self.screen = Some(screen);
+        self
+    }
+
+    /// Switches the global safety screen off. For tests of a flow's own logic only: a run
+    /// people take part in must screen every typed answer (a flow's own patterns and triggers
+    /// still apply).
+    pub fn without_safety_screen_for_tests(mut self) -> Engine<'lib> {
+        self.screen = None;
         self
     }
 
@@ -703,12 +825,14 @@ impl<'lib> Engine<'lib> {
         if let State::Done(f) = &self.state {
             return f.clone();
         }
-        self.screened = None;
         self.records.clear();
         self.schedule = None;
         self.finish_run(Outcome::Paused);
-        match &self.state {
-            State::Done(f) => f.clone(),
+        match &mut self.state {
+            State::Done(f) => {
+                f.resumable = true;
+                f.clone()
+            }
             _ => unreachable!("finish_run always ends the run"),
         }
     }
@@ -724,48 +848,38 @@ impl<'lib> Engine<'lib> {
         let step = &flow.steps[step_index];
         let program = &self.programs[&flow_index].steps[step_index];
 
-        // Safety first: a trigger ends the step before `set` or `next` can run.
-        let chosen = match (&step.ask, option) {
-            (
-                Some(Ask {
-                    kind: AskKind::Choice { options },
-                    ..
-                }),
-                Some(i),
-            ) => options.get(i),
-            _ => None,
-        };
-        // A flow's own category says whether it stops; the global ones always say for
-        // themselves (a flow cannot soften them).
-        let screened = self.screened.take();
-        let stops = |category: &str| match self
-            .flows_in_run()
-            .find_map(|f| f.safety.category(category))
-        {
-            Some(own) if self.screen.is_none_or(|s| !s.knows(category)) => own.stop,
-            _ => self.screen.is_none_or(|s| s.stops(category)),
-        };
-        let mut trigger = screened.map(|c| (stops(&c), c));
-        if trigger.is_none() {
-            trigger = chosen
-                .and_then(|o| o.safety.clone())
-                .map(|c| (stops(&c), c));
+        // Safety first: a trigger ends the step before `set` or `next` can run. A step whose
+        // answer came in was checked then; one without a question (or restored at this point)
+        // is checked here.
+        let checked = std::mem::take(&mut self.safety_checked);
+        let cleared = self.safety_cleared == Some(self.place());
+        if cleared {
+            self.safety_cleared = None;
         }
-        if let (None, Some(t), Some(compiled)) = (&trigger, &step.safety, &program.safety) {
-            if self.eval(compiled, &t.when)?.is_true() {
-                trigger = Some((t.stop, t.category.clone()));
-            }
-        }
-        if std::mem::take(&mut self.safety_cleared) {
-            trigger = None;
-        }
-        if let Some((stop, category)) = trigger {
-            self.state = State::Hold {
-                step: self.step_name(),
-                category,
-                stop,
+        if !checked && !cleared {
+            let chosen = match (&step.ask, option) {
+                (
+                    Some(Ask {
+                        kind: AskKind::Choice { options },
+                        ..
+                    }),
+                    Some(i),
+                ) => options.get(i).and_then(|o| o.safety.clone()),
+                _ => None,
             };
-            return Ok(());
+            let trigger = match chosen {
+                Some(category) => Some((self.stops(&category), category)),
+                None => self.step_trigger()?,
+            };
+            if let Some((stop, category)) = trigger {
+                self.state = State::Hold {
+                    step: self.step_name(),
+                    category,
+                    stop,
+                    who: None,
+                };
+                return Ok(());
+            }
         }
 
         for ((name, expr), (_, src)) in program.set.iter().zip(&step.set) {
@@ -893,6 +1007,7 @@ impl<'lib> Engine<'lib> {
             vars,
             records: std::mem::take(&mut self.records),
             schedule: self.schedule.take(),
+            resumable: false,
         });
     }
 }

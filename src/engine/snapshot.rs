@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Frame, Phase, RuntimeError, Scope};
+use super::{Engine, Frame, Phase, RuntimeError, Scope, State};
 use crate::flow::Library;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,10 +22,27 @@ pub struct Snapshot {
     pub steps_entered: u64,
     #[serde(default)]
     pub records: IndexMap<String, Value>,
-    /// A safety category the last answer triggered and that has not been dealt with yet: a
-    /// session stopped at the safety pause comes back to it, not past it.
+    /// The safety pause the run is held at: a session left there comes back to it, not past
+    /// it. The answer that caused it is not in the snapshot (the engine withdrew it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_pause: Option<SafetyPause>,
+    /// The current step's safety triggers were already checked (its last answer came in).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub safety_checked: bool,
+    /// Written by earlier versions: a category the last answer triggered, with that answer
+    /// still in the snapshot. Read so such a session comes back to its pause.
+    #[serde(default, skip_serializing)]
     pub screened: Option<String>,
+}
+
+/// A safety pause in a [`Snapshot`]: its category (for the record), whether it rules out going
+/// on, and the role of the person whose answer caused it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SafetyPause {
+    pub category: String,
+    pub stop: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,7 +102,21 @@ impl<'lib> Engine<'lib> {
                 .collect(),
             steps_entered: self.steps_entered,
             records: self.records.clone(),
-            screened: self.screened.clone(),
+            safety_pause: match &self.state {
+                State::Hold {
+                    category,
+                    stop,
+                    who,
+                    ..
+                } => Some(SafetyPause {
+                    category: category.clone(),
+                    stop: *stop,
+                    role: who.as_ref().map(|p| p.role.clone()),
+                }),
+                _ => None,
+            },
+            safety_checked: self.safety_checked,
+            screened: None,
         }
     }
 
@@ -118,9 +149,9 @@ impl<'lib> Engine<'lib> {
         let root_index = lib
             .index_of(&root.flow)
             .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", root.flow))))?;
-        let mut engine = Engine::bare(lib, root_index, names, now);
+        let mut engine = Engine::bare(lib, root_index, names, now).map_err(Err)?;
         engine.records = snapshot.records.clone();
-        engine.screened = snapshot.screened.clone();
+        engine.safety_checked = snapshot.safety_checked;
         let mut restored = Restored::default();
         let depth = snapshot.frames.len();
         for (level, saved) in snapshot.frames.iter().enumerate() {
@@ -178,6 +209,25 @@ impl<'lib> Engine<'lib> {
         }
         // push_frame counts a step per frame; the saved count already has them.
         engine.steps_entered = snapshot.steps_entered;
+        if let Some(pause) = &snapshot.safety_pause {
+            let who = pause
+                .role
+                .as_ref()
+                .and_then(|role| engine.people.iter().find(|p| &p.role == role).cloned());
+            engine.state = State::Hold {
+                step: engine.step_name(),
+                category: pause.category.clone(),
+                stop: pause.stop,
+                who,
+            };
+        } else if let Some(category) = &snapshot.screened {
+            engine.state = State::Hold {
+                step: engine.step_name(),
+                stop: engine.stops(category),
+                category: category.clone(),
+                who: None,
+            };
+        }
         Ok((engine, restored))
     }
 }

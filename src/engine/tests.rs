@@ -470,6 +470,7 @@ steps:
             step,
             category,
             stop,
+            ..
         }) => assert_eq!(
             (step.as_str(), category.as_str(), stop),
             ("afraid", "fear_for_safety", true)
@@ -679,16 +680,41 @@ steps:
         Ok(Event::Safety { stop: false, .. })
     ));
     engine.resolve_safety(SafetyChoice::Continue);
+    // The question comes again (the answer that paused was withdrawn); the next answer to it
+    // does not pause again.
+    assert!(matches!(engine.next_event(), Ok(Event::Ask(q)) if q.step == "tired"));
+    engine.answer(Reply::Yes(true)).expect("accepted");
+    assert!(!engine.holds_for_safety());
     assert!(
         matches!(engine.next_event(), Ok(Event::Say { text, .. }) if text == "going on, after=1")
     );
 
+    // Stopping to come back later ends the run as a safety stop that can be resumed, and a
+    // restored run starts at the same pause.
     let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
     let _ = engine.next_event();
     engine.answer(Reply::Yes(true)).expect("accepted");
     let _ = engine.next_event();
+    let snapshot = engine.snapshot();
     engine.resolve_safety(SafetyChoice::Pause);
-    assert!(matches!(engine.next_event(), Ok(Event::Finished(f)) if f.outcome == Outcome::Paused));
+    assert!(
+        matches!(engine.next_event(), Ok(Event::Finished(f)) if f.outcome == Outcome::SafetyStop && f.resumable)
+    );
+    let (mut resumed, _) = Engine::restore(
+        &lib,
+        &snapshot,
+        &names,
+        now(),
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap_or_else(|_| panic!("restores"));
+    assert!(matches!(
+        resumed.next_event(),
+        Ok(Event::Safety { stop: false, .. })
+    ));
+    resumed.resolve_safety(SafetyChoice::Continue);
+    assert!(matches!(resumed.next_event(), Ok(Event::Ask(q)) if q.step == "tired"));
 }
 
 #[test]
@@ -714,7 +740,7 @@ steps:
         .answer(text("honestly everyone would be better off without me"))
         .expect("accepted");
     assert!(
-        matches!(engine.next_event(), Ok(Event::Safety { category, stop: true, .. }) if category == "self_harm")
+        matches!(engine.next_event(), Ok(Event::Safety { category, stop: false, who: Some(p), .. }) if category == "self_harm" && p.role == "a")
     );
     engine.resolve_safety(SafetyChoice::End);
     assert!(
@@ -792,8 +818,17 @@ steps:
     engine
         .answer(text("i have been hoarding my sleeping tablets"))
         .expect("accepted");
-    // The snapshot is saved right after the answer; then the process dies at the pause screen.
+    assert!(
+        engine.holds_for_safety(),
+        "the answer holds the run at once"
+    );
+    // The snapshot is saved at the pause; then the process dies at the pause screen.
     let snapshot = engine.snapshot();
+    let saved = serde_json::to_string(&snapshot).expect("serialises");
+    assert!(
+        !saved.contains("hoarding"),
+        "the words that caused the pause are not in the snapshot: {saved}"
+    );
     let (resumed, _) = Engine::restore(
         &lib,
         &snapshot,
@@ -846,6 +881,10 @@ fn a_flow_adds_its_own_patterns_and_categories() {
         trigger("I was on the betting app again last night").expect("the flow's pattern fires");
     assert_eq!((category.as_str(), stop), ("relapse", false));
     engine.resolve_safety(SafetyChoice::Continue);
+    assert!(matches!(engine.next_event(), Ok(Event::Ask(q)) if q.step == "week"));
+    engine
+        .answer(text("I was on the betting app again last night"))
+        .expect("accepted");
     assert!(
         matches!(engine.next_event(), Ok(Event::Say { text, .. }) if text == "going on"),
         "the run goes on after a deliberate continue"
@@ -853,7 +892,7 @@ fn a_flow_adds_its_own_patterns_and_categories() {
     // A pattern added to a global category takes that category's stop.
     let (category, stop, _) =
         trigger("some nights I think about how I could drive off the pier").expect("fires");
-    assert_eq!((category.as_str(), stop), ("self_harm", true));
+    assert_eq!((category.as_str(), stop), ("self_harm", false));
     // Nothing else fires.
     assert!(trigger("We went to the pier and drove home").is_none());
 }
@@ -897,4 +936,33 @@ steps:
         shown.contains("soft.yaml:13:17: error: safety pattern `(unclosed`: a `(` is not closed"),
         "{shown}"
     );
+}
+
+#[test]
+fn a_new_engine_screens_with_the_builtin_profile_unless_a_test_says_otherwise() {
+    let (lib, flow) = library(&["
+flow: plain
+title: Plain
+steps:
+  - id: feeling
+    ask: text
+    prompt: How are you?
+  - say: going on
+"]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let _ = engine.next_event();
+    engine
+        .answer(text("i want to kill myself"))
+        .expect("accepted");
+    assert!(engine.holds_for_safety(), "screened without being asked to");
+
+    let mut engine = Engine::new(&lib, flow, &names, now())
+        .expect("starts")
+        .without_safety_screen_for_tests();
+    let _ = engine.next_event();
+    engine
+        .answer(text("i want to kill myself"))
+        .expect("accepted");
+    assert!(!engine.holds_for_safety());
 }

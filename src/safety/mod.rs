@@ -293,6 +293,13 @@ fn risk_of(probabilities: &[f32]) -> f32 {
     1.0 - probabilities.first().copied().unwrap_or(1.0)
 }
 
+/// The built-in profile, compiled once per process: the screen every engine starts with.
+pub fn builtin_profile() -> Result<&'static Profile, &'static ProfileError> {
+    static PROFILE: std::sync::OnceLock<Result<Profile, ProfileError>> =
+        std::sync::OnceLock::new();
+    PROFILE.get_or_init(Profile::builtin).as_ref()
+}
+
 fn load_for(files: &ModelFiles, categories: &[String]) -> Result<Encoder, ModelError> {
     let encoder = Encoder::load(files)?;
     if encoder.meta.labels[1..] != *categories {

@@ -60,6 +60,40 @@ impl Resources {
             .map(|(k, r)| (k.as_str(), r))
     }
 
+    /// The most urgent help for `region`, in two short lines: the emergency number, and the
+    /// region's main crisis line (its first resource for an emergency that has a number to
+    /// call). Without a known region: the local emergency number, and the international
+    /// directory of helplines.
+    pub fn urgent(&self, region: Option<&str>) -> String {
+        match region.and_then(|r| self.region(r)) {
+            Some((_, r)) => {
+                let mut out = format!(
+                    "If anyone is in danger right now, call {} ({}).",
+                    r.emergency, r.name
+                );
+                let crisis = r
+                    .resources
+                    .iter()
+                    .find(|res| {
+                        res.call.is_some() && res.categories.iter().any(|c| c == "emergency")
+                    })
+                    .or_else(|| r.resources.iter().find(|res| res.call.is_some()));
+                if let Some(res) = crisis {
+                    let _ = write!(out, "\n{}", crisis_line(res));
+                }
+                out
+            }
+            None => {
+                let mut out = "If anyone is in danger right now, call your local emergency number."
+                    .to_owned();
+                if let Some(res) = self.international.resources.first() {
+                    let _ = write!(out, "\n{}", crisis_line(res));
+                }
+                out
+            }
+        }
+    }
+
     /// The help text for `region` (international only when `None` or unknown).
     pub fn render(&self, region: Option<&str>) -> String {
         let mut out = String::new();
@@ -99,6 +133,21 @@ impl Resources {
         let _ = write!(out, "\nNumbers checked {}.", self.checked);
         out
     }
+}
+
+/// One resource on one line: `Samaritans: call 116 123 (24 hours a day)`.
+fn crisis_line(r: &Resource) -> String {
+    let how = match (&r.call, &r.website) {
+        (Some(call), _) => format!("call {call}"),
+        (None, Some(site)) => site.clone(),
+        (None, None) => String::new(),
+    };
+    let hours = r
+        .hours
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    format!("{}: {how}{hours}", r.name)
 }
 
 fn write_resource(out: &mut String, r: &Resource) {
@@ -205,5 +254,14 @@ mod tests {
         );
         assert!(text.contains("116 123"), "{text}");
         assert!(r.render(Some("XX")).contains("No list for region `XX` yet"));
+        let urgent = r.urgent(Some("UK"));
+        assert!(
+            urgent.starts_with("If anyone is in danger right now, call 999"),
+            "{urgent}"
+        );
+        assert!(urgent.contains("Samaritans: call 116 123"), "{urgent}");
+        assert_eq!(urgent.lines().count(), 2);
+        assert!(r.urgent(Some("US")).contains("988"));
+        assert!(r.urgent(None).contains("local emergency number"));
     }
 }

@@ -14,7 +14,8 @@ pub struct SessionSummary {
     pub flow: String,
     pub title: String,
     pub people: Vec<String>,
-    /// `in_progress` (or interrupted), `paused`, `completed`, `stopped`, `safety_stop`.
+    /// `in_progress` (or interrupted), `paused`, `completed`, `stopped`, `safety_pause` (left
+    /// at a safety pause, to resume), `safety_stop` (ended at one).
     pub status: String,
     pub ended_at: Option<String>,
 }
@@ -196,13 +197,15 @@ fn answer_text(answer: &Option<serde_json::Value>) -> String {
     }
 }
 
-fn status_words(status: &str) -> &str {
+/// A session's status in plain words.
+pub fn status_words(status: &str) -> &str {
     match status {
         "in_progress" => "not finished",
         "paused" => "paused",
         "completed" => "completed",
         "stopped" => "stopped early",
-        "safety_stop" => "paused for safety",
+        "safety_pause" => "paused for safety (resume when everyone is safe)",
+        "safety_stop" => "paused for safety; ended for today",
         other => other,
     }
 }

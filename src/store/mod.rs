@@ -24,10 +24,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-pub use history::{export_json, export_markdown, SessionDetail, SessionSummary, StoredEvent};
+pub use history::{
+    export_json, export_markdown, status_words, SessionDetail, SessionSummary, StoredEvent,
+};
 pub use progress::{MetricPoint, ProgressChart};
 pub use schedules::StoredSchedule;
-pub use session::{NewSession, Resumable, SavedFlow, SessionRecorder};
+pub use session::{
+    resumable_status, NewSession, Resumable, SavedFlow, SessionRecorder, SAFETY_PAUSE_STATUS,
+};
 
 /// The database's file name inside the trustguide folder.
 pub const DB_FILE: &str = "trustguide.db";

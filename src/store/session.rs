@@ -47,6 +47,15 @@ fn hash(source: &str) -> String {
         .collect()
 }
 
+/// The status of a session left at a safety pause it can be resumed from (after the
+/// participants say everyone is safe).
+pub const SAFETY_PAUSE_STATUS: &str = "safety_pause";
+
+/// Whether a session with `status` can be resumed.
+pub fn resumable_status(status: &str) -> bool {
+    matches!(status, "in_progress" | "paused" | SAFETY_PAUSE_STATUS)
+}
+
 /// What a new session starts with.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -139,7 +148,7 @@ impl Store {
         let shown = self.shown();
         let sql = "SELECT id, flow, title, started_at, status, clock, people, flows, snapshot, snapshot_seq, ended_at
                    FROM sessions WHERE (?1 IS NULL OR id = ?1)
-                   ORDER BY CASE WHEN status IN ('in_progress', 'paused') THEN 0 ELSE 1 END, updated_at DESC, id DESC LIMIT 1";
+                   ORDER BY CASE WHEN status IN ('in_progress', 'paused', 'safety_pause') THEN 0 ELSE 1 END, updated_at DESC, id DESC LIMIT 1";
         let row = self
             .conn
             .query_row(sql, params![id], |r| {
@@ -330,22 +339,38 @@ impl Recorder for SessionRecorder<'_> {
         result.map_err(|e| self.fail("your answer", e))
     }
 
-    /// Records the pause, and makes the answer that triggered it private: it stays out of
-    /// history views and exports unless its author asks (`--include-private`).
-    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError> {
+    /// The answer that caused a safety pause is never written here: not as an event, and
+    /// not in a snapshot (the engine has withdrawn it from its own).
+    fn withheld(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
+        Ok(())
+    }
+
+    /// Records that the run paused for safety at `step`, and when, with a snapshot that
+    /// stands before the question again. The snapshot's sequence stays before the pause's
+    /// event, so a resume shows the pause again and records it anew.
+    fn safety(
+        &mut self,
+        step: &str,
+        category: &str,
+        engine: &Engine<'_>,
+    ) -> Result<(), DriveError> {
         self.seq += 1;
         let at = self.now();
+        let snapshot = serde_json::to_string(&engine.snapshot()).unwrap_or_default();
         let (id, seq) = (self.id, self.seq);
         let result = (|| {
             let tx = self.store.conn.transaction()?;
             tx.execute(
-                "UPDATE events SET private = 1 WHERE session_id = ?1 AND seq = (
-                     SELECT MAX(seq) FROM events WHERE session_id = ?1 AND kind = 'ask' AND step = ?2)",
-                params![id, step],
-            )?;
-            tx.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind, category) VALUES (?1, ?2, ?3, ?4, 'safety', ?5)",
                 params![id, seq, at, step, category],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, snapshot, seq - 1, at],
+            )?;
+            tx.execute(
+                "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'safety_pause', ?3)",
+                params![id, at, step],
             )?;
             tx.commit()
         })();
@@ -354,7 +379,12 @@ impl Recorder for SessionRecorder<'_> {
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
         let at = self.now();
-        let status = finished.outcome.as_str();
+        let status = match finished.outcome {
+            // Left at a safety pause to come back to: the contract's outcome is still
+            // `safety_stop`, but the session can be resumed.
+            crate::flow::Outcome::SafetyStop if finished.resumable => SAFETY_PAUSE_STATUS,
+            outcome => outcome.as_str(),
+        };
         let vars = serde_json::to_string(&finished.vars).unwrap_or_else(|_| "{}".into());
         let id = self.id;
         let people = person_names(&self.store.conn, id);
@@ -364,7 +394,7 @@ impl Recorder for SessionRecorder<'_> {
                 "UPDATE sessions SET status = ?2, ended_at = ?3, vars = ?4, updated_at = ?5 WHERE id = ?1",
                 params![id, status, finished.ended_at, vars, at],
             )?;
-            if status == "paused" {
+            if status == "paused" || status == SAFETY_PAUSE_STATUS {
                 tx.execute(
                     "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'paused', ?3)",
                     params![id, at, finished.ended_at],

@@ -353,20 +353,25 @@ impl<W: Write> FrontEnd for Headless<W> {
         Ok(())
     }
 
-    /// Without anyone to ask, a safety trigger always ends the session, after the same calm
-    /// message and help for the region as at the keyboard.
+    /// Without anyone to ask, a safety pause ends the run, after the same calm words and
+    /// help for the region as at the keyboard. Where the trigger allows going on later, the
+    /// session is kept to resume (at the keyboard, where someone can say everyone is safe).
     fn safety_stop(
         &mut self,
         _step: &str,
-        category: &str,
-        _stop: bool,
+        stop: bool,
+        _who: Option<&crate::engine::Person>,
     ) -> Result<SafetyChoice, DriveError> {
-        let message = super::SafetyHelp::message(self.help.as_ref(), category);
-        writeln!(self.out, "{}\n", message.trim_end())?;
+        writeln!(self.out, "{}\n", super::SAFETY_PAUSE_TEXT)?;
         if let Some(help) = &self.help {
+            writeln!(self.out, "{}\n", help.urgent.trim_end())?;
             writeln!(self.out, "{}\n", help.resources.trim_end())?;
         }
-        Ok(SafetyChoice::End)
+        Ok(if stop {
+            SafetyChoice::End
+        } else {
+            SafetyChoice::Pause
+        })
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {

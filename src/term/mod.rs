@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use minijinja::Value;
 
 use crate::engine::{
-    Engine, Event, Finished, Progress, Question, Reply, RuntimeError, SafetyChoice,
+    Engine, Event, Finished, Person, Progress, Question, Reply, RuntimeError, SafetyChoice,
 };
 use crate::transcript::TranscriptWriter;
 
@@ -93,33 +93,24 @@ impl PauseSignal {
     }
 }
 
-/// What a safety pause shows, beyond [`SAFETY_PAUSE_TEXT`]: the calm message of each category
-/// and the help for the region. Front-ends show it the same way, so a pause in a headless run
-/// (an embedding app, a test) points to the same help as at the keyboard.
+/// What a safety pause shows besides [`SAFETY_PAUSE_TEXT`]: the most urgent help first (the
+/// emergency number and the region's main crisis line), the rest of the region's help one key
+/// away, and two cards. The same for every category: nothing on it says what was noticed.
 #[derive(Debug, Clone, Default)]
 pub struct SafetyHelp {
-    /// The calm message for each category (none of them names its category).
-    pub messages: std::collections::HashMap<String, String>,
-    /// Help resources for the region, as text.
+    /// A few short lines: the emergency number and the region's main crisis line.
+    pub urgent: String,
+    /// Every help resource for the region, as text.
     pub resources: String,
     pub grounding: String,
     pub plan: String,
 }
 
-impl SafetyHelp {
-    /// The message for a pause in `category`: its own calm message, or the neutral default.
-    pub fn message(help: Option<&SafetyHelp>, category: &str) -> String {
-        help.and_then(|h| h.messages.get(category).cloned())
-            .unwrap_or_else(|| SAFETY_PAUSE_TEXT.to_owned())
-    }
-}
-
-/// What the participants see when a safety trigger stops a flow: calm and neutral, because the
-/// partner in the room may be the danger. It names no category and no answer.
-pub const SAFETY_PAUSE_TEXT: &str = "Let's pause here.\n\n\
-This exercise stops for now. Your wellbeing matters more than finishing it.\n\n\
-If anyone is in danger right now, call your local emergency number.\n\
-A licensed therapist, your doctor or a local support service can help you with what comes next.";
+/// What the participants see when a safety trigger pauses a flow: calm and neutral, and the
+/// same whatever was noticed, because the partner in the room may be the danger. It names no
+/// category and no answer.
+pub const SAFETY_PAUSE_TEXT: &str =
+    "Let's pause here. Your wellbeing matters more than this exercise.";
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -150,13 +141,14 @@ pub trait FrontEnd {
     fn answered(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
         Ok(())
     }
-    /// A safety trigger fired. Show a calm pause and where to find help (never the category),
-    /// and bring back what the participants chose. With `stop`, going on is not offered.
+    /// A safety trigger fired. Show a calm pause and where to find help, the same for every
+    /// category (a front-end is never told which), and bring back what the participants
+    /// chose. With `stop`, going on is not offered; `who` wrote the answer that caused it.
     fn safety_stop(
         &mut self,
         step: &str,
-        category: &str,
         stop: bool,
+        who: Option<&Person>,
     ) -> Result<SafetyChoice, DriveError>;
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
@@ -172,7 +164,13 @@ pub trait Recorder {
         value: &Value,
         engine: &Engine<'_>,
     ) -> Result<(), DriveError>;
-    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError>;
+    /// The answer that caused a safety pause. The engine has already withdrawn it; a
+    /// recorder that keeps anything on this machine must not keep it. (A transcript the user
+    /// asked for writes it, as the contract's `ask` event before the `safety` one.)
+    fn withheld(&mut self, question: &Question<'_>, value: &Value) -> Result<(), DriveError>;
+    /// The run is held at a safety pause; `engine` stands before the question again.
+    fn safety(&mut self, step: &str, category: &str, engine: &Engine<'_>)
+        -> Result<(), DriveError>;
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 
@@ -191,7 +189,17 @@ impl<W: Write> Recorder for TranscriptWriter<W> {
         Ok(self.ask(&question.step, who, &question.prompt, value)?)
     }
 
-    fn safety(&mut self, step: &str, category: &str) -> Result<(), DriveError> {
+    fn withheld(&mut self, question: &Question<'_>, value: &Value) -> Result<(), DriveError> {
+        let who = question.who.as_ref().map(|p| p.role.as_str());
+        Ok(self.ask(&question.step, who, &question.prompt, value)?)
+    }
+
+    fn safety(
+        &mut self,
+        step: &str,
+        category: &str,
+        _engine: &Engine<'_>,
+    ) -> Result<(), DriveError> {
         Ok(TranscriptWriter::safety(self, step, category)?)
     }
 
@@ -223,11 +231,12 @@ pub fn drive(
                 step,
                 category,
                 stop,
+                who,
             } => {
                 for r in recorders.iter_mut() {
-                    r.safety(&step, &category)?;
+                    r.safety(&step, &category, engine)?;
                 }
-                let choice = front.safety_stop(&step, &category, stop)?;
+                let choice = front.safety_stop(&step, stop, who.as_ref())?;
                 engine.resolve_safety(choice);
             }
             Event::Ask(question) => {
@@ -239,6 +248,12 @@ pub fn drive(
                             break;
                         }
                         Input::Reply(reply) => match engine.answer(reply) {
+                            Ok(accepted) if engine.holds_for_safety() => {
+                                for r in recorders.iter_mut() {
+                                    r.withheld(&question, &accepted.value)?;
+                                }
+                                break;
+                            }
                             Ok(accepted) => {
                                 for r in recorders.iter_mut() {
                                     r.answered(&question, &accepted.value, engine)?;

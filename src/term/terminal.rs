@@ -15,7 +15,7 @@ use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
 use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
-use super::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp};
+use super::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
 use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
 
@@ -39,6 +39,10 @@ pub struct Terminal {
     help: Option<SafetyHelp>,
     /// The quick exit was used: leave nothing more on the screen.
     quick_exit: bool,
+    /// The quick exit offers to delete the session (not when nothing is saved).
+    offer_forget: bool,
+    /// At the quick exit, the person asked to delete the session.
+    forget: bool,
     today: NaiveDate,
     /// What pauses the session when typed at a prompt.
     pause: PauseSignal,
@@ -61,6 +65,8 @@ impl Terminal {
             unread: false,
             help: None,
             quick_exit: false,
+            offer_forget: true,
+            forget: false,
             today,
             pause: PauseSignal::default(),
         }
@@ -81,6 +87,16 @@ impl Terminal {
     /// Whether the participants used the quick exit.
     pub fn left_quickly(&self) -> bool {
         self.quick_exit
+    }
+
+    /// Whether the quick exit may offer to delete the session (`false` when nothing is saved).
+    pub fn offer_to_forget(&mut self, offer: bool) {
+        self.offer_forget = offer;
+    }
+
+    /// Whether the person leaving by the quick exit asked for the session to be deleted.
+    pub fn wants_forgotten(&self) -> bool {
+        self.forget
     }
 
     fn width(&self) -> usize {
@@ -164,12 +180,25 @@ impl Terminal {
             write!(out, "{prompt}")?;
             out.flush()?;
         }
-        let mut line = String::new();
-        let n = io::stdin().lock().read_line(&mut line)?;
-        if n == 0 {
-            return Err(DriveError::InputClosed(prompt.trim().to_owned()));
+        loop {
+            let mut bytes = Vec::new();
+            let n = io::stdin().lock().read_until(b'\n', &mut bytes)?;
+            if n == 0 {
+                return Err(DriveError::InputClosed(prompt.trim().to_owned()));
+            }
+            match String::from_utf8(bytes) {
+                Ok(line) => return Ok(line.trim_end_matches(['\n', '\r']).to_owned()),
+                // Refused, never guessed at: a mangled answer would be saved as if given.
+                Err(_) => {
+                    let mut out = io::stdout().lock();
+                    write!(
+                        out,
+                        "That line could not be read as text (it is not UTF-8); please type it again.\n{prompt}"
+                    )?;
+                    out.flush()?;
+                }
+            }
         }
-        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
     }
 
     fn read_text(&self, prompt: &str, allow_empty: bool) -> Result<String, DriveError> {
@@ -214,6 +243,83 @@ impl Terminal {
             "step {} of ~{}",
             progress.step, progress.estimated_total
         )))
+    }
+
+    fn clear_all(&self) -> io::Result<()> {
+        self.term.write_str(CLEAR_ALL)?;
+        self.term.flush()
+    }
+
+    /// A key at the pause screen, as a lowercase letter (`x` for Esc). Plain mode reads a line.
+    fn read_choice_key(&self) -> Result<String, DriveError> {
+        match self.mode {
+            Mode::Rich => Ok(match self.term.read_key()? {
+                console::Key::Escape => "x".to_owned(),
+                console::Key::Char(c) => c.to_lowercase().collect(),
+                _ => String::new(),
+            }),
+            Mode::Plain => Ok(self.read_line_plain("> ")?.trim().to_lowercase()),
+        }
+    }
+
+    /// Asks the person who wrote the answer, alone at the keyboard, whether everyone is safe;
+    /// going on takes the typed word [`SAFE_WORD`].
+    fn confirm_safe(&mut self, who: Option<&Person>) -> Result<bool, DriveError> {
+        self.clear_all()?;
+        match who {
+            Some(person) => {
+                self.line(&self.bold(&format!("Please pass the keyboard to {}.", person.name)))?;
+                self.read_line_plain(&format!(
+                    "{}, press Enter when you are alone at the keyboard. ",
+                    person.name
+                ))?;
+                self.at_keyboard = Some(person.name.clone());
+            }
+            None => {
+                self.read_line_plain(
+                    "Whoever wrote the last answer: press Enter when you are alone at the keyboard. ",
+                )?;
+            }
+        }
+        self.line("")?;
+        self.line(&self.wrap(&format!(
+            "Is everyone safe right now, you included? If so, type `{SAFE_WORD}` and press Enter to go on. Anything else goes back."
+        )))?;
+        let typed = self.read_line_plain("> ")?;
+        if typed.trim().eq_ignore_ascii_case(SAFE_WORD) {
+            self.line(&self.wrap(
+                "Thank you. The question comes again; what you wrote before was not saved.",
+            ))?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// The quick exit: the screen is cleared at once, one question offers to forget the
+    /// session, and the screen is cleared again.
+    fn quick_leave(&mut self) -> Result<SafetyChoice, DriveError> {
+        self.quick_exit = true;
+        self.clear_all()?;
+        if self.offer_forget {
+            let forget = match self.mode {
+                Mode::Rich => {
+                    self.term.write_str(
+                        "Delete this session from this computer? y deletes it; any other key leaves. ",
+                    )?;
+                    matches!(self.term.read_key()?, console::Key::Char('y' | 'Y'))
+                }
+                Mode::Plain => {
+                    let typed = self.read_line_plain(
+                        "Delete this session from this computer? Type y and Enter to delete it; Enter alone leaves. ",
+                    )?;
+                    matches!(typed.trim().to_lowercase().as_str(), "y" | "yes")
+                }
+            };
+            self.forget = forget;
+            self.clear_all()?;
+        }
+        Ok(SafetyChoice::End)
     }
 
     fn ask_rich(&mut self, q: &Question<'_>, prompt: &str) -> Result<Input, DriveError> {
@@ -409,6 +515,68 @@ impl Terminal {
     }
 }
 
+/// What a key at the pause screen does.
+#[derive(Debug, Clone, Copy)]
+enum PauseAction {
+    Choose(SafetyChoice),
+    /// Show one of the help texts: `h` the region's help, `b` grounding, `p` a safety plan.
+    Read(char),
+    /// The quick exit.
+    Leave,
+}
+
+/// The pause screen's keys. They work in both modes (a letter, and Enter in plain mode);
+/// Esc leaves too where keys are read one at a time.
+fn pause_menu(stop: bool, mode: Mode) -> Vec<(&'static str, &'static str, PauseAction)> {
+    let mut menu = vec![
+        ("h", "all the help for your region", PauseAction::Read('h')),
+        (
+            "b",
+            "a minute to steady yourself (breathing)",
+            PauseAction::Read('b'),
+        ),
+        ("p", "how to make a safety plan", PauseAction::Read('p')),
+    ];
+    if stop {
+        menu.push((
+            "e",
+            "stop here for today (the session is kept)",
+            PauseAction::Choose(SafetyChoice::End),
+        ));
+    } else {
+        menu.push((
+            "c",
+            "go on with the exercise, once everyone is safe",
+            PauseAction::Choose(SafetyChoice::Continue),
+        ));
+        menu.push((
+            "s",
+            "stop for now and save, to come back later",
+            PauseAction::Choose(SafetyChoice::Pause),
+        ));
+        menu.push((
+            "e",
+            "end this session",
+            PauseAction::Choose(SafetyChoice::End),
+        ));
+    }
+    menu.push(match mode {
+        Mode::Rich => (
+            "x",
+            "(or Esc) leave now: clears the screen",
+            PauseAction::Leave,
+        ),
+        Mode::Plain => ("x", "leave now: clears the screen", PauseAction::Leave),
+    });
+    menu
+}
+
+/// Clears the screen and the terminal's scrollback, and puts the cursor at the top.
+const CLEAR_ALL: &str = "\x1b[H\x1b[2J\x1b[3J";
+
+/// What a person types to go on after a safety pause: a word, not a single key.
+pub const SAFE_WORD: &str = "safe";
+
 /// A short hint on what to type, for prompts that take a line.
 fn kind_hint(kind: &AskKind, optional: bool) -> String {
     let mut hint = match kind {
@@ -557,100 +725,58 @@ impl FrontEnd for Terminal {
         Ok(())
     }
 
+    /// The pause screen: the screen and its scrollback cleared first (the answer that caused
+    /// it must not stay in view), then the same calm words whatever was noticed, the most
+    /// urgent help on the first lines, and everything else one key away.
     fn safety_stop(
         &mut self,
         _step: &str,
-        category: &str,
         stop: bool,
+        who: Option<&Person>,
     ) -> Result<SafetyChoice, DriveError> {
         self.unread = false;
-        let message = SafetyHelp::message(self.help.as_ref(), category);
-        self.line("")?;
-        self.line(&self.bold(&self.wrap(&message)))?;
-        if let Some(help) = &self.help {
-            self.line("")?;
-            self.line(&self.wrap(&help.resources))?;
-        }
-        self.line("")?;
-        self.line(&self.dim("Press Esc in the menu below to clear the screen and leave at once."))?;
-        let mut choices: Vec<(&str, Option<SafetyChoice>)> = Vec::new();
-        if !stop {
-            choices.push((
-                "Go on with the exercise (only if you both feel safe)",
-                Some(SafetyChoice::Continue),
-            ));
-            choices.push((
-                "Pause and save, to come back later",
-                Some(SafetyChoice::Pause),
-            ));
-        }
-        choices.push(("A minute to steady yourself", None));
-        choices.push(("How to make a safety plan", None));
-        choices.push(("End the session", Some(SafetyChoice::End)));
         loop {
-            let labels: Vec<&str> = choices.iter().map(|(l, _)| *l).collect();
-            let picked = match self.mode {
-                Mode::Rich => Select::with_theme(self.theme.as_ref())
-                    .with_prompt("What would you like to do?")
-                    .items(&labels)
-                    .default(labels.len() - 1)
-                    .interact_on_opt(&self.term)
-                    .map_err(dialoguer_error)?,
-                Mode::Plain => {
-                    self.line("What would you like to do?")?;
-                    for (i, l) in labels.iter().enumerate() {
-                        self.line(&format!("  {}) {l}", i + 1))?;
-                    }
-                    self.line("  x) Clear the screen and leave now")?;
-                    let typed = self.read_line_plain("Type a number: ")?;
-                    if typed.trim().eq_ignore_ascii_case("x") {
-                        None
-                    } else {
-                        match typed.trim().parse::<usize>() {
-                            Ok(n) if (1..=labels.len()).contains(&n) => Some(n - 1),
-                            _ => continue,
-                        }
-                    }
-                }
+            self.clear_all()?;
+            self.line(&self.bold(&self.wrap(SAFETY_PAUSE_TEXT)))?;
+            self.line("")?;
+            let urgent = self.help.as_ref().map_or(
+                "If anyone is in danger right now, call your local emergency number.",
+                |h| h.urgent.as_str(),
+            );
+            self.line(&self.wrap(urgent))?;
+            self.line("")?;
+            let menu = pause_menu(stop, self.mode);
+            self.line(match self.mode {
+                Mode::Rich => "Press a key:",
+                Mode::Plain => "Type a letter and press Enter:",
+            })?;
+            for (key, label, _) in &menu {
+                self.line(&format!("  {key}  {label}"))?;
+            }
+            let key = self.read_choice_key()?;
+            let Some((_, _, action)) = menu.iter().find(|(k, _, _)| *k == key) else {
+                continue;
             };
-            let Some(i) = picked else {
-                // The quick exit: nothing left on the screen.
-                self.quick_exit = true;
-                self.term.clear_screen()?;
-                return Ok(SafetyChoice::End);
-            };
-            match choices[i] {
-                (_, Some(SafetyChoice::Continue)) => {
-                    let sure = match self.mode {
-                        Mode::Rich => Confirm::with_theme(self.theme.as_ref())
-                            .with_prompt("Go on only if you both feel safe right now. Go on?")
-                            .default(false)
-                            .interact_on(&self.term)
-                            .map_err(dialoguer_error)?,
-                        Mode::Plain => {
-                            let typed = self.read_line_plain(
-                                "Go on only if you both feel safe right now. Go on? (yes/no) ",
-                            )?;
-                            crate::engine::parse_yes_no(&typed).unwrap_or(false)
-                        }
+            match action {
+                PauseAction::Leave => return self.quick_leave(),
+                PauseAction::Read(which) => {
+                    let text = match (&self.help, which) {
+                        (Some(h), 'h') => h.resources.clone(),
+                        (Some(h), 'b') => h.grounding.clone(),
+                        (Some(h), _) => h.plan.clone(),
+                        (None, _) => String::new(),
                     };
-                    if sure {
+                    self.clear_all()?;
+                    self.line(&self.wrap(&text))?;
+                    self.line("")?;
+                    self.read_line_plain(&self.dim("Press Enter to go back. "))?;
+                }
+                PauseAction::Choose(SafetyChoice::Continue) => {
+                    if self.confirm_safe(who)? {
                         return Ok(SafetyChoice::Continue);
                     }
                 }
-                (_, Some(choice)) => return Ok(choice),
-                (label, None) => {
-                    let card = if label.starts_with("A minute") {
-                        &self.help.as_ref().map(|h| h.grounding.clone())
-                    } else {
-                        &self.help.as_ref().map(|h| h.plan.clone())
-                    };
-                    if let Some(text) = card {
-                        self.line("")?;
-                        self.line(&self.wrap(text))?;
-                        self.read_line_plain(&self.dim("Press Enter when you are ready. "))?;
-                    }
-                }
+                PauseAction::Choose(choice) => return Ok(*choice),
             }
         }
     }
@@ -665,7 +791,8 @@ impl FrontEnd for Terminal {
             Outcome::Completed => "The exercise is complete.",
             Outcome::Stopped => "The exercise has stopped here.",
             Outcome::Paused => "Paused. Take the time you need.",
-            Outcome::SafetyStop => "Paused for safety.",
+            Outcome::SafetyStop if finished.resumable => "Stopped for now, and saved.",
+            Outcome::SafetyStop => "Paused for safety. The exercise ends here for today.",
         };
         self.line(&self.dim(text))?;
         Ok(())

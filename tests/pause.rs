@@ -1,0 +1,195 @@
+//! Issue 14, "A pause couples can trust": what a safety pause keeps, and what it never keeps.
+
+use crate::util::Test;
+
+const FLOW: &str = "flow: share\ntitle: Share\nparticipants: [partner_a, partner_b]\nsteps:\n  - id: day\n    ask: text\n    who: partner_a\n    prompt: How was your day?\n  - id: feeling\n    ask: text\n    who: partner_b\n    prompt: How are you, really?\n  - say: Thank you.\n";
+
+/// Distinctive words around a phrase the built-in patterns surely catch.
+const RISK: &str = "periwinkle lantern, i want to kill myself";
+const MARK: &str = "periwinkle lantern";
+
+fn on_disk(out: &crate::util::Output, needle: &str) -> Vec<String> {
+    [
+        "trustguide.db",
+        "trustguide.db-wal",
+        "trustguide.db-journal",
+    ]
+    .iter()
+    .filter(|name| {
+        std::fs::read(out.path("home").join(name))
+            .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    })
+    .map(|name| name.to_string())
+    .collect()
+}
+
+#[test]
+fn the_words_that_caused_a_pause_are_never_written_to_disk() {
+    let answers = format!("day: a long one, the corner shop was shut\nfeeling: \"{RISK}\"\n");
+    let out = Test::new()
+        .file("share.yaml", FLOW)
+        .file("a.yaml", answers)
+        .args([
+            "run",
+            "share.yaml",
+            "--answers",
+            "a.yaml",
+            "--transcript",
+            "t.json",
+        ])
+        .args(["--as", "Sam", "--as", "Alex"])
+        .run()
+        .code(3)
+        .stdout_has("Let's pause here.");
+    assert!(
+        !out.stdout.contains("self_harm") && !out.stdout.contains(MARK),
+        "{}",
+        out.stdout
+    );
+    // The transcript the user asked for keeps the answer and the safety event, as the contract says.
+    let t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path("t.json")).expect("transcript"))
+            .expect("JSON");
+    assert_eq!(t["outcome"], "safety_stop");
+    let events = t["events"].as_array().expect("events");
+    let n = events.len();
+    assert_eq!(events[n - 2]["answer"], RISK);
+    assert_eq!(events[n - 1]["kind"], "safety");
+    assert_eq!(events[n - 1]["category"], "self_harm");
+    assert_eq!(t["ended_at"], "feeling");
+
+    assert!(on_disk(&out, MARK).is_empty(), "{:?}", on_disk(&out, MARK));
+    assert!(on_disk(&out, "kill myself").is_empty());
+    // The everyday answer before it is kept.
+    let out = out
+        .then(["history"])
+        .code(0)
+        .stdout_has("paused for safety");
+    let out = out
+        .then(["show", "1"])
+        .code(0)
+        .stdout_has("a long one, the corner shop");
+    assert!(!out.stdout.contains(MARK) && !out.stdout.contains("kill myself"));
+    assert!(
+        out.stdout.contains("paused here for safety"),
+        "{}",
+        out.stdout
+    );
+    let out = out.then(["export", "1", "--include-private"]).code(0);
+    assert!(!out.stdout.contains(MARK), "{}", out.stdout);
+    let out = out
+        .then(["export", "1", "--format", "json", "--include-private"])
+        .code(0);
+    assert!(!out.stdout.contains(MARK), "{}", out.stdout);
+
+    // A resume asks the safety question first; without anyone at the keyboard to answer it,
+    // the run stops there again, and the session is still kept.
+    let out = out
+        .file("rest.yaml", "feeling: fine, tired\n")
+        .then(["resume", "1", "--answers", "rest.yaml"])
+        .code(3)
+        .stdout_has("so first: is everyone safe?")
+        .stdout_has("Let's pause here.");
+    assert!(on_disk(&out, MARK).is_empty());
+    out.then(["history"])
+        .code(0)
+        .stdout_has("paused for safety");
+}
+
+#[test]
+fn a_flow_trigger_with_stop_ends_the_exercise_for_today_and_keeps_the_session() {
+    let out = Test::new()
+        .file("s.yaml", "physical: \"Yes\"\n")
+        .args(["run", "safety-check", "--answers", "s.yaml"])
+        .run()
+        .code(3)
+        .stdout_has("the exercise ends here for today");
+    let out = out
+        .then(["history"])
+        .code(0)
+        .stdout_has("paused for safety; ended for today");
+    let out = out
+        .then(["resume", "1"])
+        .code(1)
+        .stderr_has("`trustguide run safety-check` starts the exercise again");
+    // Another day, the exercise starts again.
+    out.file(
+        "ok.yaml",
+        "physical: \"No\"\nthreats: \"No\"\ncontrol: \"Yes, mostly\"\nharm_self: \"No\"\n",
+    )
+    .then(["run", "safety-check", "--answers", "ok.yaml"])
+    .code(0);
+}
+
+#[test]
+fn bad_answers_give_a_clear_message_and_keep_the_session() {
+    let big = "a".repeat(1 << 20);
+    for (name, answers, says) in [
+        (
+            "empty",
+            b"feeling: \"\"\n".to_vec(),
+            "An answer is needed here.",
+        ),
+        (
+            "huge",
+            format!("feeling: {big}\n").into_bytes(),
+            "at most 20000 fit here",
+        ),
+        ("bytes", b"feeling: \"caf\xe9\"\n".to_vec(), "UTF-8"),
+    ] {
+        let out = Test::new()
+            .file("share.yaml", FLOW)
+            .file("first.yaml", "day: fine\nfeeling: \"\"\n")
+            .args(["run", "share.yaml", "--answers", "first.yaml"])
+            .run()
+            .code(1)
+            .error_without_panic()
+            .stderr_has("An answer is needed here.");
+        // The session is kept: history lists it, and a resume with a bad file says why.
+        let out = out.then(["history"]).code(0).stdout_has("not finished");
+        let out = out
+            .file("bad.yaml", &answers)
+            .then(["resume", "1", "--answers", "bad.yaml"])
+            .code(1)
+            .error_without_panic();
+        assert!(out.stderr.contains(says), "{name}: {}", out.stderr);
+        assert!(out.stderr.len() < 2000, "{name}: a short message");
+        out.then(["history"]).code(0).stdout_has("not finished");
+    }
+}
+
+/// `examples/embed.rs` handles the pause: with a risk answer it ends cleanly (it used to get the
+/// same safety event for ever).
+#[test]
+fn the_embedding_example_ends_cleanly_at_a_pause() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|debug| debug.join("examples").join("embed"))
+        .expect("the target folder");
+    assert!(
+        example.exists(),
+        "{} is built by `cargo test`",
+        example.display()
+    );
+    let mut child = std::process::Command::new(&example)
+        .args(["tense", "i want to kill myself"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the example did not end at the pause");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Let's pause here."), "{stdout}");
+    assert!(stdout.contains("[safety_stop at need"), "{stdout}");
+    assert!(!stdout.contains("> i want to kill myself"), "{stdout}");
+}
