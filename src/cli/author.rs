@@ -13,7 +13,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use trustguide::flow::{Diagnostic, Library};
 use trustguide::flowtest::{run_flow_tests, untested};
-use trustguide::safety::Profile;
 
 use super::Environment;
 
