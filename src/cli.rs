@@ -397,6 +397,9 @@ fn help_now(region: Option<String>) -> Result<i32> {
 fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
     use std::io::BufRead;
     let profile = builtin_profile()?;
+    if let Some(problem) = profile.model_problem() {
+        eprintln!("warning: {problem}; the phrase patterns screen alone");
+    }
     let mut lib = env.library();
     if let Some(flow) = flow {
         lib.load(flow).map_err(report)?;
@@ -423,7 +426,8 @@ fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
                 String::from_utf8_lossy(&line)
             }
         };
-        let mut categories = profile.scan(&text);
+        let judgement = profile.judge(&text);
+        let mut categories = judgement.categories;
         for extra in &additions {
             if let Some(d) = &extra.detector {
                 for c in d.scan(&text) {
@@ -437,12 +441,19 @@ fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
         struct Line<'a> {
             text: &'a str,
             categories: Vec<&'a str>,
+            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying part.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            risk: Option<f32>,
+            /// What the phrase patterns and hints found, before the encoder weighed them.
+            patterns: Vec<&'a str>,
         }
         serde_json::to_writer(
             &mut out,
             &Line {
                 text: &text,
                 categories,
+                risk: judgement.risk.map(|r| (r * 1000.0).round() / 1000.0),
+                patterns: judgement.patterns,
             },
         )?;
         out.write_all(b"\n")?;

@@ -456,27 +456,15 @@ impl PatternSet {
     }
 }
 
-/// A category's cue words: `strong` ones fire on their own, `weak` ones when two (different
-/// ones) stand in the same answer.
-#[derive(Debug, Clone, Default)]
-pub struct Cues {
-    pub strong: Vec<String>,
-    pub weak: Vec<String>,
-}
-
-/// Points at which a category's cues fire.
-pub const CUE_THRESHOLD: u32 = 2;
-
 /// Compiled risk patterns and exclusions, ready to scan text.
 #[derive(Debug)]
 pub struct Detector {
     normaliser: Normaliser,
     risks: PatternSet,
+    /// Patterns that only hint at a risk: they pause when the encoder is not sure the answer
+    /// is ordinary, and never on their own.
+    hints: PatternSet,
     exclusions: PatternSet,
-    /// Cue patterns; each owner indexes `cue_owners`.
-    cues: PatternSet,
-    /// For each cue: its category and its points.
-    cue_owners: Vec<(usize, u32)>,
     categories: Vec<String>,
 }
 
@@ -486,34 +474,28 @@ impl Detector {
         categories: impl IntoIterator<Item = (&'a str, &'a [String])>,
         exclusions: &[String],
     ) -> Result<Detector, PatternError> {
-        Detector::with_cues(
-            categories.into_iter().map(|(n, p)| (n, p, None)),
+        Detector::with_hints(
+            categories.into_iter().map(|(n, p)| (n, p, &[][..])),
             exclusions,
         )
     }
 
-    /// Builds a detector whose categories also have cue words.
-    pub fn with_cues<'a>(
-        categories: impl IntoIterator<Item = (&'a str, &'a [String], Option<&'a Cues>)>,
+    /// Builds a detector whose categories also have hint patterns.
+    pub fn with_hints<'a>(
+        categories: impl IntoIterator<Item = (&'a str, &'a [String], &'a [String])>,
         exclusions: &[String],
     ) -> Result<Detector, PatternError> {
         let mut normaliser = Normaliser::new();
         let mut risks = PatternSet::default();
-        let mut cues = PatternSet::default();
-        let mut cue_owners = Vec::new();
+        let mut hints = PatternSet::default();
         let mut names = Vec::new();
-        for (i, (name, patterns, category_cues)) in categories.into_iter().enumerate() {
+        for (i, (name, patterns, category_hints)) in categories.into_iter().enumerate() {
             names.push(name.to_owned());
             for p in patterns {
                 risks.add(&mut normaliser, p, i)?;
             }
-            if let Some(c) = category_cues {
-                for (list, points) in [(&c.strong, CUE_THRESHOLD), (&c.weak, 1)] {
-                    for p in list {
-                        cues.add(&mut normaliser, p, cue_owners.len())?;
-                        cue_owners.push((i, points));
-                    }
-                }
+            for p in category_hints {
+                hints.add(&mut normaliser, p, i)?;
             }
         }
         let mut excl = PatternSet::default();
@@ -523,20 +505,20 @@ impl Detector {
         Ok(Detector {
             normaliser,
             risks,
+            hints,
             exclusions: excl,
-            cues,
-            cue_owners,
             categories: names,
         })
     }
 
-    /// The categories `text` suggests, in profile order, without repeats.
+    /// The categories `text` suggests, in profile order, without repeats (patterns, not
+    /// hints).
     pub fn scan(&self, text: &str) -> Vec<&str> {
         self.analyse(text).categories(self)
     }
 
-    /// What the patterns and cues see in `text`: the word stems (idioms blanked out) and, for
-    /// each category, whether a pattern matched and the cue points it scored.
+    /// What the patterns see in `text`: the word stems (idioms blanked out) and, for each
+    /// category, whether a pattern or a hint matched.
     pub fn analyse(&self, text: &str) -> Analysis {
         let mut stems = self.normaliser.stems(text);
         let mut masked = false;
@@ -550,21 +532,14 @@ impl Detector {
         for (owner, _, _) in self.risks.matches(&stems) {
             hits[owner] = true;
         }
-        let mut seen = HashSet::default();
-        let mut points = vec![0u32; self.categories.len()];
-        for (cue, _, _) in self.cues.matches(&stems) {
-            if seen.insert(cue) {
-                let (category, p) = self.cue_owners[cue];
-                points[category] += p;
-            }
-        }
-        for (h, p) in hits.iter_mut().zip(&points) {
-            *h |= *p >= CUE_THRESHOLD;
+        let mut hinted = vec![false; self.categories.len()];
+        for (owner, _, _) in self.hints.matches(&stems) {
+            hinted[owner] = true;
         }
         Analysis {
             stems,
             hits,
-            points,
+            hinted,
             masked,
         }
     }
@@ -580,10 +555,10 @@ impl Detector {
 pub struct Analysis {
     /// Word stems; words inside an idiom are empty.
     pub stems: Vec<String>,
-    /// For each category: a pattern matched, or its cues reached the threshold.
+    /// For each category: a pattern matched.
     pub hits: Vec<bool>,
-    /// For each category: cue points.
-    pub points: Vec<u32>,
+    /// For each category: a hint matched.
+    pub hinted: Vec<bool>,
     /// An idiom or a hyperbole was blanked out.
     pub masked: bool,
 }
@@ -591,10 +566,19 @@ pub struct Analysis {
 impl Analysis {
     /// The categories the patterns found, in profile order.
     pub fn categories<'d>(&self, detector: &'d Detector) -> Vec<&'d str> {
+        Analysis::named(detector, &self.hits)
+    }
+
+    /// The categories the hints found, in profile order.
+    pub fn hinted<'d>(&self, detector: &'d Detector) -> Vec<&'d str> {
+        Analysis::named(detector, &self.hinted)
+    }
+
+    fn named<'d>(detector: &'d Detector, which: &[bool]) -> Vec<&'d str> {
         detector
             .categories
             .iter()
-            .zip(&self.hits)
+            .zip(which)
             .filter(|(_, h)| **h)
             .map(|(c, _)| c.as_str())
             .collect()

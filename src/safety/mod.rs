@@ -63,17 +63,9 @@ struct RawCategory {
     stop: bool,
     message: String,
     patterns: Vec<String>,
+    /// Patterns that pause only when the encoder is not sure the answer is ordinary.
     #[serde(default)]
-    cues: Option<RawCues>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCues {
-    #[serde(default)]
-    strong: Vec<String>,
-    #[serde(default)]
-    weak: Vec<String>,
+    hints: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -178,21 +170,10 @@ impl Profile {
         let raw: RawProfile =
             serde_saphyr::from_str_with_options(text, crate::flow::load::yaml_options())
                 .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
-        let lists: Vec<(String, Vec<String>, Option<detector::Cues>)> = raw
-            .categories
-            .iter()
-            .map(|(id, c)| {
-                let cues = c.cues.as_ref().map(|k| detector::Cues {
-                    strong: k.strong.clone(),
-                    weak: k.weak.clone(),
-                });
-                (id.clone(), c.patterns.clone(), cues)
-            })
-            .collect();
-        let detector = Detector::with_cues(
-            lists
+        let detector = Detector::with_hints(
+            raw.categories
                 .iter()
-                .map(|(id, p, c)| (id.as_str(), &p[..], c.as_ref())),
+                .map(|(id, c)| (id.as_str(), &c.patterns[..], &c.hints[..])),
             &raw.exclusions,
         )?;
         let categories = raw
@@ -219,17 +200,26 @@ impl Profile {
     /// How `text` is judged. The encoder reads the whole answer and the answer from each
     /// later clause on ([`clauses::parts`]), and the answer takes its most worrying part,
     /// so nothing ordinary dilutes a risk. The phrase patterns only add: a pattern for
-    /// self-harm or an emergency pauses whatever the encoder says, another category's
-    /// pattern needs the encoder not to be sure the answer is ordinary. Without an encoder
-    /// (none loaded, or a damaged file) the patterns decide alone.
+    /// self-harm or an emergency pauses whatever the encoder says; another category's
+    /// pattern, or any hint, pauses unless the encoder is sure the answer is ordinary (its
+    /// risk under [`PATTERN_DOUBT`] of the threshold). Without an encoder (none loaded, or
+    /// a damaged file) the patterns and hints decide alone: when in doubt, pause.
     pub fn judge(&self, text: &str) -> Judgement<'_> {
-        let patterns = self.detector.analyse(text).categories(&self.detector);
+        let analysis = self.detector.analyse(text);
+        let firm = analysis.categories(&self.detector);
+        let mut patterns = firm.clone();
+        for c in analysis.hinted(&self.detector) {
+            if !patterns.contains(&c) {
+                patterns.push(c);
+            }
+        }
         let mut judgement = Judgement {
             categories: patterns.clone(),
             risk: None,
             patterns,
         };
-        if judgement.patterns.iter().any(|c| ALWAYS_PAUSE.contains(c)) {
+        if firm.iter().any(|c| ALWAYS_PAUSE.contains(c)) {
+            judgement.categories = firm;
             return judgement;
         }
         // A text without a single letter ("19:00", "-") has no words to read.
@@ -252,25 +242,21 @@ impl Profile {
         let risk = risk_of(worst);
         let threshold = encoder.meta.threshold;
         judgement.risk = Some(risk);
-        judgement.categories = if risk >= threshold {
-            if judgement.patterns.is_empty() {
-                // The encoder's most likely category; its labels are `ok` then the
-                // profile's categories in order (checked when it was loaded).
-                let best = worst
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map(|(i, _)| i - 1)
-                    .unwrap_or(0);
-                self.detector
-                    .category_names()
-                    .get(best)
-                    .map(|c| vec![c.as_str()])
-                    .unwrap_or_default()
-            } else {
-                judgement.patterns.clone()
-            }
+        judgement.categories = if risk >= threshold && judgement.patterns.is_empty() {
+            // The encoder's most likely category; its labels are `ok` then the profile's
+            // categories in order (checked when it was loaded).
+            let best = worst
+                .iter()
+                .enumerate()
+                .skip(1)
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i - 1)
+                .unwrap_or(0);
+            self.detector
+                .category_names()
+                .get(best)
+                .map(|c| vec![c.as_str()])
+                .unwrap_or_default()
         } else if risk >= threshold * PATTERN_DOUBT {
             judgement.patterns.clone()
         } else {

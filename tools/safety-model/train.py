@@ -152,6 +152,7 @@ def main():
     ap.add_argument("--max-len", type=int, default=64)
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--frozen-layers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "safety"))
     args = ap.parse_args()
@@ -181,9 +182,14 @@ def main():
 
     tok = AutoTokenizer.from_pretrained(base)
     model = Classifier(base)
-    # The word embeddings stay as pretrained: a typo or a rare word keeps the meaning the
-    # base model learned for it, and the optimiser has 12 million fewer weights to move.
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    # The embeddings and the lowest layers stay as pretrained: a typo or a rare word keeps
+    # the meaning the base model learned for it, and training is a third faster (no
+    # gradients below the first trained layer).
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad_(False)
+    for layer in model.bert.encoder.layer[: args.frozen_layers]:
+        for p in layer.parameters():
+            p.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(data) / args.batch)
@@ -246,6 +252,7 @@ def main():
         "training_data_sha256": digest.hexdigest(),
         "seed": args.seed,
         "epochs": args.epochs,
+        "frozen_layers": args.frozen_layers,
         "lr": args.lr,
         "batch": args.batch,
         "lines": len(lines),

@@ -1,0 +1,168 @@
+//! How long the safety screen takes where people feel it: `cargo bench --bench safety`.
+//!
+//! Every typed answer is screened before the session goes on, so the pause after Enter is
+//! the screen's time. This measures, with the release build:
+//! - loading the encoder (it happens on a thread while the first question is shown);
+//! - p50 and p95 time to screen a 300-character answer and a 2,000-character one, each made
+//!   of different ordinary sentences (an ordinary answer is judged in full; a risk can stop
+//!   early at a pattern);
+//! - time from starting `trustguide run listening` to its first question on a real
+//!   pseudo-terminal;
+//! - peak memory of `trustguide safety scan` with the encoder loaded, and the binary's size.
+//!
+//! Figures go in docs/performance.md.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use trustguide::safety::Profile;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Ordinary sentences in order, from the development set, to build answers of a length.
+fn ordinary_sentences() -> Vec<String> {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/safety/train/i-daily-safe.tsv"
+    ))
+    .expect("ordinary lines")
+    .lines()
+    .filter(|l| !l.starts_with('#'))
+    .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+    .collect()
+}
+
+/// `count` different answers of about `chars` characters each.
+fn answers(sentences: &[String], chars: usize, count: usize) -> Vec<String> {
+    let mut lines = sentences.iter().cycle();
+    (0..count)
+        .map(|_| {
+            let mut text = String::new();
+            while text.len() < chars {
+                if let Some(l) = lines.next() {
+                    text.push_str(l);
+                    text.push_str(". ");
+                }
+            }
+            let mut end = chars;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text
+        })
+        .collect()
+}
+
+fn screen_times(profile: &Profile, answers: &[String]) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = answers
+        .iter()
+        .map(|a| {
+            let start = Instant::now();
+            black_box(profile.scan(black_box(a)));
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.95))
+}
+
+/// Time from starting `trustguide run listening` to its first question on a pseudo-terminal.
+fn first_question_times(runs: usize) -> Vec<Duration> {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustguide"));
+        cmd.args(["run", "listening", "--as", "Sam", "--as", "Alex", "--no-save"])
+            .env("TRUSTGUIDE_HOME", home.path())
+            .env("TERM", "xterm");
+        let start = Instant::now();
+        let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+        session
+            .set_expect_timeout(Some(Duration::from_secs(20)));
+        session
+            .expect("How strong do your feelings")
+            .expect("the first question");
+        times.push(start.elapsed());
+        let _ = session.get_process_mut().kill(expectrl::Signal::SIGKILL);
+    }
+    times.sort();
+    times
+}
+
+fn main() {
+    // Loading: the profile is ready at once; the encoder on its thread.
+    let mut loads = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let profile = Profile::builtin().expect("profile");
+        let ready = start.elapsed();
+        assert!(profile.model_problem().is_none(), "the model loads");
+        loads.push((ready, start.elapsed()));
+    }
+    loads.sort();
+    let (ready, loaded) = loads[loads.len() / 2];
+    println!(
+        "profile ready to show the first question: {:.2} ms; encoder loaded on its thread: {:.0} ms",
+        ms(ready),
+        ms(loaded)
+    );
+
+    let profile = Profile::builtin().expect("profile");
+    assert!(profile.model_problem().is_none());
+    let sentences = ordinary_sentences();
+    for (chars, count) in [(300, 100), (2_000, 40)] {
+        let set = answers(&sentences, chars, count);
+        // One warm-up pass, as the first answer of a session also finds the encoder warm
+        // after the first question has been read.
+        screen_times(&profile, &set[..3]);
+        let (p50, p95) = screen_times(&profile, &set);
+        println!(
+            "screen a {chars}-character answer ({count} different answers): p50 {:.1} ms, p95 {:.1} ms",
+            ms(p50),
+            ms(p95)
+        );
+    }
+
+    let times = first_question_times(21);
+    println!(
+        "trustguide run listening to its first question (pseudo-terminal, 21 runs): p50 {:.1} ms, p95 {:.1} ms",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.95))
+    );
+
+    let lines: String = answers(&sentences, 300, 50).join("\n") + "\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustguide"))
+        .args(["safety", "scan"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("write");
+    assert!(child.wait().expect("wait").success());
+    let rss = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u.max_rss() as u64 * 1024)
+        .unwrap_or(0);
+    let size = std::fs::metadata(env!("CARGO_BIN_EXE_trustguide"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "peak memory, safety scan of 50 answers: {:.1} MB; binary size: {:.1} MB",
+        rss as f64 / 1e6,
+        size as f64 / 1e6
+    );
+}
