@@ -445,14 +445,7 @@ fn expect_pause_screen(s: &mut Pty, typed: &str, ready: &str) -> View {
     );
     assert!(view.anywhere("Let's pause here."), "{}", view.text());
     let all = view.text().to_lowercase() + &view.scrollback.join("\n").to_lowercase();
-    for word in [
-        "self_harm",
-        "suicid",
-        "violence",
-        "fear_for_safety",
-        "harm",
-        "hit",
-    ] {
+    for word in ["self_harm", "suicid", "violence", "fear_for_safety", "harm"] {
         assert!(
             !all.contains(word),
             "nothing says what was noticed ({word}): {all}"
