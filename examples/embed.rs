@@ -54,8 +54,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match engine.next_event()? {
             Event::Say { text, .. } => println!("{text}"),
             Event::Timer { seconds, .. } => println!("(a {seconds}-second pause)"),
-            // Show the same calm pause whatever was noticed (the category is for the record
-            // only), with where to get help, and say what the participants chose. Going on
+            // Show the same calm pause whatever was noticed (the category is for a transcript
+            // the user asked for; keep it nowhere else), with where to get help, and say what the participants chose. Going on
             // (`SafetyChoice::Continue`, only when `stop` is false) should take a deliberate
             // confirmation from the person who wrote the answer; this example stops for now.
             // Do not keep the answer that caused the pause: the engine has already withdrawn it.

@@ -45,6 +45,11 @@ struct Tail<'a> {
     schedule: Option<&'a crate::schedule::Schedule>,
 }
 
+/// The category a transcript gives a safety pause whose category was not kept: one that
+/// happened before the session was resumed (the store records only where and when a pause
+/// happened, never what was noticed).
+pub const CATEGORY_NOT_KEPT: &str = "not_kept";
+
 /// Writes a transcript event by event.
 pub struct TranscriptWriter<W: Write> {
     out: W,
@@ -94,11 +99,13 @@ impl<W: Write> TranscriptWriter<W> {
         })
     }
 
-    pub fn safety(&mut self, step: &str, category: &str) -> io::Result<()> {
+    /// A safety event. `category` is `None` for a pause recorded before a resume: the session
+    /// store never keeps the category, so the resumed run's transcript says [`CATEGORY_NOT_KEPT`].
+    pub fn safety(&mut self, step: &str, category: Option<&str>) -> io::Result<()> {
         self.event(&SafetyEvent {
             step,
             kind: "safety",
-            category,
+            category: category.unwrap_or(CATEGORY_NOT_KEPT),
         })
     }
 

@@ -8,6 +8,13 @@ const FLOW: &str = "flow: share\ntitle: Share\nparticipants: [partner_a, partner
 const RISK: &str = "periwinkle lantern, i want to kill myself";
 const MARK: &str = "periwinkle lantern";
 
+/// What a pause noticed, by the id of each built-in category: none may be kept.
+fn category_ids() -> &'static [String] {
+    let ids = trustguide::safety::builtin_category_ids();
+    assert!(ids.iter().any(|id| id == "self_harm"), "{ids:?}");
+    ids
+}
+
 fn on_disk(out: &crate::util::Output, needle: &str) -> Vec<String> {
     [
         "trustguide.db",
@@ -60,6 +67,14 @@ fn the_words_that_caused_a_pause_are_never_written_to_disk() {
 
     assert!(on_disk(&out, MARK).is_empty(), "{:?}", on_disk(&out, MARK));
     assert!(on_disk(&out, "kill myself").is_empty());
+    // Nor what the pause noticed: no category id in any file of the store.
+    for id in category_ids() {
+        assert!(
+            on_disk(&out, id).is_empty(),
+            "{id}: {:?}",
+            on_disk(&out, id)
+        );
+    }
     // The everyday answer before it is kept.
     let out = out
         .then(["history"])
@@ -71,26 +86,60 @@ fn the_words_that_caused_a_pause_are_never_written_to_disk() {
         .stdout_has("a long one, the corner shop");
     assert!(!out.stdout.contains(MARK) && !out.stdout.contains("kill myself"));
     assert!(
-        out.stdout.contains("paused here for safety"),
+        out.stdout.contains("Paused for safety here."),
         "{}",
         out.stdout
     );
+    let no_category = |out: &crate::util::Output| {
+        for id in category_ids() {
+            assert!(!out.stdout.contains(id.as_str()), "{id}: {}", out.stdout);
+        }
+    };
+    no_category(&out);
     let out = out.then(["export", "1", "--include-private"]).code(0);
     assert!(!out.stdout.contains(MARK), "{}", out.stdout);
+    no_category(&out);
     let out = out
         .then(["export", "1", "--format", "json", "--include-private"])
         .code(0);
     assert!(!out.stdout.contains(MARK), "{}", out.stdout);
+    no_category(&out);
+    let out = out.then(["history", "--json"]).code(0);
+    no_category(&out);
 
     // A resume asks the safety question first; without anyone at the keyboard to answer it,
     // the run stops there again, and the session is still kept.
+    // Its transcript, asked for again, cannot say what the pause noticed: it was not kept.
     let out = out
         .file("rest.yaml", "feeling: fine, tired\n")
-        .then(["resume", "1", "--answers", "rest.yaml"])
+        .then([
+            "resume",
+            "1",
+            "--answers",
+            "rest.yaml",
+            "--transcript",
+            "t2.json",
+        ])
         .code(3)
         .stdout_has("so first: is everyone safe?")
         .stdout_has("Let's pause here.");
     assert!(on_disk(&out, MARK).is_empty());
+    for id in category_ids() {
+        assert!(
+            on_disk(&out, id).is_empty(),
+            "{id}: {:?}",
+            on_disk(&out, id)
+        );
+    }
+    let t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path("t2.json")).expect("transcript"))
+            .expect("JSON");
+    let events = t["events"].as_array().expect("events");
+    assert_eq!(
+        events.last(),
+        Some(&serde_json::json!({"step": "feeling", "kind": "safety", "category": "not_kept"})),
+        "{t}"
+    );
     out.then(["history"])
         .code(0)
         .stdout_has("paused for safety");

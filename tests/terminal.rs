@@ -303,204 +303,407 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
 /// What clears the screen and the scrollback before the pause shows.
 const CLEAR_ALL: &str = "\x1b[H\x1b[2J\x1b[3J";
 
-/// The screen as a terminal shows it after a full clear: `after_clear` is everything written
-/// since the clear sequence, without colour and cursor codes.
-fn screen_text(after_clear: &[u8]) -> String {
-    let text = String::from_utf8_lossy(after_clear);
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ params final-byte
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for d in chars.by_ref() {
-                    if ('@'..='~').contains(&d) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        if c != '\r' {
-            out.push(c);
-        }
-    }
-    out
+/// The emulated terminal: the pseudo-terminal's size (ptyprocess opens it at 80 × 24) and a
+/// scrollback like a terminal window's.
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+const SCROLLBACK: usize = 1000;
+
+/// A program in a pseudo-terminal, with every byte it printed kept, so that what a person at
+/// that terminal would see (scrollback included) can be read from a terminal emulator.
+struct Pty {
+    session: Session,
+    printed: Vec<u8>,
 }
 
-/// Waits for the pause screen after a risk answer: the screen and scrollback are cleared, and
-/// what is shown then has neither the answer nor a category, and the most urgent help first.
+impl Pty {
+    fn new((session, home): (Session, tempfile::TempDir)) -> (Pty, tempfile::TempDir) {
+        let pty = Pty {
+            session,
+            printed: Vec::new(),
+        };
+        (pty, home)
+    }
+
+    /// Waits for `needle`; what was printed up to it is kept. Returns what came before it.
+    fn expect(&mut self, needle: &str) -> Vec<u8> {
+        let found = match self.session.expect(needle) {
+            Ok(found) => found,
+            Err(e) => panic!(
+                "waiting for {needle:?}: {e}\nthe screen:\n{}",
+                self.view().visible.join("\n")
+            ),
+        };
+        self.printed.extend_from_slice(found.as_bytes());
+        found.before().to_vec()
+    }
+
+    fn expect_end(&mut self) -> Option<i32> {
+        let found = self
+            .session
+            .expect(expectrl::Eof)
+            .expect("the program ends");
+        self.printed.extend_from_slice(found.as_bytes());
+        exit_code(&self.session)
+    }
+
+    fn answer(&mut self, prompt: &str, line: &str) {
+        self.expect(prompt);
+        self.session.send_line(line).expect("type");
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.send(keys).expect("type");
+    }
+
+    fn send_line(&mut self, line: &str) {
+        self.session.send_line(line).expect("type");
+    }
+
+    /// What the terminal shows after everything printed so far.
+    fn view(&self) -> View {
+        View::of(&self.printed)
+    }
+}
+
+/// A terminal's text as a person sees it: the visible rows, and the rows they could scroll
+/// back to (oldest first).
+struct View {
+    visible: Vec<String>,
+    scrollback: Vec<String>,
+}
+
+impl View {
+    /// Plays `printed` into an 80 × 24 terminal emulator with scrollback.
+    ///
+    /// vt100 0.18 honours `ESC[3J` (erase the scrollback: `Screen::ed` mode 3), as xterm and
+    /// VTE do, so a row the program cleared that way is gone from `scrollback` here too.
+    fn of(printed: &[u8]) -> View {
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("not zero");
+        let mut parser = vt100::Parser::new(size(ROWS), size(COLS), SCROLLBACK);
+        parser.process(printed);
+        let screen = parser.screen_mut();
+        let visible = screen.rows(0, COLS).collect();
+        let kept = screen.scrollback_len();
+        // Scrolled back by `n` rows, the top visible row is the n-th newest row of scrollback.
+        let scrollback = (1..=kept)
+            .rev()
+            .map(|n| {
+                screen.set_scrollback(n);
+                screen.rows(0, COLS).next().unwrap_or_default()
+            })
+            .collect();
+        screen.set_scrollback(0);
+        View {
+            visible,
+            scrollback,
+        }
+    }
+
+    /// Whether `text` can be read anywhere, scrolling back included: the rows are joined
+    /// without breaks too, so a line the terminal wrapped is still found.
+    fn anywhere(&self, text: &str) -> bool {
+        let rows = || self.scrollback.iter().chain(&self.visible);
+        rows().any(|r| r.contains(text))
+            || rows()
+                .map(String::as_str)
+                .collect::<String>()
+                .contains(text)
+    }
+
+    /// The first visible row that holds `text`.
+    fn row_of(&self, text: &str) -> Option<usize> {
+        self.visible.iter().position(|r| r.contains(text))
+    }
+
+    fn text(&self) -> String {
+        self.visible.join("\n")
+    }
+}
+
+/// Waits for the pause screen after a risk answer, and checks it as a person would see it:
+/// the answer is gone from the screen and from the scrollback, nothing names what was noticed,
+/// and the most urgent help is in the first 12 rows. `ready` is the screen's last line.
 /// In plain mode the test's pseudo-terminal does not echo, so only the rich mode's own drawing
 /// of the answer can be seen before the clear.
-fn expect_pause_screen(s: &mut Session, typed: &str, ready: &str) -> String {
-    let before = s.expect(CLEAR_ALL).expect("the screen is cleared");
-    let rich = ready == "Press a key:";
+fn expect_pause_screen(s: &mut Pty, typed: &str, ready: &str) -> View {
+    s.expect(CLEAR_ALL);
+    let before = View::of(&s.printed[..s.printed.len() - CLEAR_ALL.len()]);
+    let rich = ready.contains("Esc");
     assert!(
-        !rich || String::from_utf8_lossy(before.before()).contains(typed),
-        "the answer was on the screen before the clear: {:?}",
-        String::from_utf8_lossy(before.before())
+        !rich || before.anywhere(typed),
+        "the answer was on the screen before the clear: {}",
+        before.text()
     );
-    let shown = s.expect(ready).expect("the pause screen");
-    let screen = screen_text(shown.before());
-    assert!(!screen.contains(typed), "the answer is gone: {screen}");
-    assert!(screen.contains("Let's pause here."), "{screen}");
+    s.expect(ready);
+    let view = s.view();
+    assert!(
+        !view.anywhere(typed),
+        "the answer is gone from the screen and the scrollback:\n{}\n--- scrollback:\n{}",
+        view.text(),
+        view.scrollback.join("\n")
+    );
+    assert!(view.anywhere("Let's pause here."), "{}", view.text());
+    let all = view.text().to_lowercase() + &view.scrollback.join("\n").to_lowercase();
     for word in ["self_harm", "suicid", "violence", "fear_for_safety", "harm"] {
         assert!(
-            !screen.to_lowercase().contains(word),
-            "nothing says what was noticed ({word}): {screen}"
+            !all.contains(word),
+            "nothing says what was noticed ({word}): {all}"
         );
     }
-    let lines: Vec<&str> = screen.trim_start_matches('\n').lines().collect();
-    let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
     assert!(
-        at("If anyone is in danger right now, call 999").is_some_and(|i| i < 12),
-        "the emergency number comes first: {screen}"
+        view.row_of("If anyone is in danger right now, call 999")
+            .is_some_and(|row| row < 12),
+        "the emergency number is in the first 12 rows:\n{}",
+        view.text()
     );
     assert!(
-        at("Samaritans: call 116 123").is_some_and(|i| i < 12),
-        "the crisis line comes first: {screen}"
+        view.row_of("Samaritans: call 116 123")
+            .is_some_and(|row| row < 12),
+        "the main crisis line is in the first 12 rows:\n{}",
+        view.text()
     );
-    screen
+    view
+}
+
+const SHARE: &str = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
+
+/// Runs the one-question flow in a pseudo-terminal in a fresh folder (region UK).
+fn share(args: &[&str]) -> (Pty, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(home.path().join("share.yaml"), SHARE).expect("write flow");
+    let mut all = vec!["run", "share.yaml"];
+    all.extend_from_slice(args);
+    Pty::new(spawn_in_with(home, &all, &[("TRUSTGUIDE_REGION", "UK")]))
 }
 
 #[test]
 fn a_risk_answer_pauses_calmly_and_the_quick_exit_can_forget_the_session() {
-    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
-    let home = tempfile::tempdir().expect("temp folder");
-    std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
-    let (mut s, home) = spawn_in_with(home, &["run", "share.yaml"], &[("TRUSTGUIDE_REGION", "UK")]);
-    let typed = "honestly i dont see the point of waking up anymore";
-    answer(&mut s, "How are you, really?", typed);
-    expect_pause_screen(&mut s, typed, "Press a key:");
-    s.expect("x  (or Esc) leave now").expect("Esc is named");
-    s.send("\x1b").expect("Esc");
-    s.expect(CLEAR_ALL).expect("the screen is cleared at once");
-    s.expect("Delete this session from this computer?")
-        .expect("the offer to forget");
-    s.send("y").expect("y");
-    s.expect(CLEAR_ALL).expect("cleared again");
-    s.expect(expectrl::Eof).expect("ends");
-    assert_eq!(exit_code(&s), Some(3));
+    let (mut s, home) = share(&[]);
+    let typed = "i want to kill myself";
+    s.answer("How are you, really?", typed);
+    expect_pause_screen(&mut s, typed, "(or Esc) leave now: clears the screen");
+    s.send("\x1b");
+    s.expect(CLEAR_ALL);
+    s.expect("Delete this session from this computer?");
+    s.send("y");
+    s.expect(CLEAR_ALL);
+    assert_eq!(s.expect_end(), Some(3));
+    assert!(
+        !s.view().anywhere("Let's pause here."),
+        "the quick exit left nothing to read"
+    );
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
     assert!(history.contains("No sessions yet"), "forgotten: {history}");
 }
 
+/// The pause looks the same whatever was noticed: a partner in the room cannot tell a
+/// self-harm answer from one about violence.
+#[test]
+fn the_pause_screen_is_the_same_whatever_was_noticed() {
+    let answers = [
+        "i want to kill myself",
+        "he hit me and i am scared he will do it again",
+    ];
+    // The two answers are of different categories, and each pauses.
+    let home = tempfile::tempdir().expect("temp folder");
+    let scanned = Command::new(binary())
+        .args(["safety", "scan"])
+        .current_dir(home.path())
+        .env("TRUSTGUIDE_HOME", home.path().join("home"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            writeln!(stdin, "{}\n{}", answers[0], answers[1])?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .expect("safety scan runs");
+    let categories: Vec<serde_json::Value> = String::from_utf8_lossy(&scanned.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["categories"].clone())
+        .collect();
+    assert_eq!(categories.len(), 2, "{categories:?}");
+    assert!(
+        categories
+            .iter()
+            .all(|c| c.as_array().is_some_and(|a| !a.is_empty())),
+        "{categories:?}"
+    );
+    assert_ne!(categories[0], categories[1], "two different categories");
+
+    let screens: Vec<Vec<String>> = answers
+        .iter()
+        .map(|typed| {
+            let (mut s, _home) = share(&[]);
+            s.answer("How are you, really?", typed);
+            let view = expect_pause_screen(&mut s, typed, "(or Esc) leave now: clears the screen");
+            s.send("e");
+            assert_eq!(s.expect_end(), Some(3));
+            view.visible
+        })
+        .collect();
+    assert_eq!(
+        screens[0], screens[1],
+        "the same screen for answers of different categories"
+    );
+}
+
 #[test]
 fn plain_mode_names_the_keys_at_the_pause_and_the_quick_exit_can_keep_the_session() {
-    let flow = "flow: share\ntitle: Share\nsteps:\n  - id: feeling\n    ask: text\n    prompt: How are you, really?\n  - say: Thank you.\n";
-    let home = tempfile::tempdir().expect("temp folder");
-    std::fs::write(home.path().join("share.yaml"), flow).expect("write flow");
-    let (mut s, home) = spawn_in_with(
-        home,
-        &["run", "share.yaml", "--plain"],
-        &[("TRUSTGUIDE_REGION", "UK")],
-    );
+    let (mut s, home) = share(&["--plain"]);
     let typed = "i want to kill myself";
-    answer(&mut s, "How are you, really?", typed);
-    let screen = expect_pause_screen(&mut s, typed, "Type a letter and press Enter:");
-    let menu = s.expect("leave now: clears the screen").expect("the keys");
-    let menu = screen_text(menu.before());
+    s.answer("How are you, really?", typed);
+    let view = expect_pause_screen(&mut s, typed, "x  leave now: clears the screen");
     assert!(
-        menu.contains("x  ") && !menu.contains("Esc"),
-        "plain mode names keys that work there: {screen}{menu}"
+        !view.text().contains("Esc"),
+        "plain mode names keys that work there:\n{}",
+        view.text()
     );
-    s.send_line("x").expect("x");
-    s.expect("Delete this session from this computer? Type y and Enter")
-        .expect("the offer to forget");
-    s.send_line("").expect("keep it");
-    s.expect(expectrl::Eof).expect("ends");
-    assert_eq!(exit_code(&s), Some(3));
+    assert!(
+        view.anywhere("Type a letter and press Enter:"),
+        "{}",
+        view.text()
+    );
+    s.send_line("x");
+    s.expect("Delete this session from this computer? Type y and Enter");
+    s.send_line("");
+    assert_eq!(s.expect_end(), Some(3));
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
     assert!(history.contains("paused for safety"), "kept: {history}");
 }
 
+/// With `--plain` too, a session left at a pause comes back to the pause, before any question:
+/// the safety question is the first thing `resume` asks.
+#[test]
+fn plain_mode_resume_asks_the_safety_question_first() {
+    let (mut s, home) = share(&["--plain"]);
+    let typed = "i want to kill myself";
+    s.answer("How are you, really?", typed);
+    expect_pause_screen(&mut s, typed, "x  leave now: clears the screen");
+    s.send_line("s");
+    s.expect("`trustguide resume 1` goes on from here");
+    assert_eq!(s.expect_end(), Some(3));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(
+        history.contains("paused for safety (resume when everyone is safe)"),
+        "{history}"
+    );
+
+    let (mut s, home) = Pty::new(spawn_in_with(
+        home,
+        &["resume", "--plain"],
+        &[("TRUSTGUIDE_REGION", "UK")],
+    ));
+    s.expect("so first: is everyone safe?");
+    s.expect("x  leave now: clears the screen");
+    assert!(
+        !String::from_utf8_lossy(&s.printed).contains("How are you, really?"),
+        "no question before the safety question: {}",
+        s.view().text()
+    );
+    s.send_line("c");
+    s.expect("press Enter when you are alone at the keyboard.");
+    s.send_line("");
+    s.expect("type `safe` and press Enter");
+    s.send_line("safe");
+    s.answer("How are you, really?", "tired, but fine");
+    s.expect("Thank you.");
+    assert_eq!(s.expect_end(), Some(0));
+    drop(home);
+}
+
 /// Issue 14's walk through: an everyday answer goes on; a risk answer shows the neutral pause
-/// with the answer gone from the screen; its writer types the confirmation and the session goes
-/// on; a second run pauses, is left, and `resume` asks the safety question first.
+/// with the answer gone from the screen and the scrollback; its writer types the confirmation
+/// and the session goes on; a second run pauses, is left, and `resume` asks the safety
+/// question first.
 #[test]
 fn a_pause_couples_can_trust_at_the_keyboard() {
+    const READY: &str = "(or Esc) leave now: clears the screen";
     let home = tempfile::tempdir().expect("temp folder");
     let region = [("TRUSTGUIDE_REGION", "UK")];
-    let (mut s, home) = spawn_in_with(
+    let (mut s, home) = Pty::new(spawn_in_with(
         home,
         &["run", "listening", "--as", "Sam", "--as", "Alex"],
         &region,
-    );
-    answer(&mut s, "Press Enter to continue", "");
-    answer(&mut s, "Sam: How strong", "3");
-    answer(&mut s, "Please pass the keyboard to Alex", "");
-    answer(&mut s, "Alex: How strong", "2");
-    answer(&mut s, "Please pass the keyboard to Sam", "");
-    answer(
-        &mut s,
+    ));
+    s.answer("Press Enter to continue", "");
+    s.answer("Sam: How strong", "3");
+    s.answer("Please pass the keyboard to Alex", "");
+    s.answer("Alex: How strong", "2");
+    s.answer("Please pass the keyboard to Sam", "");
+    s.answer(
         "Sam: What do you want Alex to understand today?",
         "the chores",
     );
-    answer(&mut s, "press Enter to end the turn early", "");
-    answer(&mut s, "Turn ended.", "");
+    s.answer("press Enter to end the turn early", "");
+    s.answer("Turn ended.", "");
     let risk = "i want to kill myself";
-    answer(&mut s, "Alex: In your own words", risk);
-    expect_pause_screen(&mut s, risk, "Press a key:");
-    s.send("c").expect("go on");
-    answer(&mut s, "Please pass the keyboard to Alex", "");
-    s.expect("type `safe` and press Enter")
-        .expect("asked to confirm");
-    s.send_line("safe").expect("confirm");
-    s.expect("The question comes again").expect("going on");
-    answer(
-        &mut s,
-        "Alex: In your own words",
-        "you feel alone with the chores",
+    s.answer("Alex: In your own words", risk);
+    s.expect(risk);
+    // By now the session has scrolled off the top: the scrollback is really tested.
+    assert!(
+        s.view()
+            .scrollback
+            .iter()
+            .any(|r| r.contains("Welcome, Sam and Alex.")),
+        "{:?}",
+        s.view().scrollback
     );
-    answer(&mut s, "Please pass the keyboard to Sam", "");
-    s.expect("Sam: Did Alex capture what you meant?")
-        .expect("the session went on");
-    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
-    s.expect(expectrl::Eof).expect("ends");
+    expect_pause_screen(&mut s, risk, READY);
+    assert!(s.view().scrollback.is_empty(), "{:?}", s.view().scrollback);
+    s.send("c");
+    s.answer("Please pass the keyboard to Alex", "");
+    s.expect("type `safe` and press Enter");
+    s.send_line("safe");
+    s.expect("The question comes again");
+    s.answer("Alex: In your own words", "you feel alone with the chores");
+    s.answer("Please pass the keyboard to Sam", "");
+    s.expect("Sam: Did Alex capture what you meant?");
+    s.session
+        .send(expectrl::ControlCode::EndOfText)
+        .expect("Ctrl-C");
+    s.expect_end();
 
     // A second run pauses and is left there.
-    let (mut s, home) = spawn_in_with(
+    let (mut s, home) = Pty::new(spawn_in_with(
         home,
         &["run", "listening", "--as", "Sam", "--as", "Alex"],
         &region,
-    );
-    answer(&mut s, "Press Enter to continue", "");
-    answer(&mut s, "Sam: How strong", "3");
-    answer(&mut s, "Please pass the keyboard to Alex", "");
-    answer(&mut s, "Alex: How strong", "2");
-    answer(&mut s, "Please pass the keyboard to Sam", "");
-    answer(
-        &mut s,
-        "Sam: What do you want Alex to understand today?",
-        risk,
-    );
-    expect_pause_screen(&mut s, risk, "Press a key:");
-    s.send("s").expect("stop for now");
-    s.expect("`trustguide resume 2` goes on from here")
-        .expect("says how to come back");
-    s.expect(expectrl::Eof).expect("ends");
-    assert_eq!(exit_code(&s), Some(3));
+    ));
+    s.answer("Press Enter to continue", "");
+    s.answer("Sam: How strong", "3");
+    s.answer("Please pass the keyboard to Alex", "");
+    s.answer("Alex: How strong", "2");
+    s.answer("Please pass the keyboard to Sam", "");
+    s.answer("Sam: What do you want Alex to understand today?", risk);
+    expect_pause_screen(&mut s, risk, READY);
+    s.send("s");
+    s.expect("`trustguide resume 2` goes on from here");
+    assert_eq!(s.expect_end(), Some(3));
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
     assert!(history.contains("paused for safety"), "{history}");
 
-    let (mut s, home) = spawn_in_with(home, &["resume", "2"], &region);
-    s.expect("so first: is everyone safe?").expect("says why");
-    let first = s.expect("Press a key:").expect("the pause comes first");
-    let first = screen_text(first.before());
+    let (mut s, home) = Pty::new(spawn_in_with(home, &["resume", "2"], &region));
+    s.expect("so first: is everyone safe?");
+    s.expect(READY);
     assert!(
-        !first.contains("What do you want Alex"),
-        "no question before the safety question: {first}"
+        !String::from_utf8_lossy(&s.printed).contains("What do you want Alex"),
+        "no question before the safety question: {}",
+        s.view().text()
     );
-    s.send("c").expect("go on");
-    answer(&mut s, "Please pass the keyboard to Sam", "");
-    s.expect("type `safe` and press Enter")
-        .expect("asked to confirm");
-    s.send_line("safe").expect("confirm");
-    s.expect("Sam: What do you want Alex to understand today?")
-        .expect("the step is asked again");
-    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
-    s.expect(expectrl::Eof).expect("ends");
+    s.send("c");
+    s.answer("Please pass the keyboard to Sam", "");
+    s.expect("type `safe` and press Enter");
+    s.send_line("safe");
+    s.expect("Sam: What do you want Alex to understand today?");
+    s.session
+        .send(expectrl::ControlCode::EndOfText)
+        .expect("Ctrl-C");
+    s.expect_end();
 
     let mut bytes = Vec::new();
     for name in [

@@ -125,9 +125,11 @@ pub enum Event<'lib> {
     /// A question; answer it with [`Engine::answer`] before calling [`Engine::next_event`] again.
     Ask(Question<'lib>),
     /// A safety trigger fired: the run holds here, before anything else happens, until
-    /// [`Engine::resolve_safety`] says what the participants chose. The category is for the
-    /// record, not for the screen (the partner in the room may be the danger). When `stop` is
-    /// set, going on is not possible in this session.
+    /// [`Engine::resolve_safety`] says what the participants chose. The category is for a
+    /// transcript the user asked for, never for the screen (the partner in the room may be the
+    /// danger) nor for anything kept on this machine. It is `None` for a pause a run was
+    /// restored at: a [`Snapshot`] never holds it. When `stop` is set, going on is not possible
+    /// in this session.
     ///
     /// The answer that caused it is already withdrawn: the engine stands before the question
     /// again, so a snapshot taken now holds neither the answer nor anything made from it, and
@@ -135,7 +137,7 @@ pub enum Event<'lib> {
     /// was for someone in particular): the one to ask whether everyone is safe.
     Safety {
         step: String,
-        category: String,
+        category: Option<String>,
         stop: bool,
         who: Option<Person>,
     },
@@ -204,7 +206,8 @@ enum State<'lib> {
     /// A safety trigger fired; waiting for the participants' choice.
     Hold {
         step: String,
-        category: String,
+        /// `None` when restored from a snapshot (which never holds it).
+        category: Option<String>,
         stop: bool,
         who: Option<Person>,
     },
@@ -726,7 +729,7 @@ impl<'lib> Engine<'lib> {
             frame.phase = Phase::Ask { turn };
             self.state = State::Hold {
                 step: self.step_name(),
-                category,
+                category: Some(category),
                 stop,
                 who,
             };
@@ -874,7 +877,7 @@ impl<'lib> Engine<'lib> {
             if let Some((stop, category)) = trigger {
                 self.state = State::Hold {
                     step: self.step_name(),
-                    category,
+                    category: Some(category),
                     stop,
                     who: None,
                 };

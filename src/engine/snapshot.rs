@@ -23,23 +23,21 @@ pub struct Snapshot {
     #[serde(default)]
     pub records: IndexMap<String, Value>,
     /// The safety pause the run is held at: a session left there comes back to it, not past
-    /// it. The answer that caused it is not in the snapshot (the engine withdrew it).
+    /// it. The answer that caused it is not in the snapshot (the engine withdrew it), and
+    /// neither is its category: what was noticed says too much about what was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety_pause: Option<SafetyPause>,
     /// The current step's safety triggers were already checked (its last answer came in).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub safety_checked: bool,
-    /// Written by earlier versions: a category the last answer triggered, with that answer
-    /// still in the snapshot. Read so such a session comes back to its pause.
-    #[serde(default, skip_serializing)]
-    pub screened: Option<String>,
 }
 
-/// A safety pause in a [`Snapshot`]: its category (for the record), whether it rules out going
-/// on, and the role of the person whose answer caused it.
+/// A safety pause in a [`Snapshot`]: only that the run is held there, whether that rules out
+/// going on today, and the role of the person whose answer caused it (the one asked whether
+/// everyone is safe). Never the category. (Snapshots written before this kept a `category`;
+/// it is ignored when read, and the store's migration 4 removes it.)
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SafetyPause {
-    pub category: String,
     pub stop: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -103,20 +101,13 @@ impl<'lib> Engine<'lib> {
             steps_entered: self.steps_entered,
             records: self.records.clone(),
             safety_pause: match &self.state {
-                State::Hold {
-                    category,
-                    stop,
-                    who,
-                    ..
-                } => Some(SafetyPause {
-                    category: category.clone(),
+                State::Hold { stop, who, .. } => Some(SafetyPause {
                     stop: *stop,
                     role: who.as_ref().map(|p| p.role.clone()),
                 }),
                 _ => None,
             },
             safety_checked: self.safety_checked,
-            screened: None,
         }
     }
 
@@ -216,16 +207,9 @@ impl<'lib> Engine<'lib> {
                 .and_then(|role| engine.people.iter().find(|p| &p.role == role).cloned());
             engine.state = State::Hold {
                 step: engine.step_name(),
-                category: pause.category.clone(),
+                category: None,
                 stop: pause.stop,
                 who,
-            };
-        } else if let Some(category) = &snapshot.screened {
-            engine.state = State::Hold {
-                step: engine.step_name(),
-                stop: engine.stops(category),
-                category: category.clone(),
-                who: None,
             };
         }
         Ok((engine, restored))

@@ -37,6 +37,7 @@ fn play(lib: &Library, flow: usize, names: &[&str], replies: &[Reply]) -> (Vec<S
             Event::Say { step, text, .. } => seen.push(format!("{step}: say {text}")),
             Event::Timer { step, seconds } => seen.push(format!("{step}: timer {seconds}")),
             Event::Safety { step, category, .. } => {
+                let category = category.as_deref().unwrap_or("(not kept)");
                 seen.push(format!("{step}: safety {category}"));
                 engine.resolve_safety(SafetyChoice::End);
             }
@@ -472,8 +473,8 @@ steps:
             stop,
             ..
         }) => assert_eq!(
-            (step.as_str(), category.as_str(), stop),
-            ("afraid", "fear_for_safety", true)
+            (step.as_str(), category.as_deref(), stop),
+            ("afraid", Some("fear_for_safety"), true)
         ),
         other => panic!("expected a safety stop, got {other:?}"),
     }
@@ -499,7 +500,7 @@ steps:
     let _ = engine.next_event();
     engine.answer(Reply::Pick(1)).expect("accepted");
     assert!(
-        matches!(engine.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
+        matches!(engine.next_event(), Ok(Event::Safety { category, .. }) if category.as_deref() == Some("self_harm"))
     );
 }
 
@@ -740,7 +741,7 @@ steps:
         .answer(text("honestly everyone would be better off without me"))
         .expect("accepted");
     assert!(
-        matches!(engine.next_event(), Ok(Event::Safety { category, stop: false, who: Some(p), .. }) if category == "self_harm" && p.role == "a")
+        matches!(engine.next_event(), Ok(Event::Safety { category, stop: false, who: Some(p), .. }) if category.as_deref() == Some("self_harm") && p.role == "a")
     );
     engine.resolve_safety(SafetyChoice::End);
     assert!(
@@ -829,6 +830,10 @@ steps:
         !saved.contains("hoarding"),
         "the words that caused the pause are not in the snapshot: {saved}"
     );
+    assert!(
+        !saved.contains("self_harm"),
+        "nor what the pause noticed: {saved}"
+    );
     let (resumed, _) = Engine::restore(
         &lib,
         &snapshot,
@@ -839,9 +844,15 @@ steps:
     )
     .unwrap_or_else(|_| panic!("restores"));
     let mut resumed = resumed.with_screen(&profile);
-    assert!(
-        matches!(resumed.next_event(), Ok(Event::Safety { category, .. }) if category == "self_harm")
-    );
+    // Back at the pause, going on still allowed; what it noticed was never saved.
+    assert!(matches!(
+        resumed.next_event(),
+        Ok(Event::Safety {
+            category: None,
+            stop: false,
+            ..
+        })
+    ));
 }
 
 const OWN_SAFETY: &str = "
@@ -879,7 +890,7 @@ fn a_flow_adds_its_own_patterns_and_categories() {
     // The flow's own category: stop is false, so going on is a choice the participants can make.
     let (category, stop, mut engine) =
         trigger("I was on the betting app again last night").expect("the flow's pattern fires");
-    assert_eq!((category.as_str(), stop), ("relapse", false));
+    assert_eq!((category.as_deref(), stop), (Some("relapse"), false));
     engine.resolve_safety(SafetyChoice::Continue);
     assert!(matches!(engine.next_event(), Ok(Event::Ask(q)) if q.step == "week"));
     engine
@@ -892,7 +903,7 @@ fn a_flow_adds_its_own_patterns_and_categories() {
     // A pattern added to a global category takes that category's stop.
     let (category, stop, _) =
         trigger("some nights I think about how I could drive off the pier").expect("fires");
-    assert_eq!((category.as_str(), stop), ("self_harm", false));
+    assert_eq!((category.as_deref(), stop), (Some("self_harm"), false));
     // Nothing else fires.
     assert!(trigger("We went to the pier and drove home").is_none());
 }

@@ -30,7 +30,6 @@ pub struct StoredEvent {
     pub prompt: Option<String>,
     pub text: Option<String>,
     pub answer: Option<serde_json::Value>,
-    pub category: Option<String>,
     pub private: bool,
 }
 
@@ -118,7 +117,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT seq, at, step, kind, who, prompt, text, answer, category, private
+                "SELECT seq, at, step, kind, who, prompt, text, answer, private
                  FROM events WHERE session_id = ?1 ORDER BY seq",
             )
             .map_err(fail)?;
@@ -135,8 +134,7 @@ impl Store {
                     answer: r
                         .get::<_, Option<String>>(7)?
                         .and_then(|a| serde_json::from_str(&a).ok()),
-                    category: r.get(8)?,
-                    private: r.get(9)?,
+                    private: r.get(8)?,
                 })
             })
             .map_err(fail)?
@@ -174,8 +172,8 @@ impl SessionDetail {
             .unwrap_or_else(|| role.to_owned())
     }
 
-    /// The events a view may show: private answers only when asked for, and the safety
-    /// category never (it stays in the record, not on paper or screen).
+    /// The events a view may show: private answers only when asked for. (A safety pause is
+    /// stored as where and when it happened, never what was noticed.)
     fn visible(&self, include_private: bool) -> impl Iterator<Item = &StoredEvent> {
         self.events
             .iter()
@@ -238,7 +236,7 @@ pub fn export_markdown(d: &SessionDetail, include_private: bool) -> String {
                     answer_text(&e.answer).replace('\n', "\n> ")
                 ));
             }
-            "safety" => out.push_str("_The session paused here for safety._\n\n"),
+            "safety" => out.push_str("_Paused for safety here._\n\n"),
             _ => {}
         }
     }

@@ -67,6 +67,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX schedules_by_name ON schedules(name, id);
     CREATE INDEX schedules_by_session ON schedules(session_id);",
+    // 4: a safety pause is kept as where and when it happened, never what was noticed: the
+    // category says too much about what someone wrote. It leaves the events, and the saved
+    // position of a session held at a pause. (A position saved by the first releases named
+    // the category as `screened`; it becomes a pause like any other, ending the exercise for
+    // today where the session ended so.)
+    "ALTER TABLE events DROP COLUMN category;
+    UPDATE sessions SET snapshot = json_remove(snapshot, '$.safety_pause.category')
+        WHERE json_valid(snapshot) AND json_type(snapshot, '$.safety_pause.category') IS NOT NULL;
+    UPDATE sessions SET snapshot = json_set(json_remove(snapshot, '$.screened'), '$.safety_pause',
+            json_object('stop', json(CASE WHEN status = 'safety_stop' THEN 'true' ELSE 'false' END)))
+        WHERE json_valid(snapshot) AND json_type(snapshot, '$.screened') = 'text';",
 ];
 
 /// Runs the migrations this database has not had yet, in one write transaction: a second
@@ -82,7 +93,13 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
-    tx.commit()
+    tx.commit()?;
+    if done < 4 {
+        // Migration 4 removed what a pause noticed: do not leave the old pages in the
+        // write-ahead log (`secure_delete` has overwritten them in the database itself).
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,5 +135,72 @@ mod tests {
         .expect("the settings table exists");
         // Running again changes nothing.
         migrate(&mut conn).expect("idempotent");
+    }
+
+    /// A database written before migration 4 named what a safety pause noticed, in an event
+    /// and in a saved position; once opened by this trustguide, no byte of the files says it,
+    /// and the sessions still come back to their pause.
+    #[test]
+    fn migration_4_leaves_no_safety_category_on_disk() {
+        let home = tempfile::tempdir().expect("temp folder");
+        let path = home.path().join(crate::store::DB_FILE);
+        {
+            let mut conn = Connection::open(&path).expect("a file");
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).expect("an old schema");
+            }
+            conn.pragma_update(None, "user_version", 3)
+                .expect("version 3");
+            let tx = conn.transaction().expect("tx");
+            let snapshot = |pause: &str| format!(r#"{{"frames":[],"steps_entered":1{pause}}}"#);
+            for (id, status, pause) in [
+                (
+                    1,
+                    "safety_pause",
+                    r#","safety_pause":{"category":"self_harm","stop":false,"role":"a"}"#,
+                ),
+                (2, "paused", r#","screened":"fear_for_safety""#),
+                (3, "safety_stop", r#","screened":"violence""#),
+            ] {
+                tx.execute(
+                    "INSERT INTO sessions (id, flow, title, started_at, updated_at, clock, people, status, flows, snapshot)
+                     VALUES (?1, 'share', 'Share', 'a', 'a', '2026-11-25T19:30:00+00:00', '[]', ?2, '{}', ?3)",
+                    rusqlite::params![id, status, snapshot(pause)],
+                )
+                .expect("a session");
+                tx.execute(
+                    "INSERT INTO events (session_id, seq, at, step, kind, category) VALUES (?1, 1, 'a', 'feeling', 'safety', 'emergency')",
+                    [id],
+                )
+                .expect("an event");
+            }
+            tx.commit().expect("commit");
+        }
+        let store = crate::store::Store::open(home.path()).expect("opens and migrates");
+        let pause = |id: i64| -> serde_json::Value {
+            let snapshot = store
+                .resumable(Some(id))
+                .expect("reads")
+                .and_then(|r| r.snapshot)
+                .expect("a snapshot");
+            serde_json::to_value(snapshot.safety_pause).expect("JSON")
+        };
+        assert_eq!(pause(1), serde_json::json!({"stop": false, "role": "a"}));
+        assert_eq!(pause(2), serde_json::json!({"stop": false}));
+        assert_eq!(pause(3), serde_json::json!({"stop": true}));
+        assert_eq!(store.session(1).expect("reads").events[0].kind, "safety");
+        drop(store);
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(home.path()).expect("the folder") {
+            bytes.extend(std::fs::read(entry.expect("an entry").path()).expect("a file"));
+        }
+        for category in ["self_harm", "fear_for_safety", "violence", "emergency"] {
+            assert!(
+                !bytes
+                    .windows(category.len())
+                    .any(|w| w == category.as_bytes()),
+                "`{category}` is still on disk"
+            );
+        }
     }
 }

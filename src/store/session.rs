@@ -345,32 +345,36 @@ impl Recorder for SessionRecorder<'_> {
         Ok(())
     }
 
-    /// Records that the run paused for safety at `step`, and when, with a snapshot that
-    /// stands before the question again. The snapshot's sequence stays before the pause's
-    /// event, so a resume shows the pause again and records it anew.
+    /// Records that the run paused for safety at `step`, when, and whether that ended the
+    /// exercise for today, with a snapshot that stands before the question again. Never the
+    /// category: what was noticed says too much about what was written. The snapshot's
+    /// sequence stays before the pause's event, so a resume shows the pause again and records
+    /// it anew.
     fn safety(
         &mut self,
         step: &str,
-        category: &str,
+        _category: Option<&str>,
+        stop: bool,
         engine: &Engine<'_>,
     ) -> Result<(), DriveError> {
         self.seq += 1;
         let at = self.now();
         let snapshot = serde_json::to_string(&engine.snapshot()).unwrap_or_default();
         let (id, seq) = (self.id, self.seq);
+        let what = if stop { "safety_stop" } else { "safety_pause" };
         let result = (|| {
             let tx = self.store.conn.transaction()?;
             tx.execute(
-                "INSERT INTO events (session_id, seq, at, step, kind, category) VALUES (?1, ?2, ?3, ?4, 'safety', ?5)",
-                params![id, seq, at, step, category],
+                "INSERT INTO events (session_id, seq, at, step, kind) VALUES (?1, ?2, ?3, ?4, 'safety')",
+                params![id, seq, at, step],
             )?;
             tx.execute(
                 "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4 WHERE id = ?1",
                 params![id, snapshot, seq - 1, at],
             )?;
             tx.execute(
-                "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'safety_pause', ?3)",
-                params![id, at, step],
+                "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, ?3, ?4)",
+                params![id, at, what, step],
             )?;
             tx.commit()
         })();

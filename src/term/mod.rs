@@ -168,9 +168,17 @@ pub trait Recorder {
     /// recorder that keeps anything on this machine must not keep it. (A transcript the user
     /// asked for writes it, as the contract's `ask` event before the `safety` one.)
     fn withheld(&mut self, question: &Question<'_>, value: &Value) -> Result<(), DriveError>;
-    /// The run is held at a safety pause; `engine` stands before the question again.
-    fn safety(&mut self, step: &str, category: &str, engine: &Engine<'_>)
-        -> Result<(), DriveError>;
+    /// The run is held at a safety pause; `engine` stands before the question again. `stop`
+    /// says the pause ends the exercise for today. The category (`None` at a pause a run was
+    /// restored at) is for a transcript the user asked for: a recorder that keeps anything on
+    /// this machine must not keep it, since what was noticed says what was written.
+    fn safety(
+        &mut self,
+        step: &str,
+        category: Option<&str>,
+        stop: bool,
+        engine: &Engine<'_>,
+    ) -> Result<(), DriveError>;
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 
@@ -197,7 +205,8 @@ impl<W: Write> Recorder for TranscriptWriter<W> {
     fn safety(
         &mut self,
         step: &str,
-        category: &str,
+        category: Option<&str>,
+        _stop: bool,
         _engine: &Engine<'_>,
     ) -> Result<(), DriveError> {
         Ok(TranscriptWriter::safety(self, step, category)?)
@@ -234,7 +243,7 @@ pub fn drive(
                 who,
             } => {
                 for r in recorders.iter_mut() {
-                    r.safety(&step, &category, engine)?;
+                    r.safety(&step, category.as_deref(), stop, engine)?;
                 }
                 let choice = front.safety_stop(&step, stop, who.as_ref())?;
                 engine.resolve_safety(choice);
