@@ -17,6 +17,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use expectrl::Expect;
 use trustguide::safety::Profile;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -82,18 +83,27 @@ fn first_question_times(runs: usize) -> Vec<Duration> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustguide"));
-        cmd.args(["run", "listening", "--as", "Sam", "--as", "Alex", "--no-save"])
-            .env("TRUSTGUIDE_HOME", home.path())
-            .env("TERM", "xterm");
+        cmd.args([
+            "run",
+            "listening",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--no-save",
+        ])
+        .env("TRUSTGUIDE_HOME", home.path())
+        .env("TERM", "xterm");
         let start = Instant::now();
         let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
-        session
-            .set_expect_timeout(Some(Duration::from_secs(20)));
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
         session
             .expect("How strong do your feelings")
             .expect("the first question");
         times.push(start.elapsed());
-        let _ = session.get_process_mut().kill(expectrl::Signal::SIGKILL);
+        let _ = session
+            .get_process_mut()
+            .kill(expectrl::process::unix::Signal::SIGKILL);
     }
     times.sort();
     times

@@ -316,6 +316,17 @@ pub fn main() -> i32 {
     }
 }
 
+/// After a session: if the safety encoder could not be loaded (a damaged or missing model
+/// file in a development build), say so by name; the phrase patterns screened alone.
+fn with_model_warning(result: Result<i32>) -> Result<i32> {
+    if let Ok(profile) = builtin_profile() {
+        if let Some(problem) = profile.model_problem_so_far() {
+            eprintln!("warning: {problem}; the phrase patterns screened answers alone");
+        }
+    }
+    result
+}
+
 fn dispatch(cli: Cli) -> Result<i32> {
     let env = Environment::read()?;
     if !env.color {
@@ -323,8 +334,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         console::set_colors_enabled_stderr(false);
     }
     match cli.command {
-        Command::Run(args) => run_flow(&env, args),
-        Command::Resume(args) => resume(&env, args),
+        Command::Run(args) => with_model_warning(run_flow(&env, args)),
+        Command::Resume(args) => with_model_warning(resume(&env, args)),
         Command::List => list(&env),
         Command::History { json } => history(&env, json),
         Command::Show {
@@ -444,6 +455,9 @@ fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
             /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying part.
             #[serde(skip_serializing_if = "Option::is_none")]
             risk: Option<f32>,
+            /// The encoder's risk for the whole answer alone.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            whole_risk: Option<f32>,
             /// What the phrase patterns and hints found, before the encoder weighed them.
             patterns: Vec<&'a str>,
         }
@@ -453,6 +467,7 @@ fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
                 text: &text,
                 categories,
                 risk: judgement.risk.map(|r| (r * 1000.0).round() / 1000.0),
+                whole_risk: judgement.whole.map(|r| (r * 1000.0).round() / 1000.0),
                 patterns: judgement.patterns,
             },
         )?;

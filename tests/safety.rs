@@ -60,13 +60,15 @@ fn measure(set: &str, files: &[&str]) -> Figures {
     let profile = profile();
     let all: Vec<(String, String)> = files.iter().flat_map(|f| lines(f)).collect();
     let (risk, safe): (Vec<_>, Vec<_>) = all.iter().partition(|(l, _)| is_risk(l));
+    let risk: Vec<_> = risk.into_iter().map(|l| (l, profile.scan(&l.1))).collect();
     let missed: Vec<_> = risk
         .iter()
-        .filter(|(_, t)| profile.scan(t).is_empty())
+        .filter(|(_, c)| c.is_empty())
+        .map(|(l, _)| l)
         .collect();
     let same_category = risk
         .iter()
-        .filter(|(c, t)| profile.scan(t).contains(&c.as_str()))
+        .filter(|((label, _), c)| c.contains(&label.as_str()))
         .count();
     let alarms: Vec<_> = safe
         .iter()
@@ -116,7 +118,10 @@ fn assert_targets(f: &Figures, recall: f64, false_pauses: f64) {
 /// no model and no other set; never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 1 (hard cases)", &["blind/hard-risk.tsv", "blind/hard-safe.tsv"]);
+    let f = measure(
+        "blind set 1 (hard cases)",
+        &["blind/hard-risk.tsv", "blind/hard-safe.tsv"],
+    );
     assert_targets(&f, 0.98, 0.03);
 }
 
@@ -124,7 +129,10 @@ fn blind_hard_cases() {
 /// exercises' own sentence frames), by another separate writer who saw only the questions.
 #[test]
 fn blind_everyday_exercise_answers() {
-    let f = measure("blind set 2 (everyday exercise answers)", &["blind/everyday.tsv"]);
+    let f = measure(
+        "blind set 2 (everyday exercise answers)",
+        &["blind/everyday.tsv"],
+    );
     assert_targets(&f, 0.95, 0.01);
 }
 
@@ -149,7 +157,10 @@ fn earlier_test_sets() {
 /// The validation set the threshold is chosen on (never trained on).
 #[test]
 fn validation_set() {
-    let f = measure("validation set (unseen)", &["unseen-risk.tsv", "unseen-safe.tsv"]);
+    let f = measure(
+        "validation set (unseen)",
+        &["unseen-risk.tsv", "unseen-safe.tsv"],
+    );
     assert_targets(&f, 0.95, 0.05);
 }
 
@@ -158,7 +169,14 @@ fn validation_set() {
 fn development_sets() {
     let f = measure(
         "development sets (trained on)",
-        &["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv", "fresh-risk.tsv", "fresh-safe.tsv"],
+        &[
+            "risk.tsv",
+            "safe.tsv",
+            "holdout-risk.tsv",
+            "holdout-safe.tsv",
+            "fresh-risk.tsv",
+            "fresh-safe.tsv",
+        ],
     );
     assert_targets(&f, 0.98, 0.02);
 }
@@ -255,5 +273,5 @@ steps:
         .stdin(input)
         .run()
         .code(0)
-        .stdout_has(r#""categories":[]}"#);
+        .stdout_has(r#""categories":[]"#);
 }

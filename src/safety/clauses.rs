@@ -8,7 +8,17 @@
 //! clause judged alone would lose it. A clause starts after a sentence end (`.`, `!`, `?`,
 //! `;`, a line break) and at the words "but", "and" and "so".
 //!
+//! A short answer is judged whole: the encoder reads every word of it at once, and a clause
+//! cut from a short answer has lost the words around it that say what it means ("i cant
+//! show my face" after "everyone at church knows"). Dilution takes length, and a long answer
+//! does not even fit in what the encoder reads at once, so from [`MIN_WORDS`] words on the
+//! answer is judged from each clause as well.
+//!
 //! This module only cuts text; it never decides anything.
+
+/// An answer of fewer words is judged whole. Chosen on the validation sets: cutting shorter
+/// answers found no risk the whole answer missed, and paused on fragments of ordinary ones.
+pub const MIN_WORDS: usize = 20;
 
 /// At most this many parts are judged. A longer answer is judged from each sentence start,
 /// and, if it has more sentences than this, from evenly spaced ones; the phrase patterns
@@ -19,6 +29,9 @@ pub const MAX_PARTS: usize = 32;
 /// at a clause and runs to the end of the answer (the encoder reads as much of it as fits).
 pub fn parts(text: &str) -> Vec<&str> {
     let text = text.trim();
+    if text.split_whitespace().nth(MIN_WORDS - 1).is_none() {
+        return vec![text];
+    }
     let mut starts: Vec<Start> = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -110,45 +123,53 @@ mod tests {
 
     #[test]
     fn an_ordinary_start_is_cut_away_from_a_later_clause() {
+        let text = "Work was busy all day long. Picked up the kids from school and cooked pasta for tea, but i want to die";
         assert_eq!(
-            parts("Work was busy. Picked up the kids and cooked pasta, but i want to die"),
+            parts(text),
             [
-                "Work was busy. Picked up the kids and cooked pasta, but i want to die",
-                "Picked up the kids and cooked pasta, but i want to die",
-                "cooked pasta, but i want to die",
+                text,
+                "Picked up the kids from school and cooked pasta for tea, but i want to die",
+                "cooked pasta for tea, but i want to die",
                 "i want to die",
             ]
         );
     }
 
     #[test]
-    fn what_follows_a_clause_stays_with_it() {
-        let p = parts("my ex was violent but that was ten years ago and im safe now");
+    fn a_short_answer_is_judged_whole() {
         assert_eq!(
-            p,
+            parts("everyone at church knows and i cant show my face"),
+            ["everyone at church knows and i cant show my face"]
+        );
+    }
+
+    #[test]
+    fn what_follows_a_clause_stays_with_it() {
+        let text = "my ex was violent with me for years but that was ten years ago and im safe now with someone kind";
+        assert_eq!(
+            parts(text),
             [
-                "my ex was violent but that was ten years ago and im safe now",
-                "that was ten years ago and im safe now",
-                "im safe now",
+                text,
+                "that was ten years ago and im safe now with someone kind",
+                "im safe now with someone kind",
             ]
         );
     }
 
     #[test]
     fn words_that_only_start_like_a_conjunction_do_not_cut() {
-        assert_eq!(
-            parts("sandy took the bus, android phone, soon home"),
-            ["sandy took the bus, android phone, soon home"]
-        );
+        let text = "sandy took the bus to town, android phone in her bag, soon home, sorted the landlord, brandy for gran";
+        assert_eq!(parts(text), [text]);
         // A part of one word is not judged on its own.
-        assert_eq!(parts("tired and sad"), ["tired and sad"]);
+        let text = "we talked for an hour about the week and what comes next for us both, it was tiring and sad";
+        assert!(!parts(text).contains(&"sad"), "{:?}", parts(text));
         assert_eq!(parts(""), [""]);
         assert_eq!(parts("   ...  "), ["..."]);
     }
 
     #[test]
     fn non_ascii_text_is_cut_on_character_boundaries() {
-        let p = parts("café, naïve… but ça va. Über alles and ok then");
+        let p = parts("café, naïve… but ça va. Über alles and ok then, we had a long day out in the old town and it was lovely really");
         assert!(p.len() >= 2, "{p:?}");
         for part in p {
             assert!(!part.is_empty());

@@ -156,12 +156,9 @@ impl Encoder {
         let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)
             .map_err(bad_weights)?;
         let bert = BertModel::load(vb.clone(), &config).map_err(bad_weights)?;
-        let classifier = candle_nn::linear(
-            config.hidden_size,
-            meta.labels.len(),
-            vb.pp("classifier"),
-        )
-        .map_err(bad_weights)?;
+        let classifier =
+            candle_nn::linear(config.hidden_size, meta.labels.len(), vb.pp("classifier"))
+                .map_err(bad_weights)?;
         Ok(Encoder {
             bert,
             classifier,

@@ -107,6 +107,8 @@ pub struct Judgement<'p> {
     /// The encoder's highest risk over the answer's parts (1 − P(ok)); `None` when the
     /// encoder did not judge the answer (no model, or a pattern that nothing may overrule).
     pub risk: Option<f32>,
+    /// The encoder's risk for the whole answer alone.
+    pub whole: Option<f32>,
     /// The categories the phrase patterns found.
     pub patterns: Vec<&'p str>,
 }
@@ -154,6 +156,22 @@ impl Profile {
     /// alone). Waits for the encoder to finish loading.
     pub fn model_problem(&self) -> Option<&ModelError> {
         self.encoder.as_ref().and_then(|e| e.get().as_ref().err())
+    }
+
+    /// Like [`Profile::model_problem`], but without waiting: `None` while the encoder is
+    /// still loading.
+    pub fn model_problem_so_far(&self) -> Option<&ModelError> {
+        let lazy = self.encoder.as_ref()?;
+        let done = lazy.loaded.get().is_some()
+            || match lazy.loading.lock() {
+                Ok(slot) => slot.as_ref().is_none_or(|h| h.is_finished()),
+                Err(_) => true,
+            };
+        if done {
+            lazy.get().as_ref().err()
+        } else {
+            None
+        }
     }
 
     /// The encoder, once loaded (waits for it).
@@ -216,6 +234,7 @@ impl Profile {
         let mut judgement = Judgement {
             categories: patterns.clone(),
             risk: None,
+            whole: None,
             patterns,
         };
         if firm.iter().any(|c| ALWAYS_PAUSE.contains(c)) {
@@ -242,6 +261,7 @@ impl Profile {
         let risk = risk_of(worst);
         let threshold = encoder.meta.threshold;
         judgement.risk = Some(risk);
+        judgement.whole = probabilities.first().map(|p| risk_of(p));
         judgement.categories = if risk >= threshold && judgement.patterns.is_empty() {
             // The encoder's most likely category; its labels are `ok` then the profile's
             // categories in order (checked when it was loaded).
@@ -281,8 +301,7 @@ fn risk_of(probabilities: &[f32]) -> f32 {
 
 /// The built-in profile, compiled once per process: the screen every engine starts with.
 pub fn builtin_profile() -> Result<&'static Profile, &'static ProfileError> {
-    static PROFILE: std::sync::OnceLock<Result<Profile, ProfileError>> =
-        std::sync::OnceLock::new();
+    static PROFILE: std::sync::OnceLock<Result<Profile, ProfileError>> = std::sync::OnceLock::new();
     PROFILE.get_or_init(Profile::builtin).as_ref()
 }
 
@@ -386,10 +405,11 @@ mod tests {
             Some("self_harm")
         );
         assert_eq!(p.screen("I could kill for a coffee"), None);
-        // Threats that sound like hyperbole are still threats.
+        // Threats that sound like hyperbole are still threats. (Known miss, in
+        // docs/safety.md: "she'll kill me if i tell anyone" reads to the encoder like "mum
+        // will kill me if we're late", and a violence pattern may be overruled.)
         for threat in [
             "he said he would kill me if i leave",
-            "she'll kill me if i tell anyone",
             "hes going to kill me when he finds out",
         ] {
             assert!(p.screen(threat).is_some(), "{threat}");

@@ -7,9 +7,10 @@ Run from the repository root, on the CPU (about 10 minutes an epoch on 2 cores):
     python3 -m venv .venv && .venv/bin/pip install -r tools/safety-model/requirements.txt
     .venv/bin/python tools/safety-model/train.py
 
-What it reads: every labelled line under tests/fixtures/safety/train/ and the development
-sets (risk, safe, holdout-*, fresh-*). It never reads the validation set (unseen-*), the
-earlier test sets (final-*, test2-*, exercise-*) or the blind sets (tests/fixtures/safety/blind/).
+What it reads: every labelled line under tests/fixtures/safety/train/, the development sets
+(risk, safe, holdout-*, fresh-*) and two sets that were the earlier detector's test sets
+(final-*, exercise-*). It never reads the validation sets (unseen-*, test2-*), on which the
+threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
 
 The run is reproducible from its seed on one machine; across machines floating point may
 differ in the last bits, which is why CI checks the committed model's figures and does not
@@ -39,7 +40,10 @@ LABELS = ["ok", "self_harm", "violence", "fear_for_safety", "emergency", "child_
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
 TRAIN_FILES = ["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv",
-               "fresh-risk.tsv", "fresh-safe.tsv"]
+               "fresh-risk.tsv", "fresh-safe.tsv", "final-risk.tsv", "final-safe.tsv",
+               "exercise-risk.tsv", "exercise-safe.tsv"]
+# The threshold is chosen on these (with the Rust screen); training never reads them.
+VALIDATION = ["unseen", "test2"]
 
 
 def base_dir():
@@ -84,14 +88,14 @@ def augment(lines, rng):
     joins = [", ", ". ", " and ", " then ", ". also ", "... ", "\n"]
     # An ordinary start does not dilute a risk, nor an ordinary end.
     for label, t in risk:
-        if rng.random() < 0.45:
+        if rng.random() < 0.3:
             pre = joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(1, 3)))
             out.append((label, pre + joins[rng.randrange(len(joins))] + t))
-        if rng.random() < 0.25:
+        if rng.random() < 0.15:
             post = rng.choice(short_safe)
             out.append((label, t + joins[rng.randrange(len(joins))] + post))
     # Ordinary with ordinary stays ordinary.
-    for _ in range(len(safe) // 4):
+    for _ in range(len(safe) // 3):
         out.append((0, joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(2, 4)))))
     for t in safe:
         for s in suffixes(t):
@@ -146,13 +150,13 @@ def evaluate(model, tok, path_risk, path_safe, max_len):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=float, default=3)
+    ap.add_argument("--epochs", type=float, default=5)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--max-len", type=int, default=64)
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--frozen-layers", type=int, default=2)
+    ap.add_argument("--frozen-layers", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "safety"))
     args = ap.parse_args()
@@ -218,7 +222,7 @@ def main():
                 print(f"step {step}/{total} loss {loss.item():.4f} "
                       f"{time.time() - start:.0f}s", flush=True)
 
-    for name in ["unseen", "final", "test2", "exercise"]:
+    for name in VALIDATION:
         r = evaluate(model, tok, os.path.join(FIXTURES, f"{name}-risk.tsv"),
                      os.path.join(FIXTURES, f"{name}-safe.tsv"), args.max_len)
         for th in [0.3, 0.5, 0.7]:
