@@ -136,35 +136,37 @@ fn blind_everyday_exercise_answers() {
     assert_targets(&f, 0.95, 0.01);
 }
 
-/// Sets written for the earlier detector by separate writers: first blind, then scored many
-/// times while it was tuned, and never trained on. They are development checks now.
+/// Blind set 3: 160 risk and 240 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the model was final, and scored once for the
+/// record (docs/safety.md).
 #[test]
-fn earlier_test_sets() {
+fn blind_final_set() {
     let f = measure(
-        "earlier test sets (final, test2, exercise)",
+        "blind set 3 (written after the model was final)",
+        &["blind/final.tsv"],
+    );
+    assert_targets(&f, 0.98, 0.03);
+}
+
+/// The validation sets the threshold and the 20-word rule were chosen on, never trained on:
+/// `unseen` (written for the earlier detector as its validation set) and `test2` (the
+/// earlier detector's second test set, by a separate writer).
+#[test]
+fn validation_sets() {
+    let f = measure(
+        "validation sets (unseen, test2)",
         &[
-            "final-risk.tsv",
-            "final-safe.tsv",
+            "unseen-risk.tsv",
+            "unseen-safe.tsv",
             "test2-risk.tsv",
             "test2-safe.tsv",
-            "exercise-risk.tsv",
-            "exercise-safe.tsv",
         ],
     );
-    assert_targets(&f, 0.95, 0.05);
+    assert_targets(&f, 0.96, 0.05);
 }
 
-/// The validation set the threshold is chosen on (never trained on).
-#[test]
-fn validation_set() {
-    let f = measure(
-        "validation set (unseen)",
-        &["unseen-risk.tsv", "unseen-safe.tsv"],
-    );
-    assert_targets(&f, 0.95, 0.05);
-}
-
-/// The development sets, trained on: the model must at least have learned them.
+/// The development sets, trained on (with `final-*` and `exercise-*`, the earlier
+/// detector's test sets): the model must at least have learned them.
 #[test]
 fn development_sets() {
     let f = measure(
@@ -176,6 +178,10 @@ fn development_sets() {
             "holdout-safe.tsv",
             "fresh-risk.tsv",
             "fresh-safe.tsv",
+            "final-risk.tsv",
+            "final-safe.tsv",
+            "exercise-risk.tsv",
+            "exercise-safe.tsv",
         ],
     );
     assert_targets(&f, 0.98, 0.02);
@@ -274,4 +280,36 @@ steps:
         .run()
         .code(0)
         .stdout_has(r#""categories":[]"#);
+}
+
+/// A damaged model file (in a development build, which reads `models/safety/` at run time)
+/// is named in a clear message, and the phrase patterns still screen.
+#[test]
+fn a_damaged_model_is_named_and_the_patterns_still_screen() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/safety");
+    let damaged = tempfile::tempdir().expect("temp dir");
+    for name in ["tokenizer.json", "config.json", "meta.json"] {
+        std::fs::copy(model.join(name), damaged.path().join(name)).expect("copy");
+    }
+    std::fs::write(
+        damaged.path().join("model.safetensors"),
+        b"not a model, cut off in the middle",
+    )
+    .expect("write");
+    let missing = damaged.path().join("nowhere");
+    for (dir, file) in [
+        (damaged.path().to_owned(), "model.safetensors"),
+        (missing, "nowhere/model.safetensors"),
+    ] {
+        let dir = dir.to_str().expect("UTF-8 path").to_owned();
+        crate::util::Test::new()
+            .env("TRUSTGUIDE_SAFETY_MODEL", &dir)
+            .args(["safety", "scan"])
+            .stdin("i want to kill myself\n")
+            .run()
+            .code(0)
+            .stderr_has(file)
+            .stderr_has("the phrase patterns screen alone")
+            .stdout_has(r#""categories":["self_harm"]"#);
+    }
 }

@@ -178,9 +178,19 @@ impl Encoder {
             file: PathBuf::from("safety encoder"),
             problem: e.to_string(),
         };
+        // Only the start of each text is read (`max_tokens`), so the tokenizer is handed no
+        // more than that could need: a token is rarely longer than a dozen characters.
+        let budget = self.meta.max_tokens * 12;
+        let heads: Vec<&str> = texts
+            .iter()
+            .map(|t| match t.char_indices().nth(budget) {
+                Some((end, _)) => &t[..end],
+                None => t,
+            })
+            .collect();
         let encodings = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
+            .encode_batch(heads, true)
             .map_err(|e| fail(&e))?;
         let max = self.meta.max_tokens;
         let rows: Vec<Vec<u32>> = encodings
