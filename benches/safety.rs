@@ -97,9 +97,12 @@ fn first_question_times(runs: usize) -> Vec<Duration> {
         let start = Instant::now();
         let mut session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
         session.set_expect_timeout(Some(Duration::from_secs(20)));
-        session
-            .expect("How strong do your feelings")
-            .expect("the first question");
+        if let Err(e) = session.expect("How strong do your feelings") {
+            // Known on 2026-12-02: this wait times out (see docs/performance.md); report it
+            // instead of failing the other figures.
+            println!("the first question did not appear: {e:?}");
+            return Vec::new();
+        }
         times.push(start.elapsed());
         let _ = session
             .get_process_mut()
@@ -144,11 +147,13 @@ fn main() {
     }
 
     let times = first_question_times(21);
-    println!(
+    if !times.is_empty() {
+        println!(
         "trustguide run listening to its first question (pseudo-terminal, 21 runs): p50 {:.1} ms, p95 {:.1} ms",
         ms(percentile(&times, 0.5)),
-        ms(percentile(&times, 0.95))
-    );
+            ms(percentile(&times, 0.95))
+        );
+    }
 
     let lines: String = answers(&sentences, 300, 50).join("\n") + "\n";
     let mut child = Command::new(env!("CARGO_BIN_EXE_trustguide"))
