@@ -116,7 +116,7 @@ impl<'lib> Engine<'lib> {
     /// Flows in `changed` were edited since the snapshot: their steps are found by id and
     /// restarted from the beginning, with a notice. `start_at` names, per flow id, a step to go
     /// on from instead (the caller's choice when a step is gone). A step that is gone with no
-    /// choice given is a [`MissingStep`] error in `Err(Ok(..))`; other faults are
+    /// choice given is a `MissingStep` error in `Err(Ok(..))`; other faults are
     /// `Err(Err(..))`.
     #[allow(clippy::type_complexity)]
     pub fn restore(
