@@ -452,7 +452,7 @@ fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
         struct Line<'a> {
             text: &'a str,
             categories: Vec<&'a str>,
-            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying part.
+            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying span.
             #[serde(skip_serializing_if = "Option::is_none")]
             risk: Option<f32>,
             /// The encoder's risk for the whole answer alone.
@@ -563,6 +563,8 @@ fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
 }
 
 fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
+    // Compiled while the flow is read and the store opened: the first question waits less.
+    trustguide::safety::prepare_builtin_profile();
     let mut lib = env.library();
     let index = lib.load(&args.flow).map_err(report)?;
     for w in lib.warnings() {
@@ -819,6 +821,7 @@ fn exit_code(finished: &Finished) -> i32 {
 }
 
 fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
+    trustguide::safety::prepare_builtin_profile();
     let Some(mut store) = env.existing_store()? else {
         bail!("there are no saved sessions yet");
     };

@@ -129,39 +129,63 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
     assert_targets(f, floor.0 - 0.01, floor.1 + 0.01);
 }
 
-/// Blind set 1: hard cases (253 risk, 401 ordinary lines that look like risk: negation, the
+/// What the committed model measured on each blind set when it was scored (docs/safety.md):
+/// recall and false pauses.
+const FLOOR_HARD: (f64, f64) = (0.983, 0.104);
+const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.035);
+const FLOOR_FINAL: (f64, f64) = (0.968, 0.089);
+
+/// Blind set 4: hard cases (289 risk, 470 ordinary lines that look like risk: negation, the
 /// past, idioms, harmless "hurt" and "kill"), written by a separate writer who saw no code,
 /// no model and no other set; never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure(
-        "blind set 1 (hard cases)",
-        &["blind/hard-risk.tsv", "blind/hard-safe.tsv"],
-    );
-    report_targets(&f, (0.98, 0.03), (0.972, 0.132));
+    let f = measure("blind set 4 (hard cases)", &["blind/hard.tsv"]);
+    report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 2: answers typed into the built-in exercises (625 ordinary, 44 at risk in the
+/// Blind set 5: answers typed into the built-in exercises (709 ordinary, 45 at risk in the
 /// exercises' own sentence frames), by another separate writer who saw only the questions.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 2 (everyday exercise answers)",
+        "blind set 5 (everyday exercise answers)",
         &["blind/everyday.tsv"],
     );
-    report_targets(&f, (0.98, 0.01), (0.977, 0.030));
+    report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 3: 160 risk and 240 ordinary lines (half everyday answers, half hard ones),
+/// Blind set 6: 190 risk and 304 ordinary lines (half everyday answers, half hard ones),
 /// written by a third separate writer after the model was final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 3 (written after the model was final)",
+        "blind set 6 (written after the model was final)",
         &["blind/final.tsv"],
     );
-    report_targets(&f, (0.98, 0.03), (0.975, 0.100));
+    report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
+}
+
+/// Blind sets 1 to 3, each scored once on 2026-12-02 against the previous model (the log
+/// in docs/safety.md) and since then validation sets: the threshold is chosen on them,
+/// and the model is never trained on them.
+#[test]
+fn spent_blind_sets() {
+    let hard = measure(
+        "spent blind set 1 (hard cases; now validation)",
+        &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
+    );
+    let everyday = measure(
+        "spent blind set 2 (everyday exercise answers; now validation)",
+        &["spent/everyday.tsv"],
+    );
+    let last = measure("spent blind set 3 (now validation)", &["spent/final.tsv"]);
+    // What the committed model measures on them (floors, as for the blind sets). The
+    // previous model measured 0.972/0.132, 0.977/0.030 and 0.975/0.100 when they were blind.
+    assert_targets(&hard, 0.980 - 0.01, 0.070 + 0.01);
+    assert_targets(&everyday, 0.955 - 0.01, 0.013 + 0.01);
+    assert_targets(&last, 0.988 - 0.01, 0.046 + 0.01);
 }
 
 /// The validation sets the threshold and the 20-word rule were chosen on, never trained on:
@@ -214,9 +238,7 @@ fn the_answers_that_went_wrong_before() {
         "my sister Jo, she'll come over after",
         "I want to stop hiding things from you",
         "I'll go for a long walk after",
-        // Known false pause of the committed model (docs/safety.md): "he has never hit me"
-        // matches a violence pattern, and the encoder (risk 0.31) is not sure enough that
-        // it is ordinary to overrule it.
+        "he has never hit me",
         "she would never hurt the kids",
         "my ex was abusive but that was ten years ago and i'm safe now",
         "he cuts the grass on sundays",
@@ -233,6 +255,8 @@ fn the_answers_that_went_wrong_before() {
         "i want to die",
         "honestly today was ok, work was busy, picked up the kids, cooked pasta, i want to die",
         "he said he would kill me if i leave",
+        "she'll kill me if i tell anyone",
+        "i gave away my guitar and wrote letters to everyone",
     ] {
         assert!(!p.scan(risk).is_empty(), "{risk}");
     }

@@ -168,68 +168,140 @@ impl Encoder {
         })
     }
 
-    /// For each text, the probability of each label (in [`Meta::labels`] order). The texts
-    /// are judged together in one batch; each is cut to `max_tokens` from its start.
-    pub fn probabilities(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// The probabilities of each label (in [`Meta::labels`] order) for each judged span of
+    /// `text`: every window of it as a whole, then the span from each clause start (a byte
+    /// offset, see [`super::clauses::starts`]) to the end of each window it falls in.
+    ///
+    /// The answer is read once. An answer longer than a window (`max_tokens`, the length
+    /// the model was trained on) is read in windows that overlap by half, at most
+    /// [`MAX_WINDOWS`] of them spread over the answer; the phrase patterns read every word
+    /// of any answer. A span's judgement is the mean of its tokens' vectors, as in training.
+    pub fn judge(&self, text: &str, clause_starts: &[usize]) -> Result<Vec<Span>, ModelError> {
         let fail = |e: &dyn std::fmt::Display| ModelError {
             file: PathBuf::from("safety encoder"),
             problem: e.to_string(),
         };
-        // Only the start of each text is read (`max_tokens`), so the tokenizer is handed no
-        // more than that could need: a token is rarely longer than a dozen characters.
-        let budget = self.meta.max_tokens * 12;
-        let heads: Vec<&str> = texts
-            .iter()
-            .map(|t| match t.char_indices().nth(budget) {
-                Some((end, _)) => &t[..end],
-                None => t,
-            })
-            .collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(heads, true)
-            .map_err(|e| fail(&e))?;
-        let max = self.meta.max_tokens;
-        let rows: Vec<Vec<u32>> = encodings
-            .iter()
-            .map(|e| {
-                let ids = e.get_ids();
-                if ids.len() <= max {
-                    ids.to_vec()
-                } else {
-                    // Keep the start and the closing [SEP] the model was trained with.
-                    let mut cut = ids[..max - 1].to_vec();
-                    cut.extend(ids.last());
-                    cut
+        let encoding = self.tokenizer.encode(text, false).map_err(|e| fail(&e))?;
+        let ids = encoding.get_ids();
+        let offsets = encoding.get_offsets();
+        let (Some(cls), Some(sep)) = (
+            self.tokenizer.token_to_id("[CLS]"),
+            self.tokenizer.token_to_id("[SEP]"),
+        ) else {
+            return Err(fail(&"the tokenizer has no [CLS] or [SEP] token"));
+        };
+        let body = self.meta.max_tokens - 2;
+        let windows = windows(ids.len(), body);
+        let width = windows.iter().map(|w| w.len()).max().unwrap_or(0) + 2;
+
+        let mut row_ids = Vec::with_capacity(windows.len() * width);
+        let mut mask = Vec::with_capacity(windows.len() * width);
+        // Each span: its window, and its first and last token in the window's row.
+        let mut spans: Vec<(usize, usize, usize, bool)> = Vec::new();
+        for (row, window) in windows.iter().enumerate() {
+            row_ids.push(cls);
+            row_ids.extend_from_slice(&ids[window.clone()]);
+            row_ids.push(sep);
+            let used = window.len() + 2;
+            row_ids.extend(std::iter::repeat_n(0u32, width - used));
+            mask.extend(std::iter::repeat_n(1u32, used));
+            mask.extend(std::iter::repeat_n(0u32, width - used));
+            spans.push((row, 0, used, true));
+            for &start in clause_starts {
+                // The clause's first token in this window, if it starts inside it.
+                let first = window
+                    .clone()
+                    .find(|&t| offsets[t].0 >= start)
+                    .filter(|&t| t > window.start);
+                if let Some(t) = first {
+                    spans.push((row, t - window.start + 1, used, false));
                 }
-            })
-            .collect();
-        let width = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        let mut ids = Vec::with_capacity(rows.len() * width);
-        let mut mask = Vec::with_capacity(rows.len() * width);
-        for row in &rows {
-            ids.extend(row.iter().copied());
-            ids.extend(std::iter::repeat_n(0u32, width - row.len()));
-            mask.extend(std::iter::repeat_n(1u32, row.len()));
-            mask.extend(std::iter::repeat_n(0u32, width - row.len()));
+            }
+        }
+        // Each span's pooling weights over all rows' tokens: 1/len on its tokens.
+        let mut pool = vec![0f32; spans.len() * windows.len() * width];
+        for (i, &(row, first, end, _)) in spans.iter().enumerate() {
+            let weight = 1.0 / (end - first) as f32;
+            let at = i * windows.len() * width + row * width;
+            for w in &mut pool[at + first..at + end] {
+                *w = weight;
+            }
         }
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let shape = (rows.len(), width);
-            let ids = Tensor::from_vec(ids, shape, &self.device)?;
+            let shape = (windows.len(), width);
+            let ids = Tensor::from_vec(row_ids, shape, &self.device)?;
             let mask = Tensor::from_vec(mask, shape, &self.device)?;
             let types = ids.zeros_like()?;
             let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
-            // The mean of the tokens' vectors, padding left out: the pooling the base
-            // model was trained with, and the one the classifier was fitted on.
-            let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let summed = hidden.broadcast_mul(&weights)?.sum(1)?;
-            let pooled = summed.broadcast_div(&weights.sum(1)?)?;
+            let hidden = hidden.reshape((windows.len() * width, ()))?;
+            let pool = Tensor::from_vec(pool, (spans.len(), windows.len() * width), &self.device)?;
+            let pooled = pool.matmul(&hidden)?;
             let logits = self.classifier.forward(&pooled)?;
             candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()
         };
-        run().map_err(|e| fail(&e))
+        let probabilities = run().map_err(|e| fail(&e))?;
+        Ok(spans
+            .iter()
+            .zip(probabilities)
+            .map(|(&(.., whole), probabilities)| Span {
+                whole,
+                probabilities,
+            })
+            .collect())
+    }
+}
+
+/// One judged span of an answer.
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// A whole window (the whole answer, if it fits in one), not a clause.
+    pub whole: bool,
+    /// The probability of each label, in [`Meta::labels`] order.
+    pub probabilities: Vec<f32>,
+}
+
+/// At most this many windows of a long answer are read: an answer of up to about 1,500
+/// tokens is read in full, a longer one in windows spread evenly over it.
+pub const MAX_WINDOWS: usize = 24;
+
+/// The windows (token ranges) in which `len` tokens are read, `body` tokens each: one for a
+/// text that fits, otherwise windows overlapping by half, the last one ending at the end,
+/// and at most [`MAX_WINDOWS`] of them spread evenly over the text.
+fn windows(len: usize, body: usize) -> Vec<std::ops::Range<usize>> {
+    if len <= body {
+        return vec![0..len];
+    }
+    let stride = (body / 2).max(1);
+    let last = len - body;
+    let mut starts: Vec<usize> = (0..last).step_by(stride).collect();
+    starts.push(last);
+    if starts.len() > MAX_WINDOWS {
+        let step = (starts.len() - 1) as f64 / (MAX_WINDOWS - 1) as f64;
+        starts = (0..MAX_WINDOWS)
+            .filter_map(|k| starts.get((k as f64 * step).round() as usize).copied())
+            .collect();
+        starts.dedup();
+    }
+    starts.into_iter().map(|s| s..s + body).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::windows;
+
+    #[test]
+    fn a_short_text_is_one_window() {
+        assert_eq!(windows(0, 126), [0..0]);
+        assert_eq!(windows(126, 126), [0..126]);
+    }
+
+    #[test]
+    fn a_long_text_is_read_in_windows_that_overlap_by_half_and_cover_it() {
+        let w = windows(300, 126);
+        assert_eq!(w, [0..126, 63..189, 126..252, 174..300]);
+        let huge = windows(1_000_000, 126);
+        assert_eq!(huge.len(), super::MAX_WINDOWS);
+        assert_eq!(huge.first(), Some(&(0..126)));
+        assert_eq!(huge.last(), Some(&(1_000_000 - 126..1_000_000)));
     }
 }

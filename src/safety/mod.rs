@@ -104,10 +104,10 @@ pub enum ProfileError {
 pub struct Judgement<'p> {
     /// The categories that pause the session; empty when it goes on.
     pub categories: Vec<&'p str>,
-    /// The encoder's highest risk over the answer's parts (1 − P(ok)); `None` when the
+    /// The encoder's highest risk over the answer's spans (1 − P(ok)); `None` when the
     /// encoder did not judge the answer (no model, or a pattern that nothing may overrule).
     pub risk: Option<f32>,
-    /// The encoder's risk for the whole answer alone.
+    /// The encoder's risk for the whole answer alone (the highest of its windows').
     pub whole: Option<f32>,
     /// The categories the phrase patterns found.
     pub patterns: Vec<&'p str>,
@@ -215,8 +215,8 @@ impl Profile {
         self.judge(text).categories
     }
 
-    /// How `text` is judged. The encoder reads the whole answer and the answer from each
-    /// later clause on ([`clauses::parts`]), and the answer takes its most worrying part,
+    /// How `text` is judged. The encoder reads the answer once and judges it whole and from
+    /// each later clause on ([`clauses::starts`]), and the answer takes its most worrying span,
     /// so nothing ordinary dilutes a risk. The phrase patterns only add: a pattern for
     /// self-harm or an emergency pauses whatever the encoder says; another category's
     /// pattern, or any hint, pauses unless the encoder is sure the answer is ordinary (its
@@ -248,12 +248,13 @@ impl Profile {
         let Some(encoder) = self.encoder() else {
             return judgement;
         };
-        let parts = clauses::parts(text);
-        let Ok(probabilities) = encoder.probabilities(&parts) else {
+        let text = text.trim();
+        let Ok(spans) = encoder.judge(text, &clauses::starts(text)) else {
             return judgement;
         };
-        let Some(worst) = probabilities
+        let Some(worst) = spans
             .iter()
+            .map(|s| &s.probabilities)
             .max_by(|a, b| risk_of(a).total_cmp(&risk_of(b)))
         else {
             return judgement;
@@ -261,7 +262,11 @@ impl Profile {
         let risk = risk_of(worst);
         let threshold = encoder.meta.threshold;
         judgement.risk = Some(risk);
-        judgement.whole = probabilities.first().map(|p| risk_of(p));
+        judgement.whole = spans
+            .iter()
+            .filter(|s| s.whole)
+            .map(|s| risk_of(&s.probabilities))
+            .reduce(f32::max);
         judgement.categories = if risk >= threshold && judgement.patterns.is_empty() {
             // The encoder's most likely category; its labels are `ok` then the profile's
             // categories in order (checked when it was loaded).
@@ -299,10 +304,25 @@ fn risk_of(probabilities: &[f32]) -> f32 {
     1.0 - probabilities.first().copied().unwrap_or(1.0)
 }
 
+static BUILTIN: std::sync::OnceLock<Result<Profile, ProfileError>> = std::sync::OnceLock::new();
+
 /// The built-in profile, compiled once per process: the screen every engine starts with.
 pub fn builtin_profile() -> Result<&'static Profile, &'static ProfileError> {
-    static PROFILE: std::sync::OnceLock<Result<Profile, ProfileError>> = std::sync::OnceLock::new();
-    PROFILE.get_or_init(Profile::builtin).as_ref()
+    BUILTIN.get_or_init(Profile::builtin).as_ref()
+}
+
+/// Starts compiling the built-in profile (and loading its encoder) on a thread, so that a
+/// front-end can read its flow and open its store meanwhile; [`builtin_profile`] then waits
+/// only for what is left. Calling it more than once, or never, is fine.
+pub fn prepare_builtin_profile() {
+    if BUILTIN.get().is_none() {
+        // If the thread cannot start, the profile is compiled when it is first needed.
+        let _ = std::thread::Builder::new()
+            .name("safety profile".into())
+            .spawn(|| {
+                let _ = builtin_profile();
+            });
+    }
 }
 
 fn load_for(files: &ModelFiles, categories: &[String]) -> Result<Encoder, ModelError> {

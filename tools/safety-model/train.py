@@ -2,15 +2,22 @@
 """Fine-tune the safety screen's sentence encoder (all-MiniLM-L6-v2) and write the model
 that trustguide embeds: models/safety/{model.safetensors, tokenizer.json, config.json, meta.json}.
 
-Run from the repository root, on the CPU (about 10 minutes an epoch on 2 cores):
+Run from the repository root, on the CPU (about 11 minutes an epoch on 2 cores):
 
     python3 -m venv .venv && .venv/bin/pip install -r tools/safety-model/requirements.txt
-    .venv/bin/python tools/safety-model/train.py
+    .venv/bin/python tools/safety-model/train.py --out runs/a
 
 What it reads: every labelled line under tests/fixtures/safety/train/, the development sets
-(risk, safe, holdout-*, fresh-*) and two sets that were the earlier detector's test sets
-(final-*, exercise-*). It never reads the validation sets (unseen-*, test2-*), on which the
-threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
+(risk, safe, holdout-*, fresh-*), two sets that were the earlier detector's test sets
+(final-*, exercise-*), and the spent blind sets (spent/: blind sets scored once against an
+earlier model; left out with --no-spent). It never reads the validation sets (unseen-*,
+test2-*), on which the threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
+
+The committed model is the weight average (soup.py) of two runs:
+
+    train.py --epochs 3 --no-spent --out runs/a
+    train.py --epochs 3 --seed 20261203 --out runs/c
+    soup.py models/safety runs/a runs/c
 
 The run is reproducible from its seed on one machine; across machines floating point may
 differ in the last bits, which is why CI checks the committed model's figures and does not
@@ -42,6 +49,9 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
 TRAIN_FILES = ["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv",
                "fresh-risk.tsv", "fresh-safe.tsv", "final-risk.tsv", "final-safe.tsv",
                "exercise-risk.tsv", "exercise-safe.tsv"]
+# Blind sets that have been scored once (against the previous model) and are spent: trained
+# on unless --no-spent.
+SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "spent/final.tsv"]
 # The threshold is chosen on these (with the Rust screen); training never reads them.
 VALIDATION = ["unseen", "test2"]
 
@@ -69,38 +79,49 @@ def read_tsv(path):
     return out
 
 
-# The screen judges an answer as a whole and from each clause on (see src/safety/clauses.rs);
-# the model is shown such suffixes of safe lines so that a fragment starting mid-sentence is
-# familiar to it.
+# The screen reads an answer once and judges it as a whole and from each later clause on:
+# the mean of the token vectors from the clause's first token to the end (see
+# src/safety/clauses.rs and src/safety/encoder.rs). Training shows the model such spans, so
+# "work was busy, picked up the kids. i want to die" is a risk from "i want to die" on, and
+# the later clauses of an ordinary answer stay ordinary.
 SPLIT = re.compile(r"(?<=[.!?;\n])\s+|,?\s+\b(?:but|and|so)\b\s+", re.IGNORECASE)
 
 
-def suffixes(text):
-    cuts = [m.end() for m in SPLIT.finditer(text)]
-    return [text[c:].strip() for c in cuts if len(text[c:].split()) >= 2]
+def clause_starts(text):
+    """Character offsets where a later clause starts (with at least two words after it)."""
+    return [m.end() for m in SPLIT.finditer(text) if len(text[m.end():].split()) >= 2]
 
 
 def augment(lines, rng):
+    """Examples (label, text, start): `start` is where the judged span begins (0: whole)."""
     safe = [t for label, t in lines if label == 0]
     short_safe = [t for t in safe if len(t.split()) <= 14]
     risk = [(label, t) for label, t in lines if label != 0]
     out = []
-    joins = [", ", ". ", " and ", " then ", ". also ", "... ", "\n"]
-    # An ordinary start does not dilute a risk, nor an ordinary end.
+    joins = [", ", ". ", " and ", " then ", ". also ", "... ", "\n", " but ", " so "]
+    # An ordinary start does not dilute a risk, nor an ordinary end: the whole is a risk,
+    # and so is the span from the risk on.
     for label, t in risk:
-        if rng.random() < 0.3:
+        if rng.random() < 0.35:
             pre = joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(1, 3)))
-            out.append((label, pre + joins[rng.randrange(len(joins))] + t))
+            pre += joins[rng.randrange(len(joins))]
+            out.append((label, pre + t, 0))
+            out.append((label, pre + t, len(pre)))
         if rng.random() < 0.15:
             post = rng.choice(short_safe)
-            out.append((label, t + joins[rng.randrange(len(joins))] + post))
-    # Ordinary with ordinary stays ordinary.
+            out.append((label, t + joins[rng.randrange(len(joins))] + post, 0))
+    # Ordinary with ordinary stays ordinary, whole and from each join on.
     for _ in range(len(safe) // 3):
-        out.append((0, joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(2, 4)))))
+        text = joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(2, 4)))
+        out.append((0, text, 0))
+        for c in clause_starts(text):
+            if rng.random() < 0.3:
+                out.append((0, text, c))
+    # The later clauses of an ordinary answer are ordinary.
     for t in safe:
-        for s in suffixes(t):
+        for c in clause_starts(t):
             if rng.random() < 0.5:
-                out.append((0, s))
+                out.append((0, t, c))
     return out
 
 
@@ -111,9 +132,14 @@ class Classifier(torch.nn.Module):
         self.dropout = torch.nn.Dropout(0.1)
         self.classifier = torch.nn.Linear(self.bert.config.hidden_size, len(LABELS))
 
-    def forward(self, ids, mask):
+    def forward(self, ids, mask, first=None):
+        """Logits for each row, pooled over its tokens from `first` (a token index) on."""
         hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
-        m = mask.unsqueeze(-1).to(hidden.dtype)
+        pool = mask
+        if first is not None:
+            positions = torch.arange(ids.shape[1]).unsqueeze(0)
+            pool = mask * (positions >= first.unsqueeze(1)).to(mask.dtype)
+        m = pool.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
         return self.classifier(self.dropout(pooled))
 
@@ -131,9 +157,21 @@ def batches(items, size, rng):
     return out
 
 
-def encode(tok, texts, max_len):
-    enc = tok(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
-    return enc["input_ids"], enc["attention_mask"]
+def encode(tok, texts, max_len, starts=None):
+    """Token ids, mask, and for each row the first token of its span (the token that starts
+    at or after the span's character offset; 0, the [CLS] token, for the whole text)."""
+    enc = tok(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt",
+              return_offsets_mapping=True)
+    first = []
+    for row, start in enumerate(starts or [0] * len(texts)):
+        index = 0
+        if start > 0:
+            for t, (a, b) in enumerate(enc["offset_mapping"][row].tolist()):
+                if b > 0 and a >= start:
+                    index = t
+                    break
+        first.append(index)
+    return enc["input_ids"], enc["attention_mask"], torch.tensor(first)
 
 
 def evaluate(model, tok, path_risk, path_safe, max_len):
@@ -142,7 +180,7 @@ def evaluate(model, tok, path_risk, path_safe, max_len):
     probs = []
     with torch.no_grad():
         for i in range(0, len(rows), 64):
-            ids, mask = encode(tok, [t for _, t in rows[i:i + 64]], max_len)
+            ids, mask, _ = encode(tok, [t for _, t in rows[i:i + 64]], max_len)
             probs += (1 - torch.softmax(model(ids, mask), -1)[:, 0]).tolist()
     model.train()
     return [(label != 0, p) for (label, _), p in zip(rows, probs)]
@@ -153,10 +191,12 @@ def main():
     ap.add_argument("--epochs", type=float, default=5)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--max-len", type=int, default=64)
+    ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frozen-layers", type=int, default=1)
+    ap.add_argument("--no-spent", action="store_true",
+                    help="leave out the spent blind sets (to measure on them)")
     ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "safety"))
     args = ap.parse_args()
@@ -169,6 +209,8 @@ def main():
 
     files = sorted(glob.glob(os.path.join(FIXTURES, "train", "*.tsv")))
     files += [os.path.join(FIXTURES, f) for f in TRAIN_FILES]
+    if not args.no_spent:
+        files += [os.path.join(FIXTURES, f) for f in SPENT]
     lines = []
     digest = hashlib.sha256()
     for f in files:
@@ -176,11 +218,11 @@ def main():
             digest.update(os.path.basename(f).encode() + b"\0" + fh.read())
         lines += read_tsv(f)
     lines = list(dict.fromkeys(lines))
-    data = lines + augment(lines, rng)
+    data = [(label, t, 0) for label, t in lines] + augment(lines, rng)
     if args.limit:
         rng.shuffle(data)
         data = data[: args.limit]
-    n_risk = sum(1 for label, _ in data if label)
+    n_risk = sum(1 for label, _, _ in data if label)
     print(f"{len(lines)} lines from {len(files)} files, {len(data)} with augmentation "
           f"({n_risk} risk)", flush=True)
 
@@ -209,9 +251,10 @@ def main():
         for batch in batches(data, args.batch, rng):
             if step >= total:
                 break
-            ids, mask = encode(tok, [t for _, t in batch], args.max_len)
-            y = torch.tensor([label for label, _ in batch])
-            loss = loss_fn(model(ids, mask), y)
+            ids, mask, first = encode(tok, [t for _, t, _ in batch], args.max_len,
+                                      [start for _, _, start in batch])
+            y = torch.tensor([label for label, _, _ in batch])
+            loss = loss_fn(model(ids, mask, first), y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -251,6 +294,7 @@ def main():
     meta = {
         "labels": LABELS,
         "max_tokens": args.max_len,
+        "pooling": "clause_spans",
         "base": "sentence-transformers/all-MiniLM-L6-v2",
         "base_sha256": BASE_SHA256,
         "training_data_sha256": digest.hexdigest(),
