@@ -267,6 +267,8 @@ pub const MAX_WINDOWS: usize = 24;
 /// The windows (token ranges) in which `len` tokens are read, `body` tokens each: one for a
 /// text that fits, otherwise windows overlapping by half, the last one ending at the end,
 /// and at most [`MAX_WINDOWS`] of them spread evenly over the text.
+// A list of one window is meant: not the numbers 0 to len.
+#[allow(clippy::single_range_in_vec_init)]
 fn windows(len: usize, body: usize) -> Vec<std::ops::Range<usize>> {
     if len <= body {
         return vec![0..len];
@@ -286,6 +288,7 @@ fn windows(len: usize, body: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::windows;
 
