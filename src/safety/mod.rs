@@ -325,6 +325,36 @@ pub fn prepare_builtin_profile() {
     }
 }
 
+/// The built-in profile as the engine's screen, compiled the first time an answer needs it
+/// (or by [`prepare_builtin_profile`]'s thread before then), so that an engine, and the first
+/// question, never wait for the phrase patterns to compile.
+///
+/// It fails closed: if the built-in profile could not be compiled (a fault in the build,
+/// which the tests rule out), every typed answer pauses.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinScreen;
+
+/// The category a typed answer pauses with when the built-in profile is not to be had. Every
+/// category shows the same screen, so which one does not matter to the people in the room.
+const FAIL_CLOSED: &str = "emergency";
+
+impl Screen for BuiltinScreen {
+    fn screen(&self, text: &str) -> Option<String> {
+        match builtin_profile() {
+            Ok(profile) => profile.screen(text),
+            Err(_) => Some(FAIL_CLOSED.to_owned()),
+        }
+    }
+
+    fn stops(&self, category: &str) -> bool {
+        builtin_profile().map_or(true, |profile| profile.stops(category))
+    }
+
+    fn knows(&self, category: &str) -> bool {
+        builtin_category_ids().iter().any(|id| id == category)
+    }
+}
+
 fn load_for(files: &ModelFiles, categories: &[String]) -> Result<Encoder, ModelError> {
     let encoder = Encoder::load(files)?;
     if encoder.meta.labels[1..] != *categories {
@@ -415,6 +445,24 @@ impl Screen for Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builtin_screen_screens_as_the_profile_does() {
+        let profile = builtin_profile().expect("the built-in profile compiles");
+        let screen = BuiltinScreen;
+        for text in [
+            "i keep thinking everyone would be better off without me",
+            "19:00",
+        ] {
+            assert_eq!(screen.screen(text), profile.screen(text), "{text}");
+        }
+        for c in profile.categories() {
+            assert!(screen.knows(&c.id), "{}", c.id);
+            assert_eq!(screen.stops(&c.id), c.stop, "{}", c.id);
+        }
+        assert!(!screen.knows("a_flows_own_category"));
+        assert!(screen.stops("a_flows_own_category"));
+    }
 
     #[test]
     fn the_builtin_profile_compiles_and_screens() {
