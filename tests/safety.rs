@@ -131,61 +131,74 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed model measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.983, 0.104);
-const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.035);
-const FLOOR_FINAL: (f64, f64) = (0.968, 0.089);
+const FLOOR_HARD: (f64, f64) = (TODO_HARD);
+const FLOOR_EVERYDAY: (f64, f64) = (TODO_EVERYDAY);
+const FLOOR_FINAL: (f64, f64) = (TODO_FINAL);
 
-/// Blind set 4: hard cases (289 risk, 470 ordinary lines that look like risk: negation, the
+/// Blind set 7: hard cases (294 risk, 417 ordinary lines that look like risk: negation, the
 /// past, idioms, harmless "hurt" and "kill"), written by a separate writer who saw no code,
 /// no model and no other set; never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 4 (hard cases)", &["blind/hard.tsv"]);
+    let f = measure("blind set 7 (hard cases)", &["blind/hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 5: answers typed into the built-in exercises (709 ordinary, 45 at risk in the
+/// Blind set 8: answers typed into the built-in exercises (710 ordinary, 59 at risk in the
 /// exercises' own sentence frames), by another separate writer who saw only the questions.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 5 (everyday exercise answers)",
+        "blind set 8 (everyday exercise answers)",
         &["blind/everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 6: 190 risk and 304 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the model was final, and scored once for the
-/// record (docs/safety.md).
+/// Blind set 9: TODO_FINAL_SIZE, written by a third separate writer after the model was
+/// final, and scored once for the record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 6 (written after the model was final)",
+        "blind set 9 (written after the model was final)",
         &["blind/final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
 
-/// Blind sets 1 to 3, each scored once on 2026-12-02 against the previous model (the log
-/// in docs/safety.md) and since then validation sets: the threshold is chosen on them,
-/// and the model is never trained on them.
+/// Blind sets 1 to 6, each scored against an earlier model (the log in docs/safety.md),
+/// and trained on since: what the committed model measures on them is no longer a blind
+/// figure, but it must not fall (floors, with one point of slack).
 #[test]
 fn spent_blind_sets() {
-    let hard = measure(
-        "spent blind set 1 (hard cases; now validation)",
-        &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-    );
-    let everyday = measure(
-        "spent blind set 2 (everyday exercise answers; now validation)",
-        &["spent/everyday.tsv"],
-    );
-    let last = measure("spent blind set 3 (now validation)", &["spent/final.tsv"]);
-    // What the committed model measures on them (floors, as for the blind sets). The
-    // previous model measured 0.972/0.132, 0.977/0.030 and 0.975/0.100 when they were blind.
-    assert_targets(&hard, 0.980 - 0.01, 0.070 + 0.01);
-    assert_targets(&everyday, 0.955 - 0.01, 0.013 + 0.01);
-    assert_targets(&last, 0.988 - 0.01, 0.046 + 0.01);
+    let sets: [(&str, &[&str], (f64, f64)); 6] = [
+        (
+            "spent blind set 1 (hard cases)",
+            &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
+            TODO_S1,
+        ),
+        (
+            "spent blind set 2 (everyday exercise answers)",
+            &["spent/everyday.tsv"],
+            TODO_S2,
+        ),
+        ("spent blind set 3", &["spent/final.tsv"], TODO_S3),
+        (
+            "spent blind set 4 (hard cases)",
+            &["spent/set4-hard.tsv"],
+            TODO_S4,
+        ),
+        (
+            "spent blind set 5 (everyday exercise answers)",
+            &["spent/set5-everyday.tsv"],
+            TODO_S5,
+        ),
+        ("spent blind set 6", &["spent/set6-final.tsv"], TODO_S6),
+    ];
+    for (name, files, (recall, false_pauses)) in sets {
+        let f = measure(name, files);
+        assert_targets(&f, recall - 0.01, false_pauses + 0.01);
+    }
 }
 
 /// The validation sets the threshold and the 20-word rule were chosen on, never trained on:
