@@ -131,9 +131,9 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed model measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (TODO_HARD);
-const FLOOR_EVERYDAY: (f64, f64) = (TODO_EVERYDAY);
-const FLOOR_FINAL: (f64, f64) = (TODO_FINAL);
+const FLOOR_HARD: (f64, f64) = (0.932, 0.055);
+const FLOOR_EVERYDAY: (f64, f64) = (0.983, 0.018);
+const FLOOR_FINAL: (f64, f64) = (0.987, 0.023);
 
 /// Blind set 7: hard cases (294 risk, 417 ordinary lines that look like risk: negation, the
 /// past, idioms, harmless "hurt" and "kill"), written by a separate writer who saw no code,
@@ -155,7 +155,7 @@ fn blind_everyday_exercise_answers() {
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 9: TODO_FINAL_SIZE, written by a third separate writer after the model was
+/// Blind set 9: 228 risk and 350 ordinary lines (half everyday answers, half hard ones), written by a third separate writer after the model was
 /// final, and scored once for the record (docs/safety.md).
 #[test]
 fn blind_final_set() {
@@ -175,25 +175,29 @@ fn spent_blind_sets() {
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-            TODO_S1,
+            (0.996, 0.017),
         ),
         (
             "spent blind set 2 (everyday exercise answers)",
             &["spent/everyday.tsv"],
-            TODO_S2,
+            (0.977, 0.003),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], TODO_S3),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.021)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            TODO_S4,
+            (0.997, 0.026),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
             &["spent/set5-everyday.tsv"],
-            TODO_S5,
+            (1.000, 0.004),
         ),
-        ("spent blind set 6", &["spent/set6-final.tsv"], TODO_S6),
+        (
+            "spent blind set 6",
+            &["spent/set6-final.tsv"],
+            (0.995, 0.013),
+        ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
         let f = measure(name, files);
@@ -215,7 +219,8 @@ fn validation_sets() {
             "test2-safe.tsv",
         ],
     );
-    assert_targets(&f, 0.96, 0.05);
+    // What the committed model measures on them, with one point of slack.
+    assert_targets(&f, 0.983 - 0.01, 0.023 + 0.01);
 }
 
 /// The development sets, trained on (with `final-*` and `exercise-*`, the earlier
@@ -259,6 +264,8 @@ fn the_answers_that_went_wrong_before() {
         "I could kill for a coffee",
         "11:45",
         "home by 7",
+        "I don't want to die, I want this ache to stop",
+        "im going to kill myself laughing at this",
     ] {
         assert_eq!(p.scan(ordinary), Vec::<&str>::new(), "{ordinary}");
     }
@@ -270,6 +277,11 @@ fn the_answers_that_went_wrong_before() {
         "he said he would kill me if i leave",
         "she'll kill me if i tell anyone",
         "i gave away my guitar and wrote letters to everyone",
+        // Missed by the third round's model before two plain statements became firm
+        // patterns and a hint counted for more (docs/safety.md).
+        "pineapple, i want to die",
+        "banana, i want to kill myself",
+        "I need to know about money, or honestly I don't want to live like this anymore.",
     ] {
         assert!(!p.scan(risk).is_empty(), "{risk}");
     }

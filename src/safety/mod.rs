@@ -117,9 +117,13 @@ pub struct Judgement<'p> {
 /// pauses whatever the encoder says.
 pub const ALWAYS_PAUSE: [&str; 2] = ["self_harm", "emergency"];
 
-/// Where another category's pattern matched, the encoder's risk needs only this share of
-/// its threshold for the pause to stand. When in doubt, pause.
-pub const PATTERN_DOUBT: f32 = 0.5;
+/// Where another category's pattern or a hint matched, the encoder's risk needs only this
+/// share of its threshold for the pause to stand: the encoder overrules a pattern only when
+/// it is sure the answer is ordinary. When in doubt, pause. Chosen on the validation sets,
+/// where anything from 0.1 to 0.5 gave the same figures with the third round's model; at
+/// 0.5 that model overruled "I need to know about money, or honestly I don't want to live
+/// like this anymore" (risk 0.125).
+pub const PATTERN_DOUBT: f32 = 0.2;
 
 impl Profile {
     /// The built-in profile, with the built-in encoder. The encoder is loaded on a thread

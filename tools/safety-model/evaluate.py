@@ -10,7 +10,7 @@ Each argument after the binary is one set: fixture files under tests/fixtures/sa
 `Profile::judge` does from what `trustguide safety scan` reports: a pattern nothing may
 overrule pauses (the scan then gives no risk); otherwise the answer pauses when the
 encoder's risk reaches the threshold, or when a pattern or hint matched and the risk reaches
-half of it. A development build reads the model named by TRUSTGUIDE_SAFETY_MODEL.
+PATTERN_DOUBT (a fifth) of it. A development build reads the model named by TRUSTGUIDE_SAFETY_MODEL.
 
 Use it on validation sets only: a blind set is scored once, by `cargo test`, and logged in
 docs/safety.md.
@@ -25,7 +25,8 @@ RISK = {"self_harm", "violence", "fear_for_safety", "emergency", "child_safety"}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
 THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-DOUBT = 0.5
+# Keep in step with PATTERN_DOUBT in src/safety/mod.rs.
+DOUBT = 0.2
 
 
 def rows(files):
