@@ -129,49 +129,40 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
     assert_targets(f, floor.0 - 0.01, floor.1 + 0.01);
 }
 
-/// What the committed model measured on each blind set when it was scored (docs/safety.md):
-/// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.932, 0.055);
-const FLOOR_EVERYDAY: (f64, f64) = (0.983, 0.018);
-const FLOOR_FINAL: (f64, f64) = (0.987, 0.023);
-
-/// Blind set 7: hard cases (294 risk, 417 ordinary lines that look like risk: negation, the
-/// past, idioms, harmless "hurt" and "kill"), written by a separate writer who saw no code,
-/// no model and no other set; never trained or tuned on.
-#[test]
-fn blind_hard_cases() {
-    let f = measure("blind set 7 (hard cases)", &["blind/hard.tsv"]);
-    report_targets(&f, (0.98, 0.03), FLOOR_HARD);
-}
-
-/// Blind set 8: answers typed into the built-in exercises (710 ordinary, 59 at risk in the
-/// exercises' own sentence frames), by another separate writer who saw only the questions.
-#[test]
-fn blind_everyday_exercise_answers() {
-    let f = measure(
-        "blind set 8 (everyday exercise answers)",
-        &["blind/everyday.tsv"],
-    );
-    report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
-}
-
-/// Blind set 9: 228 risk and 350 ordinary lines (half everyday answers, half hard ones), written by a third separate writer after the model was
-/// final, and scored once for the record (docs/safety.md).
-#[test]
-fn blind_final_set() {
-    let f = measure(
-        "blind set 9 (written after the model was final)",
-        &["blind/final.tsv"],
-    );
-    report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
-}
-
-/// Blind sets 1 to 6, each scored against an earlier model (the log in docs/safety.md),
+/// Blind sets 7 to 9, scored against the third round's model (the log in docs/safety.md)
 /// and trained on since: what the committed model measures on them is no longer a blind
-/// figure, but it must not fall (floors, with one point of slack).
+/// figure, but it must not fall (floors: what it measured when it was committed, with one
+/// point of slack).
 #[test]
 fn spent_blind_sets() {
-    let sets: [(&str, &[&str], (f64, f64)); 6] = [
+    let sets: [(&str, &[&str], (f64, f64)); 3] = [
+        (
+            "spent blind set 7 (hard cases)",
+            &["spent/set7-hard.tsv"],
+            (0.932, 0.055),
+        ),
+        (
+            "spent blind set 8 (everyday exercise answers)",
+            &["spent/set8-everyday.tsv"],
+            (0.983, 0.018),
+        ),
+        ("spent blind set 9", &["spent/set9-final.tsv"], (0.987, 0.023)),
+    ];
+    for (name, files, (recall, false_pauses)) in sets {
+        let f = measure(name, files);
+        assert_targets(&f, recall - 0.01, false_pauses + 0.01);
+    }
+}
+
+/// The sets trained on two rounds ago and more: blind sets 1 to 6 and the development sets
+/// (with `final-*` and `exercise-*`, the earlier detector's test sets). The model must at
+/// least have learned them. About 5,600 lines, four minutes of CI for lines the model was
+/// trained on, so they run on request, when a model is retrained:
+/// `cargo test --test integration safety:: -- --ignored --nocapture`.
+#[test]
+#[ignore = "trained-on sets; run when retraining (docs/safety.md)"]
+fn older_training_sets() {
+    let sets: [(&str, &[&str], (f64, f64)); 7] = [
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
@@ -198,6 +189,22 @@ fn spent_blind_sets() {
             &["spent/set6-final.tsv"],
             (0.995, 0.013),
         ),
+        (
+            "development sets (trained on)",
+            &[
+                "risk.tsv",
+                "safe.tsv",
+                "holdout-risk.tsv",
+                "holdout-safe.tsv",
+                "fresh-risk.tsv",
+                "fresh-safe.tsv",
+                "final-risk.tsv",
+                "final-safe.tsv",
+                "exercise-risk.tsv",
+                "exercise-safe.tsv",
+            ],
+            (0.99, 0.01),
+        ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
         let f = measure(name, files);
@@ -221,28 +228,6 @@ fn validation_sets() {
     );
     // What the committed model measures on them, with one point of slack.
     assert_targets(&f, 0.983 - 0.01, 0.023 + 0.01);
-}
-
-/// The development sets, trained on (with `final-*` and `exercise-*`, the earlier
-/// detector's test sets): the model must at least have learned them.
-#[test]
-fn development_sets() {
-    let f = measure(
-        "development sets (trained on)",
-        &[
-            "risk.tsv",
-            "safe.tsv",
-            "holdout-risk.tsv",
-            "holdout-safe.tsv",
-            "fresh-risk.tsv",
-            "fresh-safe.tsv",
-            "final-risk.tsv",
-            "final-safe.tsv",
-            "exercise-risk.tsv",
-            "exercise-safe.tsv",
-        ],
-    );
-    assert_targets(&f, 0.98, 0.02);
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain

@@ -52,7 +52,8 @@ TRAIN_FILES = ["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv",
 # Blind sets that have been scored once (against the previous model) and are spent: trained
 # on unless --no-spent.
 SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "spent/final.tsv",
-         "spent/set4-hard.tsv", "spent/set5-everyday.tsv", "spent/set6-final.tsv"]
+         "spent/set4-hard.tsv", "spent/set5-everyday.tsv", "spent/set6-final.tsv",
+         "spent/set7-hard.tsv", "spent/set8-everyday.tsv", "spent/set9-final.tsv"]
 # The threshold is chosen on these (with the Rust screen); training never reads them.
 VALIDATION = ["unseen", "test2"]
 
@@ -111,6 +112,14 @@ def augment(lines, rng):
         if rng.random() < 0.15:
             post = rng.choice(short_safe)
             out.append((label, t + joins[rng.randrange(len(joins))] + post, 0))
+    # A word or two typed first (a pause word, a score, "ok") does not make a risk ordinary:
+    # the pause-signal exercise's one-word answers must not teach that an odd word first
+    # means an ordinary line ("pineapple, i want to die").
+    tiny = [t for t in safe if len(t.split()) <= 3]
+    for label, t in risk:
+        if tiny and rng.random() < 0.12:
+            pre = rng.choice(tiny) + rng.choice([", ", ". ", " ", " - ", "\n", "... "])
+            out.append((label, pre + t, 0))
     # Ordinary with ordinary stays ordinary, whole and from each join on.
     for _ in range(len(safe) // 3):
         text = joins[rng.randrange(len(joins))].join(rng.sample(short_safe, rng.randint(2, 4)))
