@@ -7,7 +7,11 @@
 //!
 //! Each answer is committed the moment it is given, together with a snapshot of where the run
 //! stands, with `synchronous=FULL`: after a crash or a power cut, at most the answer being
-//! typed is lost. Two trustguide processes can use the store at once (write-ahead log, busy
+//! typed is lost. What carries nothing the couple typed (a session's start, a text shown) is
+//! written without waiting for the disk (`synchronous=NORMAL` for that one statement): the
+//! next answer's commit syncs the write-ahead log up to and including it, so the first question
+//! does not wait for two disk flushes, and a power cut before the first answer loses at most an
+//! empty session. Two trustguide processes can use the store at once (write-ahead log, busy
 //! timeout). A database written by a newer trustguide, a corrupt file or a full disk is
 //! reported, and the existing data is left as it was.
 
@@ -147,6 +151,21 @@ impl Store {
         Ok(Store { conn, path })
     }
 
+    /// Runs `write` with `synchronous=NORMAL`: committed at once and visible to every reader,
+    /// made durable by the next commit with `synchronous=FULL` (the module docs say which
+    /// writes may wait).
+    fn without_waiting_for_disk<T>(
+        &mut self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = write(&self.conn);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -255,5 +274,43 @@ fn classify(path: &str, what: &str, e: rusqlite::Error) -> StoreError {
             what: what.to_owned(),
             reason: e.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("pragma")
+    }
+
+    /// A write that may wait for the disk leaves the connection syncing every later commit,
+    /// whether it succeeded or failed: an answer is never committed without a flush.
+    #[test]
+    fn answers_after_a_write_that_did_not_wait_are_flushed_again() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(home.path()).expect("store");
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store), FULL);
+        store
+            .without_waiting_for_disk(|conn| {
+                assert_eq!(
+                    conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?,
+                    1,
+                    "NORMAL inside"
+                );
+                conn.execute("INSERT INTO settings VALUES ('k', 'v')", [])
+            })
+            .expect("write");
+        assert_eq!(synchronous(&store), FULL);
+        let failed = store
+            .without_waiting_for_disk(|conn| conn.execute("INSERT INTO nowhere VALUES (1)", []));
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&store), FULL);
+        assert_eq!(store.setting("k").expect("read").as_deref(), Some("v"));
     }
 }

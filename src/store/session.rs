@@ -110,14 +110,19 @@ impl Store {
         let people = serde_json::to_string(&people).unwrap_or_else(|_| "[]".into());
         let flows = serde_json::to_string(&new.flows).unwrap_or_else(|_| "{}".into());
         let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        self.conn
-            .execute(
+        let clock = new
+            .clock
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        // Nothing typed yet: made durable with the first answer.
+        self.without_waiting_for_disk(|conn| {
+            conn.execute(
                 "INSERT INTO sessions (flow, title, started_at, updated_at, clock, people, status, flows)
                  VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'in_progress', ?6)",
-                params![new.flow, new.title, at, new.clock.to_rfc3339_opts(chrono::SecondsFormat::Secs, false), people, flows],
-            )
-            .map_err(|e| classify(&shown, "the new session", e))?;
-        Ok(self.conn.last_insert_rowid())
+                params![new.flow, new.title, at, clock, people, flows],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+        .map_err(|e| classify(&shown, "the new session", e))
     }
 
     /// A recorder that writes the run of session `id` into the store as it happens.
@@ -292,13 +297,15 @@ impl Recorder for SessionRecorder<'_> {
     fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError> {
         self.seq += 1;
         let at = self.now();
-        self.store
-            .conn
-            .execute(
+        let (id, seq) = (self.id, self.seq);
+        // The flow's own text: made durable with the next answer.
+        let result = self.store.without_waiting_for_disk(|conn| {
+            conn.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind, text) VALUES (?1, ?2, ?3, ?4, 'say', ?5)",
-                params![self.id, self.seq, at, step, text],
+                params![id, seq, at, step, text],
             )
-            .map_err(|e| self.fail("the text shown", e))?;
+        });
+        result.map_err(|e| self.fail("the text shown", e))?;
         Ok(())
     }
 
