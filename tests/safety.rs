@@ -198,7 +198,7 @@ fn spent_blind_sets() {
 
 /// The sets trained on two rounds ago and more: blind sets 1 to 6 and the development sets
 /// (with `final-*` and `exercise-*`, the earlier detector's test sets). The model must at
-/// least have learned them. About 5,600 lines, four minutes of CI for lines the model was
+/// least have learned them. About 5,300 lines, three minutes of CI for lines the model was
 /// trained on, so they run on request, when a model is retrained:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
