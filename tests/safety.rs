@@ -187,7 +187,7 @@ fn spent_blind_sets() {
         (
             "spent blind set 9",
             &["spent/set9-final.tsv"],
-            (0.987, 0.023),
+            (0.996, 0.009),
         ),
     ];
     for (name, files, (recall, false_pauses)) in sets {

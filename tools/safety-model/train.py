@@ -2,22 +2,20 @@
 """Fine-tune the safety screen's sentence encoder (all-MiniLM-L6-v2) and write the model
 that trustguide embeds: models/safety/{model.safetensors, tokenizer.json, config.json, meta.json}.
 
-Run from the repository root, on the CPU (about 11 minutes an epoch on 2 cores):
+Run from the repository root, on the CPU (about 19 minutes an epoch on 2 cores):
 
     python3 -m venv .venv && .venv/bin/pip install -r tools/safety-model/requirements.txt
     .venv/bin/python tools/safety-model/train.py --out runs/a
 
 What it reads: every labelled line under tests/fixtures/safety/train/, the development sets
 (risk, safe, holdout-*, fresh-*), two sets that were the earlier detector's test sets
-(final-*, exercise-*), and the spent blind sets (spent/: blind sets scored once against an
+(final-*, exercise-*), and the spent blind sets (spent/: blind sets scored against an
 earlier model; left out with --no-spent). It never reads the validation sets (unseen-*,
 test2-*), on which the threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
 
-The committed model is the weight average (soup.py) of two runs:
+The committed model is one run (e, the fourth round; docs/safety.md):
 
-    train.py --epochs 3 --no-spent --out runs/a
-    train.py --epochs 3 --seed 20261203 --out runs/c
-    soup.py models/safety runs/a runs/c
+    train.py --epochs 3 --seed 20261205 --out runs/e
 
 The run is reproducible from its seed on one machine; across machines floating point may
 differ in the last bits, which is why CI checks the committed model's figures and does not
@@ -49,8 +47,8 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
 TRAIN_FILES = ["risk.tsv", "safe.tsv", "holdout-risk.tsv", "holdout-safe.tsv",
                "fresh-risk.tsv", "fresh-safe.tsv", "final-risk.tsv", "final-safe.tsv",
                "exercise-risk.tsv", "exercise-safe.tsv"]
-# Blind sets that have been scored once (against the previous model) and are spent: trained
-# on unless --no-spent.
+# Blind sets that have been scored (against an earlier model) and are spent: trained on
+# unless --no-spent.
 SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "spent/final.tsv",
          "spent/set4-hard.tsv", "spent/set5-everyday.tsv", "spent/set6-final.tsv",
          "spent/set7-hard.tsv", "spent/set8-everyday.tsv", "spent/set9-final.tsv"]
