@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // confirmation from the person who wrote the answer; this example stops for now.
             // Do not keep the answer that caused the pause: the engine has already withdrawn it.
             Event::Safety { stop, .. } => {
-                println!("{}", trustguide::term::SAFETY_PAUSE_TEXT);
+                println!("{}", trustguide::run::SAFETY_PAUSE_TEXT);
                 println!("If anyone is in danger right now, call your local emergency number.");
                 engine.resolve_safety(if stop {
                     SafetyChoice::End

@@ -6,7 +6,6 @@
 mod author;
 mod practice;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -16,18 +15,15 @@ use chrono::{DateTime, FixedOffset};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use trustguide::content::ContentLibrary;
-use trustguide::engine::{Engine, Finished};
-use trustguide::flow::{Diagnostics, FlowFinder, Library, Origin, Outcome};
+use trustguide::engine::Finished;
+use trustguide::flow::{Diagnostics, FlowFinder, Library, Outcome};
+use trustguide::run::{DriveError, FrontEnd, PauseSignal, SafetyHelp};
 use trustguide::safety::builtin_profile;
 use trustguide::safety::resources::{region_from_env, Resources};
-use trustguide::store::{
-    export_json, export_markdown, resumable_status, status_words, NewSession, ProgressChart,
-    Resumable, SavedFlow, Store,
-};
+use trustguide::session::{self, day, Ended, PauseWord, Session, SessionError};
+use trustguide::store::{export_json, export_markdown, status_words, ProgressChart, Store};
 use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, Terminal};
-use trustguide::term::SafetyHelp;
-use trustguide::term::{drive, DriveError, FrontEnd, PauseSignal, Recorder};
 use trustguide::transcript::TranscriptWriter;
 
 #[derive(Debug, Parser)]
@@ -490,14 +486,6 @@ impl Front {
             Front::Terminal(t) => t,
         }
     }
-
-    fn left_quickly(&self) -> bool {
-        matches!(self, Front::Terminal(t) if t.left_quickly())
-    }
-
-    fn wants_forgotten(&self) -> bool {
-        matches!(self, Front::Terminal(t) if t.wants_forgotten())
-    }
 }
 
 /// The front-end for a run: headless from an answers file, or the terminal.
@@ -543,25 +531,6 @@ fn front_end(
     }
 }
 
-/// Every flow the library holds, with its text, for the session record.
-fn saved_flows(lib: &Library) -> BTreeMap<String, SavedFlow> {
-    (0..lib.len())
-        .map(|i| {
-            let flow = lib.flow(i);
-            let path = match &flow.origin {
-                Origin::Path(p) => std::fs::canonicalize(p)
-                    .ok()
-                    .map(|p| p.display().to_string()),
-                _ => None,
-            };
-            (
-                flow.id.clone(),
-                SavedFlow::of(lib.source(i)).with_path(path),
-            )
-        })
-        .collect()
-}
-
 fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     // Compiled while the flow is read and the store opened: the first question waits less.
     trustguide::safety::prepare_builtin_profile();
@@ -587,13 +556,14 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         );
     }
     let now = env.now();
-    // Open the store before asking anything: a problem with it is reported up front.
+    // Open the store before asking anything: a problem with it is reported up front. With
+    // --no-save an existing store is only read (the pause word, last time's metrics).
     let mut store = if args.no_save {
-        None
+        Store::open_existing(env.home()?)?
     } else {
         Some(Store::open(env.home()?)?)
     };
-    let pause = pause_signal(env, store.as_ref())?;
+    let pause = session::pause_signal(store.as_ref())?;
     let mut front = front_end(
         env,
         &args.io,
@@ -603,13 +573,10 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         (&lib, index),
         pause,
     )?;
-    if let Front::Terminal(terminal) = &mut front {
-        // With --no-save there is nothing for the quick exit to offer to delete.
-        terminal.offer_to_forget(store.is_some());
-    }
-
     let names = match &mut front {
         Front::Terminal(terminal) => {
+            // With --no-save there is nothing for the quick exit to offer to delete.
+            terminal.offer_to_forget(!args.no_save);
             match flow.minutes {
                 Some(m) => println!("{} · about {m} minutes", flow.title),
                 None => println!("{}", flow.title),
@@ -618,206 +585,10 @@ fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
         }
         Front::Headless(_) => args.names.clone(),
     };
-    let previous = previous_metrics(env, store.as_ref(), &flow.id)?;
-    // The engine screens every typed answer with the built-in profile from the start.
-    let mut engine = Engine::new(&lib, index, &names, now)?.with_previous(&previous);
-    let session = match store.as_mut() {
-        Some(store) => {
-            let new = NewSession {
-                flow: flow.id.clone(),
-                title: flow.title.clone(),
-                people: engine.people().to_vec(),
-                clock: now,
-                flows: saved_flows(&lib),
-            };
-            Some(store.begin(&new, now)?)
-        }
-        None => None,
-    };
-    let outcome = run_recorded(
-        env,
-        &mut engine,
-        &mut front,
-        store.as_mut().zip(session),
-        &args.io.transcript,
-        &[],
-    )?;
-    if flow.id == PAUSE_SIGNAL_FLOW && outcome.outcome == Outcome::Completed {
-        save_pause_word(store.as_mut(), &outcome)?;
-    }
-    Ok(exit_code(&outcome))
-}
-
-/// The flow in which a couple chooses their own pause word.
-const PAUSE_SIGNAL_FLOW: &str = "pause-signal";
-
-/// `/pause`, and the couple's own word if they chose one (read without creating a store).
-fn pause_signal(env: &Environment, store: Option<&Store>) -> Result<PauseSignal> {
-    let word = match store {
-        Some(store) => store.setting(PAUSE_WORD_SETTING)?,
-        None => match Store::open_existing(env.home()?)? {
-            Some(store) => store.setting(PAUSE_WORD_SETTING)?,
-            None => None,
-        },
-    };
-    // A word saved by hand-editing the database is checked like a new one.
-    Ok(PauseSignal::with_word(
-        word.and_then(|w| PauseSignal::check(&w).ok()).as_deref(),
-    ))
-}
-
-const PAUSE_WORD_SETTING: &str = "pause_word";
-
-/// What the newest finished session of `flow` recorded, for the flow's `previous` (read
-/// without creating a store).
-fn previous_metrics(
-    env: &Environment,
-    store: Option<&Store>,
-    flow: &str,
-) -> Result<Vec<(String, minijinja::Value)>> {
-    Ok(match store {
-        Some(store) => store.previous_metrics(flow)?,
-        None => match Store::open_existing(env.home()?)? {
-            Some(store) => store.previous_metrics(flow)?,
-            None => Vec::new(),
-        },
-    })
-}
-
-/// After the pause-signal flow: its `pause_word` variable becomes the couple's pause word.
-fn save_pause_word(store: Option<&mut Store>, finished: &Finished) -> Result<()> {
-    let Some(typed) = finished
-        .vars
-        .get(PAUSE_WORD_SETTING)
-        .and_then(|v| v.as_str().map(str::to_owned))
-    else {
-        return Ok(());
-    };
-    match PauseSignal::check(&typed) {
-        Err(why) => println!(
-            "The pause word was not saved: {why}. `trustguide run pause-signal` chooses another."
-        ),
-        Ok(word) => match store {
-            Some(store) => {
-                store.set_setting(PAUSE_WORD_SETTING, Some(&word))?;
-                println!(
-                    "Saved. From now on, typing `{word}` (or /pause) at any question pauses and saves the session."
-                );
-            }
-            None => println!("The pause word was not saved (--no-save)."),
-        },
-    }
-    Ok(())
-}
-
-/// Drives the run with its recorders (the store, a transcript), and cleans up after a failure.
-fn run_recorded(
-    env: &Environment,
-    engine: &mut Engine<'_>,
-    front: &mut Front,
-    store: Option<(&mut Store, i64)>,
-    transcript_path: &Option<PathBuf>,
-    earlier: &[trustguide::store::StoredEvent],
-) -> Result<Finished> {
-    let mut transcript = match transcript_path {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
-            let mut t = TranscriptWriter::start(BufWriter::new(file), &engine.flow().id)?;
-            replay(&mut t, earlier)?;
-            Some(t)
-        }
-        None => None,
-    };
-    let mut store = store;
-    let mut recorder = match store.as_mut() {
-        Some((store, id)) => Some(store.recorder(*id, env.clock())?),
-        None => None,
-    };
-    let mut recorders: Vec<&mut dyn Recorder> = Vec::new();
-    if let Some(r) = recorder.as_mut() {
-        recorders.push(r);
-    }
-    if let Some(t) = transcript.as_mut() {
-        recorders.push(t);
-    }
-    let result = drive(engine, front.as_dyn(), &mut recorders);
-    drop(recorders);
-    drop(recorder);
-    match result {
-        Ok(finished) => {
-            let Some((store, id)) = store else {
-                return Ok(finished);
-            };
-            match finished.outcome {
-                // The quick exit: nothing more on the screen, and the session deleted if asked.
-                _ if front.left_quickly() && front.wants_forgotten() => store.forget(id)?,
-                _ if front.left_quickly() => {}
-                Outcome::Paused => println!(
-                    "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
-                     Session {id} is paused. `trustguide resume {id}` goes on from here."
-                ),
-                Outcome::SafetyStop if finished.resumable => println!(
-                    "Session {id} is saved. When everyone is safe, `trustguide resume {id}` goes on from here; \
-                     it asks first whether everyone is safe."
-                ),
-                Outcome::SafetyStop => println!(
-                    "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
-                     you can start it again."
-                ),
-                _ => {}
-            }
-            Ok(finished)
-        }
-        Err(e) => {
-            // A transcript of a run that failed would be misleading; leave none behind.
-            drop(transcript);
-            if let Some(path) = transcript_path {
-                let _ = std::fs::remove_file(path);
-            }
-            Err(match e {
-                // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
-                DriveError::Io(io) if io.kind() == io::ErrorKind::Interrupted => {
-                    interrupted();
-                    std::process::exit(130);
-                }
-                DriveError::Io(io) => anyhow!(io).context("terminal input/output failed"),
-                other => anyhow!(other),
-            })
-        }
-    }
-}
-
-/// Writes events recorded before a resume into a new transcript, so it reads as one run.
-fn replay<W: Write>(
-    t: &mut TranscriptWriter<W>,
-    earlier: &[trustguide::store::StoredEvent],
-) -> Result<()> {
-    for e in earlier {
-        match e.kind.as_str() {
-            "say" => t.say(&e.step, e.text.as_deref().unwrap_or_default())?,
-            "ask" => {
-                let answer = e.answer.clone().unwrap_or(serde_json::Value::Null);
-                t.ask(
-                    &e.step,
-                    e.who.as_deref(),
-                    e.prompt.as_deref().unwrap_or_default(),
-                    &answer,
-                )?
-            }
-            // The store never kept what the pause noticed.
-            "safety" => t.safety(&e.step, None)?,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn exit_code(finished: &Finished) -> i32 {
-    match finished.outcome {
-        Outcome::SafetyStop => 3,
-        _ => 0,
-    }
+    let session = Session::start(&lib, index, &names, now, store.as_mut(), !args.no_save)
+        .map_err(session_error)?;
+    let ended = run_session(env, session, &mut front, args.io.transcript.as_deref())?;
+    Ok(exit_code(&ended.finished))
 }
 
 fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
@@ -825,65 +596,14 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     let Some(mut store) = env.existing_store()? else {
         bail!("there are no saved sessions yet");
     };
-    let Some(saved) = store.resumable(args.session)? else {
-        bail!(match args.session {
-            Some(id) => format!("no session {id}; `trustguide history` lists them"),
-            None => "there is no session to resume".to_owned(),
-        });
-    };
-    if saved.status == "safety_stop" {
-        bail!(
-            "session {} ({}, {}) paused for safety, and that ended the exercise for that day; \
-             it is kept (`trustguide show {}`). When you are both ready, another day, \
-             `trustguide run {}` starts the exercise again. If anyone is in danger, `trustguide help-now` lists where to find help",
-            saved.id,
-            saved.flow,
-            day(&saved.started_at),
-            saved.id,
-            saved.flow
-        );
-    }
-    if !resumable_status(&saved.status) {
-        bail!(
-            "session {} ({}, {}) already ended ({}); there is nothing to resume",
-            saved.id,
-            saved.flow,
-            day(&saved.started_at),
-            saved.status.replace('_', " ")
-        );
-    }
+    let saved = session::find_resumable(&store, args.session).map_err(session_error)?;
     let mut lib = env.library();
-    let mut notices_before = Vec::new();
-    let root = saved.flows.get(&saved.flow);
-    let from = root
-        .and_then(|f| f.path.clone())
-        .unwrap_or_else(|| saved.flow.clone());
-    if let Err(diags) = lib.load(&from) {
-        // The flow's file is gone or broken: go on with the copy saved with the session.
-        let Some(copy) = root else {
-            return Err(report(diags));
-        };
-        let origin = Origin::Path(PathBuf::from(format!(
-            "{from} (the copy saved with session {})",
-            saved.id
-        )));
-        lib.add_source(&copy.source, origin).map_err(report)?;
-        notices_before.push(format!(
-            "The flow could not be loaded from {from}; going on with the copy saved when the session started."
-        ));
-    }
-    let changed: HashSet<String> = Store::flows_changed(&saved.flows, &lib)
-        .into_iter()
-        .collect();
-    let names: Vec<String> = saved.people.iter().map(|p| p.name.clone()).collect();
-    let mut start_at = HashMap::new();
-    if let Some(step) = &args.from {
-        start_at.insert(saved.flow.clone(), step.clone());
-    }
+    let notices_before = session::load_saved_flow(&mut lib, &saved).map_err(session_error)?;
     let help = safety_help(None)?;
     let root = lib
         .index_of(&saved.flow)
         .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
+    let pause = session::pause_signal(Some(&store))?;
     let mut front = front_end(
         env,
         &args.io,
@@ -891,18 +611,17 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         saved.clock.date_naive(),
         &help,
         (&lib, root),
-        pause_signal(env, Some(&store))?,
+        pause,
     )?;
-    let (engine, notices, keep_seq) = restore(
+    let session = Session::resume(
         &lib,
         &saved,
-        &names,
-        &changed,
-        start_at,
-        args.io.answers.is_none(),
-    )?;
-    let previous = store.previous_metrics(&saved.flow)?;
-    let mut engine = engine.with_previous(&previous);
+        &mut store,
+        args.from.as_deref(),
+        front.as_dyn(),
+        env.now(),
+    )
+    .map_err(session_error)?;
     let place = match (&saved.snapshot, &saved.step) {
         (Some(s), Some(step)) if s.safety_pause.is_some() => {
             format!("it paused for safety at step `{step}`, so first: is everyone safe?")
@@ -917,107 +636,97 @@ fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         saved.flow,
         day(&saved.started_at)
     );
-    for n in notices_before.iter().chain(&notices) {
+    for n in notices_before.iter().chain(session.notices()) {
         println!("{n}");
     }
-    store.reopen(saved.id, keep_seq, env.now())?;
-    let earlier: Vec<_> = store.session(saved.id)?.events;
-    let finished = run_recorded(
-        env,
-        &mut engine,
-        &mut front,
-        Some((&mut store, saved.id)),
-        &args.io.transcript,
-        &earlier,
-    )?;
-    if saved.flow == PAUSE_SIGNAL_FLOW && finished.outcome == Outcome::Completed {
-        save_pause_word(Some(&mut store), &finished)?;
-    }
-    Ok(exit_code(&finished))
+    let ended = run_session(env, session, &mut front, args.io.transcript.as_deref())?;
+    Ok(exit_code(&ended.finished))
 }
 
-/// The engine for a saved session, and which events stay (those up to its snapshot).
-fn restore<'lib>(
-    lib: &'lib Library,
-    saved: &Resumable,
-    names: &[String],
-    changed: &HashSet<String>,
-    mut start_at: HashMap<String, String>,
-    interactive: bool,
-) -> Result<(Engine<'lib>, Vec<String>, i64)> {
-    let Some(snapshot) = &saved.snapshot else {
-        // Stopped before the first answer: start again from the top.
-        let index = lib
-            .index_of(&saved.flow)
-            .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
-        return Ok((Engine::new(lib, index, names, saved.clock)?, Vec::new(), 0));
-    };
-    loop {
-        match Engine::restore(lib, snapshot, names, saved.clock, changed, &start_at) {
-            Ok((engine, restored)) => return Ok((engine, restored.notices, saved.snapshot_seq)),
-            Err(Err(fault)) => return Err(anyhow!(fault)),
-            Err(Ok(missing)) => {
-                let nearest = nearest_earlier_step(saved, &missing.flow, &missing.step, lib);
-                let Some(nearest) = nearest else {
-                    bail!(
-                        "step `{}` of flow `{}` no longer exists, and no earlier step of this session does either; \
-                         choose one with --from STEP",
-                        missing.step,
-                        missing.flow
-                    );
-                };
-                let question = format!(
-                    "Step `{}` of flow `{}` no longer exists (the flow was edited). Go on from `{nearest}`, the nearest earlier step that does?",
-                    missing.step, missing.flow
-                );
-                if !interactive {
-                    bail!("{question} To do so, run again with --from {nearest}");
-                }
-                let yes = dialoguer::Confirm::new()
-                    .with_prompt(question)
-                    .default(true)
-                    .interact()?;
-                if !yes {
-                    bail!("not resumed; choose a step with --from STEP");
-                }
-                start_at.insert(missing.flow.clone(), nearest);
-            }
+/// A session's failure as the command's error; a flow that did not load lists its problems.
+fn session_error(e: SessionError) -> anyhow::Error {
+    match e {
+        SessionError::Flow(diags) => report(diags),
+        other => anyhow!(other),
+    }
+}
+
+/// Runs a session with a transcript when asked for, and says what its end means.
+fn run_session(
+    env: &Environment,
+    session: Session<'_, '_>,
+    front: &mut Front,
+    transcript_path: Option<&Path>,
+) -> Result<Ended> {
+    let mut transcript = match transcript_path {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
+            Some(TranscriptWriter::start(
+                BufWriter::new(file),
+                &session.engine().flow().id,
+            )?)
         }
+        None => None,
+    };
+    let ended = match session.run(front.as_dyn(), transcript.as_mut(), env.clock()) {
+        Ok(ended) => ended,
+        Err(e) => {
+            // A transcript of a run that failed would be misleading; leave none behind.
+            drop(transcript);
+            if let Some(path) = transcript_path {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(match e {
+                // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
+                SessionError::Drive(DriveError::Io(io))
+                    if io.kind() == io::ErrorKind::Interrupted =>
+                {
+                    interrupted();
+                    std::process::exit(130);
+                }
+                SessionError::Drive(DriveError::Io(io)) => {
+                    anyhow!(io).context("terminal input/output failed")
+                }
+                other => session_error(other),
+            });
+        }
+    };
+    match (&ended.session, &ended.finished.outcome) {
+        // The quick exit: nothing more on the screen.
+        _ if ended.left_quickly => {}
+        (Some(id), Outcome::Paused) => println!(
+            "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
+             Session {id} is paused. `trustguide resume {id}` goes on from here."
+        ),
+        (Some(id), Outcome::SafetyStop) if ended.finished.resumable => println!(
+            "Session {id} is saved. When everyone is safe, `trustguide resume {id}` goes on from here; \
+             it asks first whether everyone is safe."
+        ),
+        (Some(id), Outcome::SafetyStop) => println!(
+            "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
+             you can start it again."
+        ),
+        _ => {}
     }
+    match &ended.pause_word {
+        Some(PauseWord::Refused(why)) => println!(
+            "The pause word was not saved: {why}. `trustguide run pause-signal` chooses another."
+        ),
+        Some(PauseWord::Saved(word)) => println!(
+            "Saved. From now on, typing `{word}` (or /pause) at any question pauses and saves the session."
+        ),
+        Some(PauseWord::NotSaved) => println!("The pause word was not saved (--no-save)."),
+        None => {}
+    }
+    Ok(ended)
 }
 
-/// The nearest step before `step` in the flow as saved with the session that still exists.
-fn nearest_earlier_step(
-    saved: &Resumable,
-    flow: &str,
-    step: &str,
-    lib: &Library,
-) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Ids {
-        steps: Vec<IdOnly>,
+fn exit_code(finished: &Finished) -> i32 {
+    match finished.outcome {
+        Outcome::SafetyStop => 3,
+        _ => 0,
     }
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        id: Option<String>,
-    }
-    let old = saved.flows.get(flow)?;
-    let ids: Ids = serde_saphyr::from_str(&old.source).ok()?;
-    let current = lib.flow(lib.index_of(flow)?);
-    let position = ids
-        .steps
-        .iter()
-        .position(|s| s.id.as_deref() == Some(step))?;
-    ids.steps[..position]
-        .iter()
-        .rev()
-        .filter_map(|s| s.id.as_deref())
-        .find(|id| current.step_by_id(id).is_some())
-        .map(str::to_owned)
-}
-
-fn day(rfc3339: &str) -> &str {
-    rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
 /// Ctrl-C: put the cursor back (menus hide it) and leave with the conventional code 130.

@@ -10,8 +10,8 @@ use minijinja::Value;
 
 use crate::engine::Engine;
 use crate::flow::{FlowTest, Library};
+use crate::run::drive;
 use crate::safety::Screen;
-use crate::term::drive;
 use crate::term::headless::{AnswerBook, Headless};
 
 /// What one case found.

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod architecture;
 mod authoring;
 mod builtin_flows;
 mod headless;

@@ -11,7 +11,6 @@
 //! then choose where to go (`end`, an option's `goto`, `next`, or the step below).
 
 mod answer;
-pub(crate) mod quick;
 mod scope;
 mod snapshot;
 
@@ -24,12 +23,15 @@ use minijinja::{Expression, Value};
 
 pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub use scope::Scope;
-pub use snapshot::{Restored, SafetyPause, Snapshot};
+pub use snapshot::{
+    MissingStep, RestoreError, Restored, SafetyPause, Snapshot, SnapshotError, SNAPSHOT_VERSION,
+};
 
 use crate::flow::model::ScheduleSpec;
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
 };
+use crate::quick;
 use crate::safety::Screen;
 use crate::schedule::{Schedule, ScheduleValues};
 
@@ -143,6 +145,18 @@ pub enum Event<'lib> {
     },
     /// The run is over.
     Finished(Finished),
+}
+
+/// Why [`Engine::answer`] did not take an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// No question is waiting: a front-end answered out of turn (a programming error).
+    #[error("no question is waiting for an answer")]
+    NotWaiting,
+    /// The answer does not fit the question; the question stays open, and the message
+    /// (for the participants) says what a valid answer looks like.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A fault in a flow found while running it (a template or expression that fails at run
@@ -612,11 +626,12 @@ impl<'lib> Engine<'lib> {
 
     /// Answers the waiting question. On a refusal the question stays open and the message
     /// says what a valid answer looks like; on success the run moves on.
-    pub fn answer(&mut self, reply: Reply) -> Result<Accepted, String> {
+    pub fn answer(&mut self, reply: Reply) -> Result<Accepted, AnswerError> {
         let State::Waiting(question) = &self.state else {
-            return Err("No question is waiting for an answer.".into());
+            return Err(AnswerError::NotWaiting);
         };
-        let accepted = accept(question.kind, question.optional, reply, self.today)?;
+        let accepted = accept(question.kind, question.optional, reply, self.today)
+            .map_err(AnswerError::Refused)?;
         let who = question.who.clone();
         let place = self.place();
         // The first answer after the participants went on past a trigger here is theirs to
@@ -659,7 +674,7 @@ impl<'lib> Engine<'lib> {
         let id = step.id.as_deref().unwrap_or(&step.label);
         let scope = Arc::make_mut(&mut frame.scope);
         let Phase::Ask { turn } = frame.phase else {
-            return Err("No question is waiting for an answer.".into());
+            return Err(AnswerError::NotWaiting);
         };
         // What the answer replaces, to put back if it holds the run.
         let before =

@@ -16,8 +16,51 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, Frame, Phase, RuntimeError, Scope, State};
 use crate::flow::Library;
 
+/// The version of the snapshot format this trustguide writes. Raise it whenever a snapshot's
+/// shape or meaning changes (a field renamed, an engine state added), and add the step that
+/// brings the previous version up to it to [`MIGRATIONS`]: saved sessions outlive the code.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Each step brings a snapshot of version `i` up to version `i + 1`, on its JSON.
+///
+/// - 0 → 1: snapshots had no `version` (trustguide before 2026-12). Their shape is version 1's;
+///   an old `safety_pause.category` is dropped (it is never kept: what was noticed says what
+///   was written).
+const MIGRATIONS: [fn(&mut serde_json::Value); SNAPSHOT_VERSION as usize] = [|json| {
+    if let Some(pause) = json
+        .get_mut("safety_pause")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        pause.remove("category");
+    }
+}];
+
+/// Why a saved position could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Written by a newer trustguide, whose format this one does not know.
+    #[error("it was saved by a newer trustguide (position format {found}; this one reads up to {known})")]
+    TooNew {
+        /// The version found.
+        found: u64,
+        /// The newest version this build reads.
+        known: u32,
+    },
+    /// Not a snapshot of any version (damaged, or not trustguide's).
+    #[error("it is not a saved position trustguide can read ({0})")]
+    Damaged(String),
+}
+
+/// Where a run stands, as data: every frame of the flows it is in, what it recorded, and the
+/// safety pause it is held at, if any. Saved after every answer; [`Engine::restore`] picks
+/// the run up from it. Stored as JSON with a version ([`Snapshot::to_json`],
+/// [`Snapshot::from_json`]), so that sessions saved by an older trustguide still resume.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The snapshot format's version ([`SNAPSHOT_VERSION`] when written by this build).
+    #[serde(default)]
+    pub version: u32,
+    /// The flows the run is in, outermost first.
     pub frames: Vec<FrameSnapshot>,
     pub steps_entered: u64,
     #[serde(default)]
@@ -65,14 +108,62 @@ pub struct Restored {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("step `{step}` of flow `{flow}` no longer exists")]
 pub struct MissingStep {
+    /// The flow's id.
     pub flow: String,
+    /// The step's id, as saved.
     pub step: String,
+}
+
+/// Why [`Engine::restore`] could not pick a run up.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The step the run stood at is gone from the edited flow: the caller chooses where to
+    /// go on (`start_at`) and restores again.
+    #[error(transparent)]
+    MissingStep(#[from] MissingStep),
+    /// The snapshot does not fit the flows loaded (a flow missing, a chosen step unknown).
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl Snapshot {
+    /// The snapshot as the JSON the store keeps, with its version.
+    pub fn to_json(&self) -> Result<String, SnapshotError> {
+        serde_json::to_string(self).map_err(|e| SnapshotError::Damaged(e.to_string()))
+    }
+
+    /// Reads a snapshot saved by this or any earlier trustguide, bringing it up to the current
+    /// format one version at a time. A newer format is refused, never guessed at.
+    pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
+        let mut json: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
+        let found = match json.get("version") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| SnapshotError::Damaged("its version is not a number".into()))?,
+        };
+        if found > u64::from(SNAPSHOT_VERSION) {
+            return Err(SnapshotError::TooNew {
+                found,
+                known: SNAPSHOT_VERSION,
+            });
+        }
+        for step in &MIGRATIONS[found as usize..] {
+            step(&mut json);
+        }
+        if let Some(object) = json.as_object_mut() {
+            object.insert("version".into(), SNAPSHOT_VERSION.into());
+        }
+        serde_json::from_value(json).map_err(|e| SnapshotError::Damaged(e.to_string()))
+    }
 }
 
 impl<'lib> Engine<'lib> {
     /// Where the run stands now.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
+            version: SNAPSHOT_VERSION,
             frames: self
                 .frames
                 .iter()
@@ -116,9 +207,7 @@ impl<'lib> Engine<'lib> {
     /// Flows in `changed` were edited since the snapshot: their steps are found by id and
     /// restarted from the beginning, with a notice. `start_at` names, per flow id, a step to go
     /// on from instead (the caller's choice when a step is gone). A step that is gone with no
-    /// choice given is a `MissingStep` error in `Err(Ok(..))`; other faults are
-    /// `Err(Err(..))`.
-    #[allow(clippy::type_complexity)]
+    /// choice given is [`RestoreError::MissingStep`].
     pub fn restore(
         lib: &'lib Library,
         snapshot: &Snapshot,
@@ -126,21 +215,21 @@ impl<'lib> Engine<'lib> {
         now: DateTime<FixedOffset>,
         changed: &HashSet<String>,
         start_at: &HashMap<String, String>,
-    ) -> Result<(Engine<'lib>, Restored), Result<MissingStep, RuntimeError>> {
+    ) -> Result<(Engine<'lib>, Restored), RestoreError> {
         let fault = |message: String| RuntimeError {
             file: String::new(),
             line: 0,
             step: String::new(),
             message,
         };
-        let root = snapshot
-            .frames
-            .first()
-            .ok_or_else(|| Err(fault("the saved session has no position".into())))?;
-        let root_index = lib
-            .index_of(&root.flow)
-            .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", root.flow))))?;
-        let mut engine = Engine::bare(lib, root_index, names, now).map_err(Err)?;
+        let root = snapshot.frames.first().ok_or_else(|| {
+            RestoreError::Runtime(fault("the saved session has no position".into()))
+        })?;
+        let root_index = lib.index_of(&root.flow).ok_or_else(|| {
+            RestoreError::Runtime(fault(format!("flow `{}` is not loaded", root.flow)))
+        })?;
+        let mut engine =
+            Engine::bare(lib, root_index, names, now).map_err(RestoreError::Runtime)?;
         engine.records = snapshot.records.clone();
         engine.safety_checked = snapshot.safety_checked;
         let mut restored = Restored::default();
@@ -152,9 +241,9 @@ impl<'lib> Engine<'lib> {
             } else {
                 Phase::Say
             };
-            let index = lib
-                .index_of(&saved.flow)
-                .ok_or_else(|| Err(fault(format!("flow `{}` is not loaded", saved.flow))))?;
+            let index = lib.index_of(&saved.flow).ok_or_else(|| {
+                RestoreError::Runtime(fault(format!("flow `{}` is not loaded", saved.flow)))
+            })?;
             let flow = lib.flow(index);
             let same_place = flow
                 .steps
@@ -162,7 +251,10 @@ impl<'lib> Engine<'lib> {
                 .is_some_and(|s| s.label == saved.step);
             let (step, phase) = if let Some(chosen) = start_at.get(&saved.flow) {
                 let step = flow.step_by_id(chosen).ok_or_else(|| {
-                    Err(fault(format!("flow `{}` has no step `{chosen}`", flow.id)))
+                    RestoreError::Runtime(fault(format!(
+                        "flow `{}` has no step `{chosen}`",
+                        flow.id
+                    )))
                 })?;
                 restored
                     .notices
@@ -177,12 +269,12 @@ impl<'lib> Engine<'lib> {
                 ));
                 (step, restart)
             } else {
-                return Err(Ok(MissingStep {
+                return Err(RestoreError::MissingStep(MissingStep {
                     flow: saved.flow.clone(),
                     step: saved.step.clone(),
                 }));
             };
-            engine.push_frame(index).map_err(Err)?;
+            engine.push_frame(index).map_err(RestoreError::Runtime)?;
             let frame: &mut Frame = engine.frames.last_mut().expect("just pushed");
             frame.step = step;
             frame.phase = phase;

@@ -262,7 +262,9 @@ steps:
     assert!(matches!(engine.next_event(), Ok(Event::Ask(_))));
     assert_eq!(
         engine.answer(text("11")).map(|a| a.value),
-        Err("Please give a whole number from 0 to 10.".into())
+        Err(AnswerError::Refused(
+            "Please give a whole number from 0 to 10.".into()
+        ))
     );
     assert!(
         matches!(engine.next_event(), Ok(Event::Ask(_))),
@@ -646,7 +648,10 @@ fn an_edited_flow_resumes_at_the_same_step_id_or_reports_it_missing() {
         &Default::default(),
     )
     .err()
-    .and_then(Result::ok)
+    .and_then(|e| match e {
+        RestoreError::MissingStep(missing) => Some(missing),
+        RestoreError::Runtime(_) => None,
+    })
     .expect("a missing step");
     assert_eq!(
         (missing.flow.as_str(), missing.step.as_str()),

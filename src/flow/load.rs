@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde_saphyr::Options;
 
 use super::analysis;
 use super::diagnostic::{Diagnostic, Diagnostics};
@@ -78,12 +77,7 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// YAML parser settings shared by flows and answers files: bounded, so that alias bombs and
-/// deep nesting fail fast with a message instead of eating memory.
-pub fn yaml_options() -> Options {
-    // YAML 1.2 booleans only: an option labelled `No` or `y` stays text.
-    serde_saphyr::options! { with_snippet: false, strict_booleans: true }
-}
+pub use crate::yaml::options as yaml_options;
 
 /// Turns a serde-saphyr error into one diagnostic, with a suggestion for unknown names.
 pub fn yaml_error(file: &str, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
@@ -790,7 +784,7 @@ impl<'s> Checker<'s> {
     ) -> ExprSource {
         // The commonest expressions (`score + 1`, `pick == "again"`) are in the engine's quick
         // subset, whose parse gives the names minijinja would; the rest go to minijinja.
-        if let Some(quick) = crate::engine::quick::parse(&src.value) {
+        if let Some(quick) = crate::quick::parse(&src.value) {
             self.note_uses(quick.names(), src, true, true);
         } else {
             match env.compile_expression(&src.value) {

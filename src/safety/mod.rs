@@ -189,9 +189,8 @@ impl Profile {
     }
 
     pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
-        let raw: RawProfile =
-            serde_saphyr::from_str_with_options(text, crate::flow::load::yaml_options())
-                .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
+        let raw: RawProfile = serde_saphyr::from_str_with_options(text, crate::yaml::options())
+            .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
         let detector = Detector::with_hints(
             raw.categories
                 .iter()

@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{classify, Store, StoreError};
-use crate::engine::{Engine, Finished, Person, Question, Snapshot};
+use crate::engine::{Finished, Person, Question, Snapshot};
 use crate::flow::Library;
-use crate::term::{DriveError, Recorder};
 
 /// The text and hash of a flow as it was when a session started, so a resume can tell whether
 /// it was edited since.
@@ -197,7 +196,14 @@ impl Store {
         let people: Vec<PersonRow> =
             serde_json::from_str(&people).map_err(|_| damaged("participants"))?;
         let snapshot: Option<Snapshot> = match snapshot {
-            Some(s) => Some(serde_json::from_str(&s).map_err(|_| damaged("position"))?),
+            Some(s) => Some(Snapshot::from_json(&s).map_err(|e| match e {
+                crate::engine::SnapshotError::TooNew { .. } => StoreError::Other {
+                    path: shown.clone(),
+                    what: format!("session {id}"),
+                    reason: format!("{e}; please update trustguide"),
+                },
+                _ => damaged("position"),
+            })?),
             None => None,
         };
         let step = snapshot
@@ -276,29 +282,25 @@ pub struct SessionRecorder<'s> {
 }
 
 impl SessionRecorder<'_> {
+    /// The session's id.
     pub fn id(&self) -> i64 {
         self.id
     }
 
-    fn fail(&self, what: &str, e: rusqlite::Error) -> DriveError {
-        let err = classify(&self.store.shown(), what, e);
-        DriveError::Store(format!(
-            "{err}\nSession {} is kept up to the last saved answer; `trustguide resume {}` goes on from there.",
-            self.id, self.id
-        ))
+    fn fail(&self, what: &str, e: rusqlite::Error) -> StoreError {
+        classify(&self.store.shown(), what, e)
     }
 
     fn now(&self) -> String {
         (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     }
-}
 
-impl Recorder for SessionRecorder<'_> {
-    fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError> {
+    /// A text the participants were shown. It carries nothing they typed, so it is written
+    /// without waiting for the disk: the next answer's commit makes it durable.
+    pub fn said(&mut self, step: &str, text: &str) -> Result<(), StoreError> {
         self.seq += 1;
         let at = self.now();
         let (id, seq) = (self.id, self.seq);
-        // The flow's own text: made durable with the next answer.
         let result = self.store.without_waiting_for_disk(|conn| {
             conn.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind, text) VALUES (?1, ?2, ?3, ?4, 'say', ?5)",
@@ -309,16 +311,22 @@ impl Recorder for SessionRecorder<'_> {
         Ok(())
     }
 
-    fn answered(
+    /// An accepted answer, with `snapshot` (where the run stands after it), in one
+    /// transaction committed with `synchronous=FULL`.
+    pub fn answered(
         &mut self,
         question: &Question<'_>,
         value: &Value,
-        engine: &Engine<'_>,
-    ) -> Result<(), DriveError> {
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        let snapshot = self.encode(snapshot, "your answer")?;
         self.seq += 1;
         let at = self.now();
-        let answer = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
-        let snapshot = serde_json::to_string(&engine.snapshot()).unwrap_or_default();
+        let answer = serde_json::to_string(value).map_err(|e| StoreError::Other {
+            path: self.store.shown(),
+            what: "your answer".to_owned(),
+            reason: format!("it could not be written as JSON ({e})"),
+        })?;
         let who = question.who.as_ref().map(|p| p.role.clone());
         let (id, seq) = (self.id, self.seq);
         let result = (|| {
@@ -346,27 +354,20 @@ impl Recorder for SessionRecorder<'_> {
         result.map_err(|e| self.fail("your answer", e))
     }
 
-    /// The answer that caused a safety pause is never written here: not as an event, and
-    /// not in a snapshot (the engine has withdrawn it from its own).
-    fn withheld(&mut self, _question: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
-        Ok(())
-    }
-
     /// Records that the run paused for safety at `step`, when, and whether that ended the
-    /// exercise for today, with a snapshot that stands before the question again. Never the
-    /// category: what was noticed says too much about what was written. The snapshot's
-    /// sequence stays before the pause's event, so a resume shows the pause again and records
-    /// it anew.
-    fn safety(
+    /// exercise for today (`stop`), with `snapshot`, which stands before the question again.
+    /// Never the category nor the answer: what was noticed says too much about what was
+    /// written. The snapshot's sequence stays before the pause's event, so a resume shows the
+    /// pause again and records it anew.
+    pub fn safety(
         &mut self,
         step: &str,
-        _category: Option<&str>,
         stop: bool,
-        engine: &Engine<'_>,
-    ) -> Result<(), DriveError> {
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        let snapshot = self.encode(snapshot, "the safety pause")?;
         self.seq += 1;
         let at = self.now();
-        let snapshot = serde_json::to_string(&engine.snapshot()).unwrap_or_default();
         let (id, seq) = (self.id, self.seq);
         let what = if stop { "safety_stop" } else { "safety_pause" };
         let result = (|| {
@@ -388,7 +389,8 @@ impl Recorder for SessionRecorder<'_> {
         result.map_err(|e| self.fail("the safety pause", e))
     }
 
-    fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
+    /// The end of the run: its status, variables, schedule and recorded metrics.
+    pub fn finished(&mut self, finished: &Finished) -> Result<(), StoreError> {
         let at = self.now();
         let status = match finished.outcome {
             // Left at a safety pause to come back to: the contract's outcome is still
@@ -429,6 +431,16 @@ impl Recorder for SessionRecorder<'_> {
             tx.commit()
         })();
         result.map_err(|e| self.fail("the end of the session", e))
+    }
+
+    /// A snapshot as the JSON the store keeps. A snapshot that cannot be written is an
+    /// error, never an empty position that a resume would later call damaged.
+    fn encode(&self, snapshot: &Snapshot, what: &str) -> Result<String, StoreError> {
+        snapshot.to_json().map_err(|e| StoreError::Other {
+            path: self.store.shown(),
+            what: what.to_owned(),
+            reason: format!("where the run stands could not be written ({e})"),
+        })
     }
 }
 

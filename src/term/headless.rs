@@ -14,11 +14,11 @@ use minijinja::value::ValueKind;
 use minijinja::Value;
 use serde_saphyr::Spanned;
 
-use super::{DriveError, FrontEnd, Input};
 use crate::engine::{Finished, Progress, Question, Reply, SafetyChoice};
 use crate::flow::load::{decode_source, yaml_error, yaml_options};
 use crate::flow::suggest::nearest;
 use crate::flow::{AskKind, Diagnostic, Library};
+use crate::run::{DriveError, FrontEnd, Input};
 
 /// The answers of one headless run.
 #[derive(Debug)]
@@ -280,8 +280,8 @@ pub struct Headless<W: Write> {
     /// (line, column) of the answer just given, for a message if the engine refuses it.
     position: (u32, u32),
     /// A text answer of `/pause` (or the couple's word) pauses, as at the keyboard.
-    pause: super::PauseSignal,
-    help: Option<super::SafetyHelp>,
+    pause: crate::run::PauseSignal,
+    help: Option<crate::run::SafetyHelp>,
 }
 
 impl<W: Write> Headless<W> {
@@ -290,19 +290,19 @@ impl<W: Write> Headless<W> {
             book,
             out,
             position: (0, 0),
-            pause: super::PauseSignal::default(),
+            pause: crate::run::PauseSignal::default(),
             help: None,
         }
     }
 
     /// What a safety pause shows: the calm messages and the help for the region.
-    pub fn with_help(mut self, help: super::SafetyHelp) -> Headless<W> {
+    pub fn with_help(mut self, help: crate::run::SafetyHelp) -> Headless<W> {
         self.help = Some(help);
         self
     }
 
     /// What pauses the run when it stands as an answer: `/pause` and the couple's word.
-    pub fn with_pause_signal(mut self, pause: super::PauseSignal) -> Headless<W> {
+    pub fn with_pause_signal(mut self, pause: crate::run::PauseSignal) -> Headless<W> {
         self.pause = pause;
         self
     }
@@ -362,7 +362,7 @@ impl<W: Write> FrontEnd for Headless<W> {
         stop: bool,
         _who: Option<&crate::engine::Person>,
     ) -> Result<SafetyChoice, DriveError> {
-        writeln!(self.out, "{}\n", super::SAFETY_PAUSE_TEXT)?;
+        writeln!(self.out, "{}\n", crate::run::SAFETY_PAUSE_TEXT)?;
         if let Some(help) = &self.help {
             writeln!(self.out, "{}\n", help.urgent.trim_end())?;
             writeln!(self.out, "{}\n", help.resources.trim_end())?;

@@ -15,9 +15,9 @@ use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
 use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
-use super::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
 use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
+use crate::run::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -84,19 +84,9 @@ impl Terminal {
         self
     }
 
-    /// Whether the participants used the quick exit.
-    pub fn left_quickly(&self) -> bool {
-        self.quick_exit
-    }
-
     /// Whether the quick exit may offer to delete the session (`false` when nothing is saved).
     pub fn offer_to_forget(&mut self, offer: bool) {
         self.offer_forget = offer;
-    }
-
-    /// Whether the person leaving by the quick exit asked for the session to be deleted.
-    pub fn wants_forgotten(&self) -> bool {
-        self.forget
     }
 
     fn width(&self) -> usize {
@@ -796,5 +786,35 @@ impl FrontEnd for Terminal {
         };
         self.line(&self.dim(text))?;
         Ok(())
+    }
+
+    fn confirm(&mut self, question: &str) -> Result<Option<bool>, DriveError> {
+        let question = self.wrap(question);
+        let yes = match self.mode {
+            Mode::Rich => Confirm::with_theme(self.theme.as_ref())
+                .with_prompt(question)
+                .default(true)
+                .interact_on(&self.term)
+                .map_err(dialoguer_error)?,
+            Mode::Plain => {
+                self.line(&question)?;
+                loop {
+                    let typed = self.read_line_plain("Type yes or no and press Enter: ")?;
+                    match crate::engine::parse_yes_no(&typed) {
+                        Some(yes) => break yes,
+                        None => self.line("Please type yes or no.")?,
+                    }
+                }
+            }
+        };
+        Ok(Some(yes))
+    }
+
+    fn left_quickly(&self) -> bool {
+        self.quick_exit
+    }
+
+    fn wants_forgotten(&self) -> bool {
+        self.forget
     }
 }
