@@ -831,3 +831,45 @@ fn an_empty_or_unreadable_line_is_refused_and_the_session_goes_on() {
     let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
     assert!(shown.contains("tired, but fine"), "{shown}");
 }
+
+/// The question a resume asks when the flow was edited under a session goes through the
+/// terminal front-end like every other: in `--plain` mode it is a typed yes or no.
+#[test]
+fn an_edited_flow_asks_at_the_keyboard_where_to_go_on() {
+    let flow = "flow: edit\ntitle: Edit\nsteps:\n  - id: first\n    ask: text\n    prompt: First?\n  - id: second\n    ask: text\n    prompt: Second?\n  - id: third\n    ask: text\n    prompt: Third?\n";
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::create_dir(home.path().join("flows")).expect("flows folder");
+    let file = home.path().join("flows/edit.yaml");
+    std::fs::write(&file, flow).expect("write flow");
+    let (mut s, home) = spawn_in(home, &["run", "edit", "--plain"]);
+    answer(&mut s, "First?", "one");
+    answer(&mut s, "Second?", "two");
+    answer(&mut s, "Third?", "/pause");
+    s.expect("Session 1 is paused.").expect("paused");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+
+    // The step answered last is renamed: the resume asks before going anywhere.
+    std::fs::write(&file, flow.replace("id: second", "id: middle")).expect("edit flow");
+    let (mut s, home) = spawn_in(home, &["resume", "--plain"]);
+    s.expect("no longer exists (the flow was edited)")
+        .expect("says why it asks");
+    answer(&mut s, "Type yes or no and press Enter", "perhaps");
+    answer(&mut s, "Please type yes or no.", "no");
+    s.expect("not resumed; choose a step with --from STEP")
+        .expect("says how to choose");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(1));
+
+    let (mut s, home) = spawn_in(home, &["resume", "--plain"]);
+    answer(&mut s, "Type yes or no and press Enter", "yes");
+    s.expect("Going on from step `first` of `edit`.")
+        .expect("goes on from the nearest earlier step");
+    answer(&mut s, "First?", "one again");
+    answer(&mut s, "Second?", "two");
+    answer(&mut s, "Third?", "three");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+    let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
+    assert!(history.contains("completed"), "{history}");
+}
