@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! trustguide: guided exercises for couples rebuilding trust, run from YAML flows.
 //!
 //! The library is the engine and everything a front-end needs around it:
@@ -13,7 +14,7 @@ pub mod engine;
 pub mod flow;
 pub mod flowtest;
 pub(crate) mod quick;
-pub mod render;
+pub(crate) mod render;
 pub mod run;
 pub mod safety;
 pub mod schedule;
@@ -21,4 +22,4 @@ pub mod session;
 pub mod store;
 pub mod term;
 pub mod transcript;
-pub mod yaml;
+pub(crate) mod yaml;

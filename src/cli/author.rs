@@ -239,7 +239,7 @@ pub fn new(name: &str, force: bool) -> Result<i32> {
         .and_then(|s| s.to_str())
         .ok_or_else(|| anyhow!("`{name}` is not a file name"))?
         .to_owned();
-    if !trustguide::flow::load::is_flow_id(&id) {
+    if !trustguide::flow::is_flow_id(&id) {
         bail!("`{id}` cannot be a flow id: use lowercase letters, digits, `-` and `_`, starting with a letter (for example `weekly-reflection`)");
     }
     if path.exists() && !force {

@@ -27,7 +27,7 @@ pub use snapshot::{
     MissingStep, RestoreError, Restored, SafetyPause, Snapshot, SnapshotError, SNAPSHOT_VERSION,
 };
 
-use crate::flow::model::ScheduleSpec;
+use crate::flow::ScheduleSpec;
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
 };

@@ -5,17 +5,17 @@
 //! YAML text ──serde──▶ raw (with spans) ──checks──▶ Flow ──▶ Library (+ compiled templates)
 //! ```
 
-pub mod analysis;
-pub mod diagnostic;
+mod analysis;
+mod diagnostic;
 pub mod graph;
-pub mod load;
-pub mod model;
-pub mod quick_yaml;
-pub mod raw;
-pub mod read;
+pub(crate) mod load;
+mod model;
+pub(crate) mod quick_yaml;
+pub(crate) mod raw;
+pub(crate) mod read;
 pub mod scaffold;
 pub mod schema;
-pub mod sources;
+mod sources;
 pub mod suggest;
 
 use std::collections::HashMap;
@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use minijinja::Environment;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use load::{is_flow_id, MAX_FLOW_BYTES};
 pub use model::*;
 pub use sources::{FlowFinder, FlowHeader, FoundFlow};
 

@@ -6,9 +6,9 @@
 //! run before anything else happens (see the engine), and what the participants then see is
 //! calm and neutral: never the category, because the partner in the room may be the danger.
 
-pub mod clauses;
-pub mod detector;
-pub mod encoder;
+mod clauses;
+pub(crate) mod detector;
+mod encoder;
 pub mod resources;
 
 use serde::Deserialize;
