@@ -17,7 +17,9 @@ use crate::term::headless::{AnswerBook, Headless};
 /// What one case found.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
+    /// The case's `name`.
     pub name: String,
+    /// The line of the case in the flow's file.
     pub line: u32,
     /// Empty when the case passed; otherwise one line per difference.
     pub problems: Vec<String>,
@@ -26,6 +28,7 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// The run matched every expectation of the case.
     pub fn passed(&self) -> bool {
         self.problems.is_empty()
     }

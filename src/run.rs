@@ -20,6 +20,7 @@ use crate::transcript::TranscriptWriter;
 /// What a front-end brings back for a question.
 #[derive(Debug, Clone)]
 pub enum Input {
+    /// An answer, for [`Engine::answer`] to check.
     Reply(Reply),
     /// The participants asked to pause here (`/pause`, Esc in a menu).
     Pause,
@@ -101,7 +102,9 @@ pub struct SafetyHelp {
     pub urgent: String,
     /// Every help resource for the region, as text.
     pub resources: String,
+    /// The grounding card (a minute's breathing and noticing), as text.
     pub grounding: String,
+    /// The safety-plan card, as text.
     pub plan: String,
 }
 
@@ -132,13 +135,16 @@ pub enum DriveError {
     /// Standard input ended before the flow did.
     #[error("input ended before the flow finished (at step `{0}`)")]
     InputClosed(String),
+    /// The terminal, the answers file or the transcript failed.
     #[error(transparent)]
     Io(#[from] io::Error),
 }
 
 /// How a front-end presents the engine's events.
 pub trait FrontEnd {
+    /// Shows a text of the flow.
     fn say(&mut self, step: &str, text: &str, progress: Progress) -> Result<(), DriveError>;
+    /// Runs a timed turn of `seconds` (a headless run goes straight on).
     fn timer(&mut self, step: &str, seconds: u32) -> Result<(), DriveError>;
     /// Gets an answer. `problem` is set when the previous answer to this question was refused.
     fn ask(&mut self, question: &Question<'_>, problem: Option<&str>) -> Result<Input, DriveError>;
@@ -155,6 +161,7 @@ pub trait FrontEnd {
         stop: bool,
         who: Option<&Person>,
     ) -> Result<SafetyChoice, DriveError>;
+    /// The run is over: say how it ended.
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
     /// Asks the participants a yes-or-no question outside the flow (resuming a session whose
     /// step was edited away: "go on from the nearest earlier step?"). `None` means this
@@ -175,6 +182,7 @@ pub trait FrontEnd {
 /// Something that keeps a record of a run as it happens: a transcript file, the session
 /// store. Each call comes right after the participants saw (or gave) what it records.
 pub trait Recorder {
+    /// A text the participants were shown.
     fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError>;
     /// An accepted answer; `engine` is already past it (for a snapshot).
     fn answered(
@@ -198,6 +206,7 @@ pub trait Recorder {
         stop: bool,
         engine: &Engine<'_>,
     ) -> Result<(), DriveError>;
+    /// The run is over.
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError>;
 }
 

@@ -155,6 +155,49 @@ pub enum PauseWord {
 }
 
 /// A session ready to run: its engine and where its record goes.
+///
+/// ```
+/// use trustguide::flow::{Library, Origin};
+/// use trustguide::session::{find_resumable, Session};
+/// use trustguide::store::Store;
+/// use trustguide::term::headless::{AnswerBook, Headless};
+/// use trustguide::transcript::TranscriptWriter;
+///
+/// let home = tempfile::tempdir()?;
+/// let mut store = Store::open(home.path())?;
+/// let mut lib = Library::builtin();
+/// let flow = lib
+///     .add_source(
+///         "flow: two\ntitle: Two\nsteps:\n  - { id: first, ask: text, prompt: First? }\n  \
+///          - { id: second, ask: text, prompt: Second? }\n",
+///         Origin::Path("two.yaml".into()),
+///     )
+///     .expect("the flow loads");
+/// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T19:30:00+00:00")?;
+/// let clock = move || Box::new(move || now) as trustguide::session::Clock;
+/// let no_transcript = || None::<&mut TranscriptWriter<std::io::Sink>>;
+///
+/// // One evening: the first answer, then `/pause`. The answer is on disk before the next
+/// // question is shown.
+/// let book = AnswerBook::parse("evening-1.yaml", "first: one\nsecond: /pause\n")
+///     .map_err(|d| d.to_string())?;
+/// let mut front = Headless::new(book, std::io::sink());
+/// let session = Session::start(&lib, flow, &[], now, Some(&mut store), true)?;
+/// let ended = session.run(&mut front, no_transcript(), clock())?;
+/// assert_eq!(ended.finished.outcome.as_str(), "paused");
+///
+/// // Another evening: the newest paused session goes on after its last saved answer.
+/// let saved = find_resumable(&store, None)?;
+/// let book = AnswerBook::parse("evening-2.yaml", "second: two\n").map_err(|d| d.to_string())?;
+/// let mut front = Headless::new(book, std::io::sink());
+/// let session = Session::resume(&lib, &saved, &mut store, None, &mut front, now)?;
+/// let ended = session.run(&mut front, no_transcript(), clock())?;
+/// assert_eq!(ended.finished.outcome.as_str(), "completed");
+/// let events = store.session(saved.id)?.events;
+/// let answers: Vec<_> = events.into_iter().filter_map(|e| e.answer).collect();
+/// assert_eq!(answers, ["one", "two"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session<'lib, 's> {
     engine: Engine<'lib>,
     store: Option<&'s mut Store>,

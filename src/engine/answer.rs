@@ -35,6 +35,7 @@ pub enum Reply {
 /// A checked answer.
 #[derive(Debug, Clone)]
 pub struct Accepted {
+    /// The answer as the flow sees it (text, a number, a list, `true`/`false`...).
     pub value: Value,
     /// For `choice`: the chosen option (its `goto` and `safety` apply).
     pub option: Option<usize>,
@@ -365,6 +366,8 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
+/// A typed yes or no (`y`, `yes`, `true`, `1` and their opposites, any case); `None` for
+/// anything else.
 pub fn parse_yes_no(text: &str) -> Option<bool> {
     match text.trim().to_lowercase().as_str() {
         "y" | "yes" | "true" | "1" => Some(true),

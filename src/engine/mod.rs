@@ -22,7 +22,7 @@ use indexmap::IndexMap;
 use minijinja::{Expression, Value};
 
 pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
-pub use scope::Scope;
+pub(crate) use scope::Scope;
 pub use snapshot::{
     MissingStep, RestoreError, Restored, SafetyPause, Snapshot, SnapshotError, SNAPSHOT_VERSION,
 };
@@ -67,13 +67,16 @@ impl Default for Limits {
 /// Someone taking part: their role in the flow and the name they gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// The role, as the flow's `participants` names it (`speaker`, `partner_a`).
     pub role: String,
+    /// The name given for the role (the role itself when none was given).
     pub name: String,
 }
 
 /// How far along a run is: "step 4 of ~12".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Steps entered so far in this run, this one included.
     pub step: u64,
     /// An estimate: steps so far plus the fewest still to come.
     pub estimated_total: u64,
@@ -86,19 +89,26 @@ pub struct Question<'lib> {
     pub step: String,
     /// Who should answer; `None` means whoever is at the keyboard.
     pub who: Option<Person>,
+    /// The question, with its template filled in.
     pub prompt: String,
+    /// What kind of answer it takes (text, choice, scale...), with its options and bounds.
     pub kind: &'lib AskKind,
+    /// The answer is left out of `show` and exports unless `--include-private` is given.
     pub private: bool,
+    /// The question may be skipped.
     pub optional: bool,
-    /// For `who: both`: whose turn this is (0-based) and how many turns the step has.
+    /// For `who: both`: whose turn this is (0-based).
     pub turn: usize,
+    /// For `who: both`: how many turns the step has (1 otherwise).
     pub turns: usize,
+    /// How far along the run is.
     pub progress: Progress,
 }
 
 /// How a run ended.
 #[derive(Debug, Clone)]
 pub struct Finished {
+    /// The contract's outcome: completed, stopped, paused or safety_stop.
     pub outcome: Outcome,
     /// The step it ended at.
     pub ended_at: String,
@@ -118,12 +128,20 @@ pub struct Finished {
 pub enum Event<'lib> {
     /// Text to show.
     Say {
+        /// The step's label.
         step: String,
+        /// The text, with its template filled in.
         text: String,
+        /// How far along the run is.
         progress: Progress,
     },
     /// A timed turn: count down, let Enter end it early. Headless runs skip it.
-    Timer { step: String, seconds: u32 },
+    Timer {
+        /// The step's label.
+        step: String,
+        /// How long the turn lasts.
+        seconds: u32,
+    },
     /// A question; answer it with [`Engine::answer`] before calling [`Engine::next_event`] again.
     Ask(Question<'lib>),
     /// A safety trigger fired: the run holds here, before anything else happens, until
@@ -138,9 +156,13 @@ pub enum Event<'lib> {
     /// going on asks the question again. `who` is the person who gave it (when the question
     /// was for someone in particular): the one to ask whether everyone is safe.
     Safety {
+        /// The step whose answer (or trigger) caused it.
         step: String,
+        /// What was noticed: for a transcript the user asked for, and nothing else.
         category: Option<String>,
+        /// Going on is not offered; the exercise ends for today.
         stop: bool,
+        /// The person whose answer caused it, when the question was theirs.
         who: Option<Person>,
     },
     /// The run is over.
@@ -164,9 +186,13 @@ pub enum AnswerError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}: step `{step}`: {message}")]
 pub struct RuntimeError {
+    /// The flow's file, as shown to the author.
     pub file: String,
+    /// The line of the failing expression or template (0 when there is none).
     pub line: u32,
+    /// The step's label.
     pub step: String,
+    /// What went wrong, in one sentence.
     pub message: String,
 }
 
@@ -229,6 +255,45 @@ enum State<'lib> {
     Done(Finished),
 }
 
+/// One run of a flow, as a pure state machine: it hands out [`Event`]s and takes answers
+/// back, and does no I/O (no terminal, no files, no clock: `now` is given).
+///
+/// Every typed answer is screened for risk with the built-in safety profile (plus what the
+/// flows in the run add); an answer that suggests someone is at risk holds the run at
+/// [`Event::Safety`] until [`Engine::resolve_safety`] says what the participants chose.
+///
+/// ```
+/// use trustguide::engine::{Engine, Event, Reply};
+/// use trustguide::flow::{Library, Origin};
+///
+/// let mut lib = Library::builtin();
+/// let flow = lib
+///     .add_source(
+///         "flow: hello\ntitle: Hello\nparticipants: [partner]\nsteps:\n  \
+///          - { id: mood, ask: choice, prompt: 'How are you, {{ partner }}?', options: [calm, tense] }\n  \
+///          - { end: completed, say: 'You said {{ mood }}.' }\n",
+///         Origin::Path("hello.yaml".into()),
+///     )
+///     .expect("the flow loads");
+/// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T19:30:00+00:00").unwrap();
+/// let mut engine = Engine::new(&lib, flow, &["Sam".to_owned()], now).expect("starts");
+/// let mut shown = Vec::new();
+/// loop {
+///     match engine.next_event().expect("runs") {
+///         Event::Ask(question) => {
+///             assert_eq!(question.prompt, "How are you, Sam?");
+///             engine.answer(Reply::Text("calm".into())).expect("a valid answer");
+///         }
+///         Event::Say { text, .. } => shown.push(text),
+///         Event::Finished(end) => {
+///             assert_eq!(end.outcome.as_str(), "completed");
+///             break;
+///         }
+///         other => panic!("not in this flow: {other:?}"),
+///     }
+/// }
+/// assert_eq!(shown, ["You said calm."]);
+/// ```
 pub struct Engine<'lib> {
     lib: &'lib Library,
     programs: HashMap<usize, Program<'lib>>,
@@ -261,8 +326,11 @@ type Place = (usize, usize, usize);
 /// the flow ended there). What `trustguide test` counts to say which ways no test takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Way {
+    /// The flow, as a library index.
     pub flow: usize,
+    /// The step left, as an index into the flow's steps.
     pub from: usize,
+    /// The step entered; `None` when the flow ended there.
     pub to: Option<usize>,
 }
 
@@ -341,6 +409,7 @@ impl<'lib> Engine<'lib> {
         }
     }
 
+    /// The engine with other bounds on the run (steps, nested calls).
     pub fn with_limits(mut self, limits: Limits) -> Engine<'lib> {
         self.limits = limits;
         self
@@ -351,6 +420,7 @@ impl<'lib> Engine<'lib> {
         self.lib.flow(self.frames.first().map_or(0, |f| f.flow))
     }
 
+    /// The participants, in the order of the flow's roles.
     pub fn people(&self) -> &[Person] {
         &self.people
     }

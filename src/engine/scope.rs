@@ -14,6 +14,8 @@ use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::Value;
 use rustc_hash::FxBuildHasher;
 
+/// What templates and expressions of one flow can see: its variables, its answers, the
+/// participants' names, `today` and `previous`. Shared behind an `Arc`, never copied per step.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Declared `vars` and anything `set` wrote, in first-written order (the transcript's `vars`).
@@ -29,6 +31,7 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The value of a name: a variable first, then an answer, then a role's name.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.vars
             .get(key)

@@ -62,7 +62,9 @@ pub struct Snapshot {
     pub version: u32,
     /// The flows the run is in, outermost first.
     pub frames: Vec<FrameSnapshot>,
+    /// Steps entered so far (for progress, and the bound on runaway loops).
     pub steps_entered: u64,
+    /// Metrics `record` wrote so far.
     #[serde(default)]
     pub records: IndexMap<String, Value>,
     /// The safety pause the run is held at: a session left there comes back to it, not past
@@ -81,26 +83,33 @@ pub struct Snapshot {
 /// it is ignored when read, and the store's migration 4 removes it.)
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SafetyPause {
+    /// The pause ends the exercise for today.
     pub stop: bool,
+    /// The role of the person whose answer caused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
 
+/// One flow of a run in a [`Snapshot`]: where it stands and what it holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FrameSnapshot {
     /// The flow's id.
     pub flow: String,
     /// The step's label (its id, or `#N`).
     pub step: String,
+    /// The step's position in the flow when saved (checked against `step` on restore).
     pub step_index: usize,
     phase: Phase,
+    /// The flow's variables.
     pub vars: IndexMap<String, Value>,
+    /// The answers given so far, by step id.
     pub answers: BTreeMap<String, Value>,
 }
 
 /// What happened while restoring, to tell the participants.
 #[derive(Debug, Clone, Default)]
 pub struct Restored {
+    /// One sentence each: a flow edited since, a step chosen to go on from.
     pub notices: Vec<String>,
 }
 

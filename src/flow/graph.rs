@@ -10,8 +10,11 @@ use super::model::{Ask, AskKind, Flow, Next, Outcome, Step, Target};
 
 /// One edge: from step, to step (`None`: the end of the flow), label.
 pub struct Edge {
+    /// The step the way leaves, as an index into the flow's steps.
     pub from: usize,
+    /// The step it enters; `None` for the end of the flow.
     pub to: Option<usize>,
+    /// What takes it: an option's label, a branch's `when`, or `otherwise`.
     pub label: Option<String>,
 }
 
@@ -122,87 +125,168 @@ fn dot_text(text: &str) -> String {
         .replace('\n', " ")
 }
 
+/// How a step is drawn.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// A step that ends the flow.
+    End,
+    /// A step that calls another flow.
+    Call,
+    /// A question.
+    Ask,
+    /// Text only.
+    Say,
+}
+
+fn shape(s: &Step) -> Shape {
+    if s.end.is_some() {
+        Shape::End
+    } else if s.call.is_some() {
+        Shape::Call
+    } else if s.ask.is_some() {
+        Shape::Ask
+    } else {
+        Shape::Say
+    }
+}
+
+/// A graph language: how a node and an edge are written. [`draw`] walks the flow once and
+/// hands every node and edge to it, so Mermaid and DOT cannot drift apart.
+trait Notation {
+    fn node(&mut self, i: usize, shape: Shape, text: &str, safety: bool);
+    /// The node every way to the end of the flow goes to.
+    fn finish(&mut self);
+    fn edge(&mut self, from: usize, to: Option<usize>, label: Option<&str>);
+    /// Everything after the last edge; the text.
+    fn close(self) -> String;
+}
+
+/// The one walk over a flow's steps and ways.
+fn draw(flow: &Flow, mut notation: impl Notation) -> String {
+    for (i, s) in flow.steps.iter().enumerate() {
+        notation.node(i, shape(s), &node_text(s), safety_stop(s));
+    }
+    notation.finish();
+    for e in edges(flow) {
+        notation.edge(e.from, e.to, e.label.as_deref());
+    }
+    notation.close()
+}
+
+fn target(to: Option<usize>) -> String {
+    to.map(|j| format!("s{j}"))
+        .unwrap_or_else(|| "finish".into())
+}
+
+struct Mermaid {
+    out: String,
+    /// Steps drawn as safety stops, marked with a class at the end.
+    safety: Vec<usize>,
+}
+
+impl Notation for Mermaid {
+    fn node(&mut self, i: usize, shape: Shape, text: &str, safety: bool) {
+        let text = mermaid_text(text);
+        let node = match shape {
+            Shape::End => format!("s{i}([\"{text}\"])"),
+            Shape::Call => format!("s{i}[[\"{text}\"]]"),
+            Shape::Ask => format!("s{i}{{\"{text}\"}}"),
+            Shape::Say => format!("s{i}[\"{text}\"]"),
+        };
+        self.out.push_str(&format!("    {node}\n"));
+        if safety {
+            self.safety.push(i);
+        }
+    }
+
+    fn finish(&mut self) {
+        self.out.push_str("    finish((end))\n");
+    }
+
+    fn edge(&mut self, from: usize, to: Option<usize>, label: Option<&str>) {
+        let to = target(to);
+        match label {
+            Some(l) => self
+                .out
+                .push_str(&format!("    s{from} -->|\"{}\"| {to}\n", mermaid_text(l))),
+            None => self.out.push_str(&format!("    s{from} --> {to}\n")),
+        }
+    }
+
+    fn close(mut self) -> String {
+        for i in &self.safety {
+            self.out.push_str(&format!("    class s{i} safety\n"));
+        }
+        self.out
+            .push_str("    classDef safety stroke:#b00,stroke-width:3px\n");
+        self.out
+    }
+}
+
+struct Dot {
+    out: String,
+}
+
+impl Notation for Dot {
+    fn node(&mut self, i: usize, shape: Shape, text: &str, safety: bool) {
+        let shape = match shape {
+            Shape::End => "oval",
+            Shape::Call => "component",
+            Shape::Ask => "diamond",
+            Shape::Say => "box",
+        };
+        let extra = if safety {
+            ", color=\"#bb0000\", penwidth=3"
+        } else {
+            ""
+        };
+        self.out.push_str(&format!(
+            "    s{i} [label=\"{}\", shape={shape}{extra}];\n",
+            dot_text(text)
+        ));
+    }
+
+    fn finish(&mut self) {
+        self.out
+            .push_str("    finish [label=\"end\", shape=doublecircle];\n");
+    }
+
+    fn edge(&mut self, from: usize, to: Option<usize>, label: Option<&str>) {
+        let to = target(to);
+        match label {
+            Some(l) => self.out.push_str(&format!(
+                "    s{from} -> {to} [label=\"{}\"];\n",
+                dot_text(l)
+            )),
+            None => self.out.push_str(&format!("    s{from} -> {to};\n")),
+        }
+    }
+
+    fn close(mut self) -> String {
+        self.out.push_str("}\n");
+        self.out
+    }
+}
+
 /// The flow as a Mermaid flowchart.
 pub fn mermaid(flow: &Flow) -> String {
-    let mut out = format!("%% {} ({})\nflowchart TD\n", flow.title, flow.id);
-    for (i, s) in flow.steps.iter().enumerate() {
-        let text = mermaid_text(&node_text(s));
-        let shape = if s.end.is_some() {
-            format!("s{i}([\"{text}\"])")
-        } else if s.call.is_some() {
-            format!("s{i}[[\"{text}\"]]")
-        } else if s.ask.is_some() {
-            format!("s{i}{{\"{text}\"}}")
-        } else {
-            format!("s{i}[\"{text}\"]")
-        };
-        out.push_str(&format!("    {shape}\n"));
-    }
-    out.push_str("    finish((end))\n");
-    for e in edges(flow) {
-        let to =
-            e.to.map(|j| format!("s{j}"))
-                .unwrap_or_else(|| "finish".into());
-        match e.label {
-            Some(l) => out.push_str(&format!(
-                "    s{} -->|\"{}\"| {to}\n",
-                e.from,
-                mermaid_text(&l)
-            )),
-            None => out.push_str(&format!("    s{} --> {to}\n", e.from)),
-        }
-    }
-    for (i, s) in flow.steps.iter().enumerate() {
-        if safety_stop(s) {
-            out.push_str(&format!("    class s{i} safety\n"));
-        }
-    }
-    out.push_str("    classDef safety stroke:#b00,stroke-width:3px\n");
-    out
+    let out = format!("%% {} ({})\nflowchart TD\n", flow.title, flow.id);
+    draw(
+        flow,
+        Mermaid {
+            out,
+            safety: Vec::new(),
+        },
+    )
 }
 
 /// The flow as a Graphviz DOT digraph.
 pub fn dot(flow: &Flow) -> String {
-    let mut out = format!(
+    let out = format!(
         "// {} ({})\ndigraph \"{}\" {{\n    rankdir=TB;\n    node [fontname=\"sans-serif\"];\n",
         flow.title,
         flow.id,
         dot_text(&flow.id)
     );
-    for (i, s) in flow.steps.iter().enumerate() {
-        let shape = if s.end.is_some() {
-            "oval"
-        } else if s.call.is_some() {
-            "component"
-        } else if s.ask.is_some() {
-            "diamond"
-        } else {
-            "box"
-        };
-        let extra = if safety_stop(s) {
-            ", color=\"#bb0000\", penwidth=3"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "    s{i} [label=\"{}\", shape={shape}{extra}];\n",
-            dot_text(&node_text(s))
-        ));
-    }
-    out.push_str("    finish [label=\"end\", shape=doublecircle];\n");
-    for e in edges(flow) {
-        let to =
-            e.to.map(|j| format!("s{j}"))
-                .unwrap_or_else(|| "finish".into());
-        match e.label {
-            Some(l) => out.push_str(&format!(
-                "    s{} -> {to} [label=\"{}\"];\n",
-                e.from,
-                dot_text(&l)
-            )),
-            None => out.push_str(&format!("    s{} -> {to};\n", e.from)),
-        }
-    }
-    out.push_str("}\n");
-    out
+    draw(flow, Dot { out })
 }

@@ -262,6 +262,8 @@ fn is_snake_case(s: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// Whether `s` can be a flow's id: lowercase letters, digits, `_` and `-`, starting with a
+/// letter (it is also the file's name).
 pub fn is_flow_id(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some('a'..='z'))

@@ -285,6 +285,7 @@ pub struct Headless<W: Write> {
 }
 
 impl<W: Write> Headless<W> {
+    /// A headless front-end that takes answers from `book` and writes what it shows to `out`.
     pub fn new(book: AnswerBook, out: W) -> Headless<W> {
         Headless {
             book,
@@ -307,6 +308,7 @@ impl<W: Write> Headless<W> {
         self
     }
 
+    /// The answers it takes from.
     pub fn book(&self) -> &AnswerBook {
         &self.book
     }

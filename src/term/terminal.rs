@@ -19,6 +19,7 @@ use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyC
 use crate::flow::{AskKind, Outcome};
 use crate::run::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
 
+/// How the terminal asks: menus, or plain numbered lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Menus and line editing (dialoguer).
@@ -27,6 +28,9 @@ pub enum Mode {
     Plain,
 }
 
+/// The interactive front-end: questions in the terminal (dialoguer menus and line editing,
+/// or plain numbered lines for screen readers), the hand-over between partners, timers, and
+/// the calm safety pause that clears the screen and its scrollback first.
 pub struct Terminal {
     mode: Mode,
     term: Term,
