@@ -421,3 +421,104 @@ fn a_full_disk_stops_with_a_clear_message_and_keeps_what_was_saved() {
         .code(0)
         .stdout_has("    1  2026-11-25  listening  speaker, listener  completed");
 }
+
+/// Saved sessions outlive the code: a store written by an earlier trustguide (kept in
+/// tests/fixtures/store, made by `make-fixture.sh`; never remade) resumes with this one.
+/// `before_resume` edits the copy first (to stand for an older or newer snapshot format).
+fn resume_the_fixture_store(before_resume: &str) -> crate::util::Output {
+    let db = std::fs::read(fixture("store/store-v1.db")).expect("the fixture store");
+    let out = Test::new()
+        .file("home/trustguide.db", db)
+        .args(["history"])
+        .run()
+        .code(0)
+        .stdout_has("paused at topic_listener")
+        .stdout_has("completed");
+    if !before_resume.is_empty() {
+        let conn = rusqlite::Connection::open(out.path("home").join("trustguide.db"))
+            .expect("open the copy");
+        conn.execute_batch(before_resume).expect("edit the copy");
+    }
+    out
+}
+
+#[test]
+fn a_store_from_snapshot_format_1_resumes_every_kind_of_session() {
+    // Format 0 is format 1 without its `version`: the same sessions resume from it.
+    for (format, edit) in [
+        (1, ""),
+        (
+            0,
+            "UPDATE sessions SET snapshot = json_remove(snapshot, '$.version');",
+        ),
+    ] {
+        let out = resume_the_fixture_store(edit);
+        // 1: listening, paused by the couple; the transcript reads as one run.
+        let out = out
+            .file(
+                "rest.yaml",
+                "topic_listener: our evenings\nreflect_speaker: You miss our evenings together.\n\
+                 heard_listener: true\nappreciation: { speaker: You let me finish., listener: \"\" }\n",
+            )
+            .then(["resume", "1", "--answers", "rest.yaml", "--transcript", "t.json"])
+            .code(0)
+            .stdout_has("going on after the last saved answer");
+        let t = out.transcript("t.json");
+        assert_eq!(t["outcome"], "completed", "format {format}");
+        let answers: Vec<String> = t["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["answer"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            answers.contains(&"the chores".to_owned())
+                && answers.contains(&"our evenings".to_owned()),
+            "format {format}: both sittings' answers: {answers:?}"
+        );
+        // 2: boundaries, paused inside the safety check it calls.
+        let out = out
+            .file(
+                "rest.yaml",
+                "safety-check/threats: \"No\"\nsafety-check/control: \"Yes, mostly\"\nsafety-check/harm_self: \"No\"\n\
+                 needs: [evenings out]\n\
+                 shape: [I need to know where you are when you go out in the evening, so that I can relax at home.]\n\
+                 response: [accept]\ncommitment: That I am choosing us.\nreview: +14d\n",
+            )
+            .then(["resume", "2", "--answers", "rest.yaml"])
+            .code(0)
+            .stdout_has("at step `physical`");
+        // 3: held at a safety pause: it pauses again first, and stays resumable.
+        let out = out
+            .file("rest.yaml", "topic_speaker: the chores\n")
+            .then(["resume", "3", "--answers", "rest.yaml"])
+            .code(3)
+            .stdout_has("so first: is everyone safe?")
+            .stdout_has("Let's pause here.");
+        // 4: a finished check-in: shown, with its records charted.
+        let out = out
+            .then(["show", "4"])
+            .code(0)
+            .stdout_has("Weekly check-in");
+        out.then(["history"])
+            .code(0)
+            .stdout_has("paused for safety")
+            .stdout_has("completed");
+    }
+}
+
+#[test]
+fn a_snapshot_from_a_newer_trustguide_is_refused_and_left_as_it_was() {
+    let out = resume_the_fixture_store(
+        "UPDATE sessions SET snapshot = json_set(snapshot, '$.version', 99) WHERE id = 1;",
+    );
+    let out = out
+        .file("rest.yaml", "topic_listener: our evenings\n")
+        .then(["resume", "1", "--answers", "rest.yaml"])
+        .code(1)
+        .error_without_panic()
+        .stderr_has("session 1: it was saved by a newer trustguide (position format 99; this one reads up to 1); please update trustguide");
+    out.then(["history"])
+        .code(0)
+        .stdout_has("paused at topic_listener");
+}

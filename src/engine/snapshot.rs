@@ -316,3 +316,37 @@ impl<'lib> Engine<'lib> {
         Ok((engine, restored))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
+
+    const V0: &str = r#"{"frames":[{"flow":"f","step":"a","step_index":0,"phase":"say","vars":{},"answers":{}}],
+        "steps_entered":1,"safety_pause":{"stop":false,"category":"self_harm","role":"speaker"}}"#;
+
+    #[test]
+    fn a_snapshot_without_a_version_is_format_0_and_loses_its_category() {
+        let snapshot = Snapshot::from_json(V0).expect("format 0 reads");
+        assert_eq!(snapshot.version, SNAPSHOT_VERSION);
+        let again = snapshot.to_json().expect("writes");
+        assert!(!again.contains("self_harm"), "{again}");
+        assert!(again.starts_with(r#"{"version":1,"#), "{again}");
+        let pause = snapshot.safety_pause.expect("still held at the pause");
+        assert_eq!(pause.role.as_deref(), Some("speaker"));
+    }
+
+    #[test]
+    fn a_newer_or_damaged_snapshot_is_refused() {
+        let newer = V0.replacen('{', r#"{"version":7,"#, 1);
+        assert!(matches!(
+            Snapshot::from_json(&newer),
+            Err(SnapshotError::TooNew { found: 7, known: 1 })
+        ));
+        for damaged in ["", "[]", r#"{"version":"one"}"#, r#"{"version":1}"#] {
+            assert!(
+                matches!(Snapshot::from_json(damaged), Err(SnapshotError::Damaged(_))),
+                "{damaged:?}"
+            );
+        }
+    }
+}
