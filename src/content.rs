@@ -20,14 +20,22 @@ pub struct ContentLibrary {
     folders: Vec<PathBuf>,
 }
 
+/// Why an include could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
+    /// The name is not a plain relative path (empty, absolute, or with a `..` component, a
+    /// backslash or a NUL); it holds the name as written.
     #[error("`{0}` is not a content name: use a relative path such as `cards/deep-listening.md`, without `..`")]
     BadName(String),
+    /// A content folder has the file, but it cannot be used: it leads outside the folder, is
+    /// larger than 1 MiB, is not UTF-8, or could not be read.
     #[error("`{name}` could not be read from {path}: {reason}")]
     Unreadable {
+        /// The name as the include wrote it.
         name: String,
+        /// The file it was looked up as.
         path: String,
+        /// Why it could not be used.
         reason: String,
     },
 }

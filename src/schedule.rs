@@ -35,6 +35,7 @@ pub struct Schedule {
     pub times: Vec<NaiveTime>,
     /// Check-in days are `start`, `start + every_days`, ...
     pub every_days: u32,
+    /// The first check-in day.
     pub start: NaiveDate,
     /// The last day that may have check-ins (inclusive).
     pub until: NaiveDate,
@@ -46,14 +47,23 @@ pub struct Schedule {
 
 /// The values a flow's `schedule:` evaluated to, before they are checked.
 pub struct ScheduleValues<'a> {
+    /// The schedule's name.
     pub name: &'a str,
+    /// The rendered title.
     pub title: String,
+    /// The rendered note, if the flow has one.
     pub note: Option<String>,
+    /// A time (`"19:00"`, or several separated by commas) or a list of times.
     pub times: Value,
+    /// The days between check-in days; `None` (not given) means every day.
     pub every_days: Option<Value>,
+    /// The first day, `YYYY-MM-DD`; `None` (not given) or `none` means today.
     pub start: Option<Value>,
+    /// The last day, `YYYY-MM-DD`.
     pub until: Value,
+    /// Each check-in's length in minutes.
     pub minutes: u32,
+    /// Minutes before each check-in that the calendar reminds; 0 for none.
     pub remind: u32,
 }
 

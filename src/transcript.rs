@@ -75,6 +75,7 @@ impl<W: Write> TranscriptWriter<W> {
         Ok(())
     }
 
+    /// A `say` event: the text shown at `step`.
     pub fn say(&mut self, step: &str, text: &str) -> io::Result<()> {
         self.event(&SayEvent {
             step,
@@ -83,6 +84,8 @@ impl<W: Write> TranscriptWriter<W> {
         })
     }
 
+    /// An `ask` event: the question as shown at `step`, the answer, and the role of who
+    /// answered (`None` leaves `who` out, for a step that names nobody).
     pub fn ask<A: Serialize>(
         &mut self,
         step: &str,
@@ -134,11 +137,17 @@ impl<W: Write> TranscriptWriter<W> {
 /// A transcript read back, for tests and `trustguide test`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Transcript {
+    /// The id of the flow that was run.
     pub flow: String,
+    /// `completed`, `stopped`, `safety_stop` or `paused`.
     pub outcome: String,
+    /// The step the run ended at (`flow-id/step` inside a called flow).
     pub ended_at: String,
+    /// The events in order, each a `say`, `ask` or `safety` object as written.
     pub events: Vec<serde_json::Value>,
+    /// The flow's declared `vars` and whatever `set` wrote, at the end.
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// The metrics the ending step recorded.
     pub records: serde_json::Map<String, serde_json::Value>,
     /// The check-in schedule the run made, if its ending step has `schedule:`.
     #[serde(default)]

@@ -11,24 +11,35 @@ use serde::Serialize;
 /// The widest source line a diagnostic shows, in characters.
 const MAX_SNIPPET: usize = 100;
 
+/// How serious a diagnostic is; `--format json` writes it as `error` or `warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The file cannot be used until this is fixed.
     Error,
+    /// Questionable but legal (a value that may be missing on some path, a branch never
+    /// taken): the flow still loads.
     Warning,
 }
 
+/// One problem found in a flow (or an answers file), at its place in the file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
+    /// Whether it is an error or a warning.
     pub severity: Severity,
+    /// The file it is about, as shown to the reader: usually a path, or `flows/NAME (built in)`.
     pub file: String,
     /// 1-based; 0 when the problem is about the whole file.
     pub line: u32,
     /// 1-based; 0 when unknown.
     pub column: u32,
+    /// What is wrong, in one sentence.
     pub message: String,
+    /// A hint on how to fix it, such as "did you mean `prompt`?".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The text of line `line`, cropped around the spot when it is long; `None` when the
+    /// diagnostic points at no line.
     #[serde(skip)]
     pub source_line: Option<String>,
     /// Where the caret goes under `source_line` (differs from `column` when it was cropped).
@@ -37,6 +48,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error about `file` as a whole; [`Diagnostic::at`] points it at a line.
     pub fn error(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
@@ -50,6 +62,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning about `file` as a whole; [`Diagnostic::at`] points it at a line.
     pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
@@ -82,6 +95,7 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a hint, replacing any earlier one.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
@@ -95,6 +109,7 @@ impl Diagnostic {
         }
     }
 
+    /// Whether this is an error (and not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -137,14 +152,17 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds a diagnostic after the others.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
 
+    /// Whether any of them is an error (warnings alone do not stop a load).
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// The errors, in order, without the warnings.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.is_error())
     }

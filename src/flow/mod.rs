@@ -136,6 +136,8 @@ impl Library {
         Ok(index)
     }
 
+    /// The flow at `index` (from [`Library::load`] or [`Library::index_of`]); panics when
+    /// `index` is not below [`Library::len`].
     pub fn flow(&self, index: usize) -> &Flow {
         &self.flows[index]
     }
@@ -150,18 +152,23 @@ impl Library {
         self.flows.len()
     }
 
+    /// Whether no flow is loaded yet.
     pub fn is_empty(&self) -> bool {
         self.flows.is_empty()
     }
 
+    /// The index of the loaded flow with this id; `None` when no such flow is loaded.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
     }
 
+    /// The minijinja environment holding the loaded flows' compiled templates; its loader
+    /// reads `{% include %}`s from the content library.
     pub fn env(&self) -> &Environment<'static> {
         &self.env
     }
 
+    /// Where the library looks for flows by name or id.
     pub fn finder(&self) -> &FlowFinder {
         &self.finder
     }

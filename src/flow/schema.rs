@@ -7,7 +7,7 @@
 
 use super::raw::RawFlow;
 
-/// The schema as JSON text, with a title and the draft it follows.
+/// The schema as a JSON value, with a title and a description for editors.
 pub fn flow_schema() -> serde_json::Value {
     let mut schema = schemars::schema_for!(RawFlow).to_value();
     if let Some(map) = schema.as_object_mut() {

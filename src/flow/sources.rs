@@ -17,19 +17,26 @@ pub static BUILTIN_FLOWS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/flows
 /// A flow's text and where it came from.
 #[derive(Debug, Clone)]
 pub struct FoundFlow {
+    /// Where the text was found.
     pub origin: Origin,
+    /// The flow file's text, not yet checked.
     pub text: String,
 }
 
 /// What `trustguide list` shows of a flow, read without checking the whole file.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FlowHeader {
+    /// The flow's id (`flow:`).
     pub flow: String,
+    /// The flow's title.
     pub title: String,
+    /// The estimated duration in minutes, if the flow gives one.
     #[serde(default)]
     pub minutes: Option<u32>,
+    /// The flow's tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Where the flow was found; always set by [`FlowFinder::list`].
     #[serde(skip)]
     pub origin: Option<Origin>,
 }
@@ -66,6 +73,7 @@ fn read_flow_file(path: &Path) -> Result<String, Diagnostic> {
 }
 
 impl FlowFinder {
+    /// A finder that searches no folders: only the flows built into the binary.
     pub fn builtin_only() -> FlowFinder {
         FlowFinder::default()
     }

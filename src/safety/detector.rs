@@ -39,10 +39,13 @@ pub struct PatternSet {
     by_first: HashMap<String, Vec<usize>>,
 }
 
+/// A phrase pattern that does not compile, with the reason.
 #[derive(Debug, thiserror::Error)]
 #[error("pattern `{pattern}`: {problem}")]
 pub struct PatternError {
+    /// The pattern as written.
     pub pattern: String,
+    /// What is wrong with it, such as "a `(` is not closed".
     pub problem: String,
 }
 

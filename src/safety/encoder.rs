@@ -39,7 +39,10 @@ const META: &str = "meta.json";
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {problem}", file.display())]
 pub struct ModelError {
+    /// The file at fault; `safety encoder` or `safety model` when the problem is not one
+    /// file's.
     pub file: PathBuf,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -120,6 +123,7 @@ pub struct Encoder {
     bert: BertModel,
     classifier: Linear,
     tokenizer: Tokenizer,
+    /// What training wrote beside the weights: the labels, the threshold and the window size.
     pub meta: Meta,
     device: Device,
 }
@@ -131,6 +135,8 @@ impl std::fmt::Debug for Encoder {
 }
 
 impl Encoder {
+    /// Builds the encoder from `files`, to run on the CPU; a file that cannot be parsed or
+    /// used is an error that names it.
     pub fn load(files: &ModelFiles) -> Result<Encoder, ModelError> {
         let origin = &files.origin;
         let meta: Meta =

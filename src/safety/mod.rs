@@ -75,8 +75,13 @@ fn yes() -> bool {
 /// A safety category: its calm message and whether a trigger ends the session.
 #[derive(Debug, Clone)]
 pub struct Category {
+    /// The category's id (`self_harm`, `violence`, ...).
     pub id: String,
+    /// Whether a trigger ends the exercise for today; `false` lets the participants go on
+    /// after a confirmed choice.
     pub stop: bool,
+    /// The category's message from the profile, trimmed; the pause itself shows the same calm
+    /// words whatever the category.
     pub message: String,
 }
 
@@ -89,12 +94,18 @@ pub struct Profile {
     encoder: Option<LazyEncoder>,
 }
 
+/// Why a safety profile could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// The profile's YAML could not be read: bad YAML, an unknown field, or the built-in file
+    /// missing from the build.
     #[error("content/safety.yaml: {0}")]
     Yaml(String),
+    /// One of the profile's phrase patterns does not compile.
     #[error("content/safety.yaml: {0}")]
     Pattern(#[from] PatternError),
+    /// The encoder could not be loaded, or was trained for other categories than the
+    /// profile's.
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -188,6 +199,8 @@ impl Profile {
         self.detector.category_names()
     }
 
+    /// A profile compiled from the text of a `safety.yaml`, without an encoder: its phrase
+    /// patterns and hints screen alone until [`Profile::with_model`] adds one.
     pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
         let raw: RawProfile = serde_saphyr::from_str_with_options(text, crate::yaml::options())
             .map_err(|e| ProfileError::Yaml(e.without_snippet().to_string()))?;
@@ -293,10 +306,13 @@ impl Profile {
         judgement
     }
 
+    /// The category with this id; `None` for one the profile does not define (such as a
+    /// flow's own).
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id == id)
     }
 
+    /// Every category, in profile order.
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }

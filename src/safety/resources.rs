@@ -12,32 +12,51 @@ use serde::Deserialize;
 
 use crate::content::BUILTIN_CONTENT;
 
+/// One helpline or service.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Resource {
+    /// The service's name, as shown.
     pub name: String,
+    /// The categories it helps with (`for:`), such as `self_harm` or `general`; the first
+    /// with `emergency` and a number to call is a region's main crisis line.
     #[serde(default, rename = "for")]
     pub categories: Vec<String>,
+    /// The number to call.
     pub call: Option<String>,
+    /// The number to text.
     pub text: Option<String>,
+    /// When it answers, in words (`24/7`).
     pub hours: Option<String>,
+    /// The service's website.
     pub website: Option<String>,
+    /// A line more, such as chat or TTY details.
     pub note: Option<String>,
+    /// The page the entry was checked against.
     pub source: Option<String>,
+    /// The date it was last checked, `YYYY-MM-DD`.
     pub checked: Option<String>,
 }
 
+/// The help for one region (or the international list).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Region {
+    /// The region's name in words (`United Kingdom`).
     pub name: String,
+    /// The emergency number; for the international list, advice to call the local one.
     pub emergency: String,
+    /// Its helplines, in the file's order.
     #[serde(default)]
     pub resources: Vec<Resource>,
 }
 
+/// Every region's help, as read from `content/resources.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Resources {
+    /// The date the file was last checked as a whole, `YYYY-MM-DD`.
     pub checked: String,
+    /// The regions by code (`UK`, `US`, ...), in the file's order.
     pub regions: IndexMap<String, Region>,
+    /// The helplines shown for every region, and alone when the region is unknown.
     pub international: Region,
 }
 

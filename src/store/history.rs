@@ -7,39 +7,65 @@ use serde_json::json;
 
 use super::{classify, Store, StoreError};
 
+/// One line of `trustguide history`: a session without its answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionSummary {
+    /// The session's id, as `show`, `export`, `resume` and `forget` take it.
     pub id: i64,
+    /// When the session started, as RFC 3339 text.
     pub started_at: String,
+    /// The id of the flow that was run.
     pub flow: String,
+    /// The flow's title when the session started.
     pub title: String,
+    /// The participants' names, in the flow's role order.
     pub people: Vec<String>,
     /// `in_progress` (or interrupted), `paused`, `completed`, `stopped`, `safety_pause` (left
     /// at a safety pause, to resume), `safety_stop` (ended at one).
     pub status: String,
+    /// The step the session ended or paused at; `None` while it is in progress (or was
+    /// interrupted).
     pub ended_at: Option<String>,
 }
 
+/// One thing that happened in a stored session. A safety pause is stored as where and when
+/// it happened only: never the category, and never the answer that caused it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredEvent {
+    /// The event's place in its session, counting from 1.
     pub seq: i64,
+    /// When it happened, as RFC 3339 text.
     pub at: String,
+    /// The step it happened at, as transcripts name it.
     pub step: String,
+    /// `say` (a text shown), `ask` (an answer given) or `safety` (a safety pause).
     pub kind: String,
+    /// The role of the person who answered; `None` for other events and for answers from
+    /// whoever was at the keyboard.
     pub who: Option<String>,
+    /// The question as it was shown (`ask` events only).
     pub prompt: Option<String>,
+    /// The text shown (`say` events only).
     pub text: Option<String>,
+    /// The answer as JSON (`ask` events only).
     pub answer: Option<serde_json::Value>,
+    /// The answer was to a `private` step: views and exports leave it out unless asked.
     pub private: bool,
 }
 
+/// One session in full, for `trustguide show` and `export`.
 #[derive(Debug, Clone)]
 pub struct SessionDetail {
+    /// The session's summary line.
     pub summary: SessionSummary,
-    /// Role -> name.
+    /// Each participant as `(role, name)`, in the flow's role order.
     pub roles: Vec<(String, String)>,
+    /// Everything recorded, in order.
     pub events: Vec<StoredEvent>,
+    /// The flow's variables when the session ended, as a JSON object (`{}` until it ends).
     pub vars: serde_json::Value,
+    /// The recorded metrics as `(metric, partner's name, value)`; the name is `None` for a
+    /// value recorded for the couple.
     pub records: Vec<(String, Option<String>, f64)>,
 }
 

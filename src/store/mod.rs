@@ -40,35 +40,80 @@ pub use session::{
 /// The database's file name inside the trustguide folder.
 pub const DB_FILE: &str = "trustguide.db";
 
+/// Why the store could not be opened, read or written; each message names the file and
+/// what the person can do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The trustguide folder, or the database file in it, could not be created or made private
+    /// to the user.
     #[error("{path}: cannot use the trustguide folder: {reason}")]
-    Folder { path: String, reason: String },
+    Folder {
+        /// The trustguide folder.
+        path: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The database's schema version is newer than this trustguide knows; nothing was changed.
     #[error(
         "{path}: this database was written by a newer trustguide (schema {found}; this one knows up to {known}). \
          Nothing was changed; please update trustguide."
     )]
     TooNew {
+        /// The database file.
         path: String,
+        /// The schema version the file has.
         found: i64,
+        /// The newest schema version this trustguide knows.
         known: usize,
     },
+    /// The file is not an SQLite database, or it is damaged; nothing was changed.
     #[error("{path}: the file is not a trustguide database, or it is damaged. Nothing was changed; move it aside to start afresh.")]
-    Corrupt { path: String },
+    Corrupt {
+        /// The database file.
+        path: String,
+    },
+    /// The disk filled up during a write; what was committed before is intact.
     #[error("{path}: the disk is full; {what} could not be saved. Free some space and try again; what was saved before is intact.")]
-    Full { path: String, what: String },
+    Full {
+        /// The database file.
+        path: String,
+        /// What was being saved or done, in the message's words (such as `your answer`).
+        what: String,
+    },
+    /// The database cannot be written here (a read-only file, folder or disk).
     #[error("{path}: the database is read-only here; {what} could not be saved.")]
-    ReadOnly { path: String, what: String },
+    ReadOnly {
+        /// The database file.
+        path: String,
+        /// What was being saved or done, in the message's words (such as `your answer`).
+        what: String,
+    },
+    /// A disk I/O error during a write; what was committed before is intact.
     #[error("{path}: {what} could not be written to the disk (is it full, or read-only?); what was saved before is intact.")]
-    Write { path: String, what: String },
+    Write {
+        /// The database file.
+        path: String,
+        /// What was being saved or done, in the message's words (such as `your answer`).
+        what: String,
+    },
+    /// Another process (usually another trustguide) kept the database locked for longer than
+    /// the 5-second busy timeout.
     #[error("{path}: the database is busy in another trustguide for too long; try again.")]
-    Busy { path: String },
+    Busy {
+        /// The database file.
+        path: String,
+    },
+    /// Any other failure, such as a saved snapshot that can no longer be read.
     #[error("{path}: {what}: {reason}")]
     Other {
+        /// The database file.
         path: String,
+        /// What was being read, saved or done (such as `reading the history` or `session 4`).
         what: String,
+        /// Why, in SQLite's own words or the store's.
         reason: String,
     },
+    /// No session has this id (it was never made, or was forgotten).
     #[error("no session {0}; `trustguide history` lists them")]
     NoSuchSession(i64),
 }
@@ -166,6 +211,7 @@ impl Store {
         Ok(value)
     }
 
+    /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }

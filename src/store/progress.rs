@@ -13,12 +13,18 @@ use super::{classify, Store, StoreError};
 /// How many sessions the trend averages over.
 pub const TREND_WINDOW: usize = 3;
 
+/// One recorded value of a metric.
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricPoint {
+    /// When the session that recorded it ended, as RFC 3339 text.
     pub at: String,
+    /// The id of the session that recorded it.
     pub session: i64,
+    /// The metric's name, as in the flow's `record:`.
     pub metric: String,
+    /// The partner's name for a metric recorded per partner; `None` for the couple's.
     pub person: Option<String>,
+    /// The value (a yes/no value is recorded as 1 or 0).
     pub value: f64,
 }
 

@@ -9,8 +9,11 @@ use crate::schedule::Schedule;
 /// A schedule in use, with the session that made it.
 #[derive(Debug, Clone)]
 pub struct StoredSchedule {
+    /// The id of the session whose ending made it.
     pub session: i64,
+    /// When it was made (the session's end), as RFC 3339 text.
     pub made_at: String,
+    /// The check-in schedule itself.
     pub schedule: Schedule,
 }
 

@@ -17,7 +17,9 @@ use crate::flow::Library;
 /// it was edited since.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SavedFlow {
+    /// The SHA-256 of `source`, in lowercase hex.
     pub hash: String,
+    /// The flow's text.
     pub source: String,
     /// The file it was run from, when it was given by path (a resume looks there again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,6 +27,7 @@ pub struct SavedFlow {
 }
 
 impl SavedFlow {
+    /// A flow's text and its hash, with no path.
     pub fn of(source: &str) -> SavedFlow {
         SavedFlow {
             hash: hash(source),
@@ -33,6 +36,7 @@ impl SavedFlow {
         }
     }
 
+    /// This saved flow with the file it was run from (`None` when it was not given by path).
     pub fn with_path(mut self, path: Option<String>) -> SavedFlow {
         self.path = path;
         self
@@ -58,8 +62,11 @@ pub fn resumable_status(status: &str) -> bool {
 /// What a new session starts with.
 #[derive(Debug, Clone)]
 pub struct NewSession {
+    /// The id of the flow being run.
     pub flow: String,
+    /// The flow's title.
     pub title: String,
+    /// The participants, with their roles and names.
     pub people: Vec<Person>,
     /// The session's clock: the time it started (the engine's `today` comes from it).
     pub clock: DateTime<FixedOffset>,
@@ -73,18 +80,30 @@ pub(super) struct PersonRow {
     pub(super) name: String,
 }
 
-/// A session that can be picked up again.
+/// A stored session with what a resume needs to pick it up again.
 #[derive(Debug, Clone)]
 pub struct Resumable {
+    /// The session's id.
     pub id: i64,
+    /// The id of the flow the session runs.
     pub flow: String,
+    /// The flow's title when the session started.
     pub title: String,
+    /// When the session started, as RFC 3339 text.
     pub started_at: String,
+    /// The session's status; [`resumable_status`] says whether it can go on.
     pub status: String,
+    /// The session's clock, as [`NewSession::clock`]: a resume keeps the day it started on.
     pub clock: DateTime<FixedOffset>,
+    /// The participants, with their roles and names.
     pub people: Vec<Person>,
+    /// Every flow the run may enter, by id, as it was when the session started.
     pub flows: BTreeMap<String, SavedFlow>,
+    /// Where the run stood when last saved (after an answer, or at a safety pause); `None`
+    /// before the first answer.
     pub snapshot: Option<Snapshot>,
+    /// The sequence number of the last event the snapshot covers (0 without one); a resume
+    /// drops the events after it.
     pub snapshot_seq: i64,
     /// The step the snapshot stands at (or where it ended), for "resuming at step X".
     pub step: Option<String>,
@@ -147,7 +166,9 @@ impl Store {
         })
     }
 
-    /// Session `id` if it can be resumed, or the newest one that can when `id` is `None`.
+    /// Session `id`, or when `id` is `None` the most recently updated session that can be
+    /// resumed (the most recently updated one of all when none can). `None` when there is no
+    /// such session; check the status with [`resumable_status`] before resuming.
     pub fn resumable(&self, id: Option<i64>) -> Result<Option<Resumable>, StoreError> {
         let shown = self.shown();
         let sql = "SELECT id, flow, title, started_at, status, clock, people, flows, snapshot, snapshot_seq, ended_at
