@@ -13,7 +13,6 @@ pub mod content;
 pub mod engine;
 pub mod flow;
 pub mod flowtest;
-pub(crate) mod quick;
 pub(crate) mod render;
 pub mod run;
 pub mod safety;

@@ -44,6 +44,16 @@ pub fn environment(content: ContentLibrary) -> Environment<'static> {
     env
 }
 
+/// The environment every flow's expressions (`set`, `when`, `record`, `schedule:`, a step's
+/// `safety:`) are compiled in: one per process, with the templates' settings and no content
+/// library (an expression cannot include a file). Because it lives for the whole process, a
+/// compiled expression can be kept in the checked [`crate::flow::Flow`]: it is compiled once,
+/// when the flow loads, and the engine evaluates that same compiled form.
+pub fn expressions() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| environment(ContentLibrary::default()))
+}
+
 /// A piece of a simple template: text, or `{{ name }}` / `{{ name.field }}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {

@@ -13,17 +13,13 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("content", &[]),
     ("yaml", &[]),
-    ("quick", &[]),
     ("schedule", &[]),
     ("render", &["content"]),
     ("safety", &["content", "yaml"]),
-    (
-        "flow",
-        &["content", "yaml", "quick", "render", "safety", "schedule"],
-    ),
+    ("flow", &["content", "yaml", "render", "safety", "schedule"]),
     (
         "engine",
-        &["flow", "quick", "render", "safety", "schedule", "content"],
+        &["flow", "render", "safety", "schedule", "content"],
     ),
     ("transcript", &["engine", "flow", "schedule"]),
     ("store", &["engine", "flow", "schedule"]),

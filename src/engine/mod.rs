@@ -14,12 +14,12 @@ mod answer;
 mod scope;
 mod snapshot;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use indexmap::IndexMap;
-use minijinja::{Expression, Value};
+use minijinja::Value;
 
 pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub(crate) use scope::Scope;
@@ -31,7 +31,6 @@ use crate::flow::ScheduleSpec;
 use crate::flow::{
     Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
 };
-use crate::quick;
 use crate::safety::Screen;
 use crate::schedule::{Schedule, ScheduleValues};
 
@@ -196,33 +195,6 @@ pub struct RuntimeError {
     pub message: String,
 }
 
-/// Expressions of one flow, compiled once when the flow is first entered.
-struct Program<'lib> {
-    steps: Vec<StepProgram<'lib>>,
-}
-
-struct StepProgram<'lib> {
-    safety: Option<Compiled<'lib>>,
-    set: Vec<(&'lib str, Compiled<'lib>)>,
-    branches: Vec<Option<Compiled<'lib>>>,
-    record: Vec<(&'lib str, Compiled<'lib>)>,
-    schedule: Option<ScheduleProgram<'lib>>,
-}
-
-/// A `schedule:`'s expressions, compiled.
-struct ScheduleProgram<'lib> {
-    times: Compiled<'lib>,
-    every_days: Option<Compiled<'lib>>,
-    start: Option<Compiled<'lib>>,
-    until: Compiled<'lib>,
-}
-
-/// An expression compiled by minijinja, and its shortcut form when it has one.
-struct Compiled<'lib> {
-    expr: Expression<'lib, 'static>,
-    quick: Option<quick::Quick>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Phase {
@@ -296,19 +268,14 @@ enum State<'lib> {
 /// ```
 pub struct Engine<'lib> {
     lib: &'lib Library,
-    programs: HashMap<usize, Program<'lib>>,
     frames: Vec<Frame>,
     people: Vec<Person>,
     today: NaiveDate,
     state: State<'lib>,
     /// Screens every free-text answer (the global safety profile unless told otherwise).
     screen: Option<&'lib dyn Screen>,
-    /// The step's safety triggers were checked when its last answer came in; settle without
-    /// checking them again.
-    safety_checked: bool,
-    /// The participants went on after a trigger at this place (depth, flow, step): the next
-    /// answer there (or its settling) does not hold the run again.
-    safety_cleared: Option<Place>,
+    /// Where the current step stands with its safety triggers.
+    screening: Screening,
     steps_entered: u64,
     records: IndexMap<String, Value>,
     schedule: Option<Schedule>,
@@ -321,6 +288,19 @@ pub struct Engine<'lib> {
 
 /// Where a frame stands: its depth, its flow (a library index) and its step.
 type Place = (usize, usize, usize);
+
+/// Where the current step stands with its safety triggers: one of three, never two at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Screening {
+    /// The next answer is screened, and the step's triggers are checked when it settles.
+    Due,
+    /// The step's last answer came in and its triggers were checked then: settle without
+    /// checking them again.
+    Checked,
+    /// The participants went on after a trigger at this place: the next answer there (or
+    /// its settling) does not hold the run again.
+    Cleared(Place),
+}
 
 /// A way a run went: in flow `flow` (a library index), from step `from` to step `to` (`None`:
 /// the flow ended there). What `trustguide test` counts to say which ways no test takes.
@@ -363,14 +343,12 @@ impl<'lib> Engine<'lib> {
         let screen: &'lib dyn Screen = &crate::safety::BuiltinScreen;
         Ok(Engine {
             lib,
-            programs: HashMap::new(),
             frames: Vec::new(),
             people: people(lib.flow(flow), names),
             today: now.date_naive(),
             state: State::Running,
             screen: Some(screen),
-            safety_checked: false,
-            safety_cleared: None,
+            screening: Screening::Due,
             steps_entered: 0,
             records: IndexMap::new(),
             schedule: None,
@@ -435,10 +413,6 @@ impl<'lib> Engine<'lib> {
 
     fn push_frame(&mut self, flow: usize) -> Result<(), RuntimeError> {
         let f = self.lib.flow(flow);
-        if !self.programs.contains_key(&flow) {
-            let program = compile(self.lib, f)?;
-            self.programs.insert(flow, program);
-        }
         // A called flow's roles take the names of the people in the same positions.
         let names: Vec<(String, Value)> = f
             .participants
@@ -476,7 +450,7 @@ impl<'lib> Engine<'lib> {
 
     /// The step id as events name it: `step`, or `flow/step` inside a called flow.
     fn step_name(&self) -> String {
-        let frame = self.frames.last().expect("a running engine has a frame");
+        let frame = self.frame();
         let label = &self.lib.flow(frame.flow).steps[frame.step].label;
         if self.frames.len() > 1 {
             format!("{}/{}", self.lib.flow(frame.flow).id, label)
@@ -486,7 +460,7 @@ impl<'lib> Engine<'lib> {
     }
 
     fn fault(&self, line: u32, message: impl Into<String>) -> RuntimeError {
-        let frame = self.frames.last().expect("a running engine has a frame");
+        let frame = self.frame();
         let flow = self.lib.flow(frame.flow);
         RuntimeError {
             file: flow.origin.display_name(),
@@ -510,15 +484,10 @@ impl<'lib> Engine<'lib> {
     }
 
     /// Evaluates a `schedule:` at the end of the flow and checks what it gives.
-    fn make_schedule(
-        &self,
-        spec: &ScheduleSpec,
-        compiled: &ScheduleProgram<'lib>,
-        line: u32,
-    ) -> Result<Schedule, RuntimeError> {
-        let optional = |c: &Option<Compiled<'lib>>, src: &Option<ExprSource>| match (c, src) {
-            (Some(c), Some(src)) => self.eval(c, src).map(Some),
-            _ => Ok(None),
+    fn make_schedule(&self, spec: &ScheduleSpec, line: u32) -> Result<Schedule, RuntimeError> {
+        let optional = |src: &Option<ExprSource>| match src {
+            Some(src) => self.eval(src).map(Some),
+            None => Ok(None),
         };
         let values = ScheduleValues {
             name: &spec.name,
@@ -527,10 +496,10 @@ impl<'lib> Engine<'lib> {
                 Some(n) => Some(self.render(n, line)?),
                 None => None,
             },
-            times: self.eval(&compiled.times, &spec.times)?,
-            every_days: optional(&compiled.every_days, &spec.every_days)?,
-            start: optional(&compiled.start, &spec.start)?,
-            until: self.eval(&compiled.until, &spec.until)?,
+            times: self.eval(&spec.times)?,
+            every_days: optional(&spec.every_days)?,
+            start: optional(&spec.start)?,
+            until: self.eval(&spec.until)?,
             minutes: spec.minutes,
             remind: spec.remind,
         };
@@ -538,37 +507,36 @@ impl<'lib> Engine<'lib> {
     }
 
     fn render(&self, template: &TemplateRef, line: u32) -> Result<String, RuntimeError> {
-        if let Some(text) = &template.literal {
-            return Ok(text.clone());
-        }
-        let frame = self.frames.last().expect("a running engine has a frame");
-        if let Some(parts) = &template.simple {
-            if let Some(text) = crate::render::fill(parts, |k| frame.scope.get(k).cloned()) {
-                return Ok(text.trim_end().to_owned());
-            }
-        }
-        let ctx = Value::from_dyn_object(frame.scope.clone());
+        let frame = self.frame();
+        let ctx = || Value::from_dyn_object(frame.scope.clone());
         let env = self.lib.env();
-        let rendered = match &template.source {
-            Some(source) => env
-                .template_from_named_str(&template.name, source)
-                .and_then(|t| t.render(ctx)),
-            None => env.get_template(&template.name).and_then(|t| t.render(ctx)),
+        let rendered = match template {
+            TemplateRef::Literal(text) => return Ok(text.clone()),
+            TemplateRef::Simple {
+                name,
+                parts,
+                source,
+            } => match crate::render::fill(parts, |k| frame.scope.get(k).cloned()) {
+                Some(text) => return Ok(text.trim_end().to_owned()),
+                // A variable is undefined: minijinja words the error.
+                None => env
+                    .template_from_named_str(name, source)
+                    .and_then(|t| t.render(ctx())),
+            },
+            TemplateRef::Compiled(name) => env.get_template(name).and_then(|t| t.render(ctx())),
         }
         .map_err(|e| self.fault(line + e.line().map_or(0, |l| l as u32 - 1), describe(&e)))?;
         Ok(rendered.trim_end().to_owned())
     }
 
-    fn eval(&self, compiled: &Compiled<'lib>, src: &ExprSource) -> Result<Value, RuntimeError> {
-        let frame = self.frames.last().expect("a running engine has a frame");
-        if let Some(q) = &compiled.quick {
-            if let Some(v) = quick::eval(q, &|k| frame.scope.get(k).cloned()) {
-                return Ok(v);
-            }
-        }
+    /// Evaluates an expression of the current flow, compiled when the flow loaded.
+    fn eval(&self, src: &ExprSource) -> Result<Value, RuntimeError> {
+        let Some(compiled) = &src.compiled else {
+            // The loader refuses a flow whose expression did not compile; never reached.
+            return Err(self.fault(src.line, format!("`{}` was not compiled", src.source)));
+        };
         compiled
-            .expr
-            .eval(Value::from_dyn_object(frame.scope.clone()))
+            .eval(Value::from_dyn_object(self.frame().scope.clone()))
             .map_err(|e| self.fault(src.line, format!("`{}`: {}", src.source, describe(&e))))
     }
 
@@ -597,10 +565,7 @@ impl<'lib> Engine<'lib> {
                 State::Running => {}
             }
             let lib = self.lib;
-            let frame = self
-                .frames
-                .last_mut()
-                .expect("a running engine has a frame");
+            let frame = self.frame_mut();
             let flow = lib.flow(frame.flow);
             let step = &flow.steps[frame.step];
             match frame.phase {
@@ -655,7 +620,7 @@ impl<'lib> Engine<'lib> {
     }
 
     fn question(&self, ask: &'lib Ask, turn: usize) -> Result<Question<'lib>, RuntimeError> {
-        let frame = self.frames.last().expect("a running engine has a frame");
+        let frame = self.frame();
         let step = &self.lib.flow(frame.flow).steps[frame.step];
         let who = match step.who {
             Who::Anyone => None,
@@ -706,9 +671,9 @@ impl<'lib> Engine<'lib> {
         let place = self.place();
         // The first answer after the participants went on past a trigger here is theirs to
         // give: it does not hold the run again.
-        let cleared = self.safety_cleared == Some(place);
+        let cleared = self.screening == Screening::Cleared(place);
         if cleared {
-            self.safety_cleared = None;
+            self.screening = Screening::Due;
         }
         // Every typed answer is screened, whatever the flow says: the global profile first,
         // then what the flows in this run add to it.
@@ -722,10 +687,7 @@ impl<'lib> Engine<'lib> {
             None
         };
         let lib = self.lib;
-        let frame = self
-            .frames
-            .last_mut()
-            .expect("a running engine has a frame");
+        let frame = self.frame_mut();
         let flow = lib.flow(frame.flow);
         let step = &flow.steps[frame.step];
         // An option with `safety:` holds the run the moment it is picked, like a screened
@@ -778,8 +740,9 @@ impl<'lib> Engine<'lib> {
                 option: accepted.option,
             };
         }
+        let settling = matches!(frame.phase, Phase::Settle { .. });
         self.state = State::Running;
-        if !matches!(frame.phase, Phase::Settle { .. }) {
+        if !settling {
             return Ok(accepted);
         }
         // The step's triggers are checked now, before anything records the answer, so that an
@@ -793,14 +756,11 @@ impl<'lib> Engine<'lib> {
                 Err(_) => return Ok(accepted),
             },
         };
-        self.safety_checked = true;
+        self.screening = Screening::Checked;
         if let Some((stop, category)) = trigger {
-            self.safety_checked = false;
+            self.screening = Screening::Due;
             let id = id.to_owned();
-            let frame = self
-                .frames
-                .last_mut()
-                .expect("a running engine has a frame");
+            let frame = self.frame_mut();
             let scope = Arc::make_mut(&mut frame.scope);
             match before.flatten() {
                 Some(value) => scope.answers.insert(id, value),
@@ -823,8 +783,21 @@ impl<'lib> Engine<'lib> {
         matches!(self.state, State::Hold { .. })
     }
 
+    /// The frame the run stands in. A running engine always has one: `new` and `restore`
+    /// push the first, and the last is popped only when the outermost flow ends.
+    fn frame(&self) -> &Frame {
+        self.frames.last().expect("a running engine has a frame")
+    }
+
+    /// The frame the run stands in, to change.
+    fn frame_mut(&mut self) -> &mut Frame {
+        self.frames
+            .last_mut()
+            .expect("a running engine has a frame")
+    }
+
     fn place(&self) -> Place {
-        let frame = self.frames.last().expect("a running engine has a frame");
+        let frame = self.frame();
         (self.frames.len(), frame.flow, frame.step)
     }
 
@@ -842,11 +815,10 @@ impl<'lib> Engine<'lib> {
 
     /// The current step's own `safety: {when, category, stop}`, if its expression is true now.
     fn step_trigger(&self) -> Result<Option<(bool, String)>, RuntimeError> {
-        let frame = self.frames.last().expect("a running engine has a frame");
+        let frame = self.frame();
         let step = &self.lib.flow(frame.flow).steps[frame.step];
-        let program = &self.programs[&frame.flow].steps[frame.step];
-        if let (Some(t), Some(compiled)) = (&step.safety, &program.safety) {
-            if self.eval(compiled, &t.when)?.is_true() {
+        if let Some(t) = &step.safety {
+            if self.eval(&t.when)?.is_true() {
                 return Ok(Some((t.stop, t.category.clone())));
             }
         }
@@ -868,7 +840,7 @@ impl<'lib> Engine<'lib> {
         let stop = *stop;
         match choice {
             SafetyChoice::Continue if !stop => {
-                self.safety_cleared = Some(self.place());
+                self.screening = Screening::Cleared(self.place());
                 self.state = State::Running;
             }
             SafetyChoice::Pause if !stop => {
@@ -924,20 +896,19 @@ impl<'lib> Engine<'lib> {
     fn settle(&mut self, option: Option<usize>) -> Result<(), RuntimeError> {
         let lib = self.lib;
         let (flow_index, step_index) = {
-            let frame = self.frames.last().expect("a running engine has a frame");
+            let frame = self.frame();
             (frame.flow, frame.step)
         };
         let flow = lib.flow(flow_index);
         let step = &flow.steps[step_index];
-        let program = &self.programs[&flow_index].steps[step_index];
 
         // Safety first: a trigger ends the step before `set` or `next` can run. A step whose
         // answer came in was checked then; one without a question (or restored at this point)
         // is checked here.
-        let checked = std::mem::take(&mut self.safety_checked);
-        let cleared = self.safety_cleared == Some(self.place());
-        if cleared {
-            self.safety_cleared = None;
+        let checked = self.screening == Screening::Checked;
+        let cleared = self.screening == Screening::Cleared(self.place());
+        if checked || cleared {
+            self.screening = Screening::Due;
         }
         if !checked && !cleared {
             let chosen = match (&step.ask, option) {
@@ -965,28 +936,25 @@ impl<'lib> Engine<'lib> {
             }
         }
 
-        for ((name, expr), (_, src)) in program.set.iter().zip(&step.set) {
-            let value = self.eval(expr, src)?;
-            let frame = self
-                .frames
-                .last_mut()
-                .expect("a running engine has a frame");
+        for (name, src) in &step.set {
+            let value = self.eval(src)?;
+            let frame = self.frame_mut();
             let scope = Arc::make_mut(&mut frame.scope);
-            match scope.vars.get_mut(*name) {
+            match scope.vars.get_mut(name) {
                 Some(slot) => *slot = value,
                 None => {
-                    scope.vars.insert((*name).to_owned(), value);
+                    scope.vars.insert(name.clone(), value);
                 }
             }
         }
 
         if let Some(outcome) = step.end {
-            for ((name, expr), (_, src)) in program.record.iter().zip(&step.record) {
-                let value = self.eval(expr, src)?;
-                self.records.insert((*name).to_owned(), value);
+            for (name, src) in &step.record {
+                let value = self.eval(src)?;
+                self.records.insert(name.clone(), value);
             }
-            if let (Some(spec), Some(compiled)) = (&step.schedule, &program.schedule) {
-                self.schedule = Some(self.make_schedule(spec, compiled, step.line)?);
+            if let Some(spec) = &step.schedule {
+                self.schedule = Some(self.make_schedule(spec, step.line)?);
             }
             self.took(flow_index, step_index, None);
             return self.finish_frame(outcome);
@@ -1009,10 +977,10 @@ impl<'lib> Engine<'lib> {
                 Next::Goto(t) => Some(*t),
                 Next::Branches(branches) => {
                     let mut chosen = None;
-                    for (branch, expr) in branches.iter().zip(&program.branches) {
-                        let taken = match (expr, &branch.when) {
-                            (Some(expr), Some(src)) => self.eval(expr, src)?.is_true(),
-                            _ => true,
+                    for branch in branches {
+                        let taken = match &branch.when {
+                            Some(src) => self.eval(src)?.is_true(),
+                            None => true,
                         };
                         if taken {
                             chosen = Some(branch.goto);
@@ -1042,10 +1010,7 @@ impl<'lib> Engine<'lib> {
                         ),
                     ));
                 }
-                let frame = self
-                    .frames
-                    .last_mut()
-                    .expect("a running engine has a frame");
+                let frame = self.frame_mut();
                 frame.step = i;
                 frame.phase = Phase::Say;
                 Ok(())
@@ -1139,71 +1104,6 @@ fn people(flow: &Flow, names: &[String]) -> Vec<Person> {
             name: names.get(i).cloned().unwrap_or_else(|| role.clone()),
         })
         .collect()
-}
-
-fn compile<'lib>(lib: &'lib Library, flow: &'lib Flow) -> Result<Program<'lib>, RuntimeError> {
-    let env = lib.env();
-    let compile_one = |step: &str, src: &ExprSource| -> Result<Compiled<'lib>, RuntimeError> {
-        let expr = env
-            .compile_expression_owned(src.source.clone())
-            .map_err(|e| RuntimeError {
-                file: flow.origin.display_name(),
-                line: src.line,
-                step: step.to_owned(),
-                message: format!("`{}`: {}", src.source, describe(&e)),
-            })?;
-        Ok(Compiled {
-            expr,
-            quick: quick::parse(&src.source),
-        })
-    };
-    let mut steps = Vec::with_capacity(flow.steps.len());
-    for step in &flow.steps {
-        let mut set = Vec::with_capacity(step.set.len());
-        for (name, src) in &step.set {
-            set.push((name.as_str(), compile_one(&step.label, src)?));
-        }
-        let mut branches = Vec::new();
-        if let Next::Branches(list) = &step.next {
-            for b in list {
-                branches.push(match &b.when {
-                    Some(src) => Some(compile_one(&step.label, src)?),
-                    None => None,
-                });
-            }
-        }
-        let mut record = Vec::with_capacity(step.record.len());
-        for (name, src) in &step.record {
-            record.push((name.as_str(), compile_one(&step.label, src)?));
-        }
-        let safety = match &step.safety {
-            Some(trigger) => Some(compile_one(&step.label, &trigger.when)?),
-            None => None,
-        };
-        let schedule = match &step.schedule {
-            Some(spec) => Some(ScheduleProgram {
-                times: compile_one(&step.label, &spec.times)?,
-                every_days: match &spec.every_days {
-                    Some(e) => Some(compile_one(&step.label, e)?),
-                    None => None,
-                },
-                start: match &spec.start {
-                    Some(e) => Some(compile_one(&step.label, e)?),
-                    None => None,
-                },
-                until: compile_one(&step.label, &spec.until)?,
-            }),
-            None => None,
-        };
-        steps.push(StepProgram {
-            safety,
-            set,
-            branches,
-            record,
-            schedule,
-        });
-    }
-    Ok(Program { steps })
 }
 
 /// A minijinja error as one readable sentence.

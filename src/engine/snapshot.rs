@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Frame, Phase, RuntimeError, Scope, State};
+use super::{Engine, Frame, Phase, RuntimeError, Scope, Screening, State};
 use crate::flow::Library;
 
 /// The version of the snapshot format this trustguide writes. Raise it whenever a snapshot's
@@ -207,7 +207,7 @@ impl<'lib> Engine<'lib> {
                 }),
                 _ => None,
             },
-            safety_checked: self.safety_checked,
+            safety_checked: self.screening == Screening::Checked,
         }
     }
 
@@ -240,7 +240,9 @@ impl<'lib> Engine<'lib> {
         let mut engine =
             Engine::bare(lib, root_index, names, now).map_err(RestoreError::Runtime)?;
         engine.records = snapshot.records.clone();
-        engine.safety_checked = snapshot.safety_checked;
+        if snapshot.safety_checked {
+            engine.screening = Screening::Checked;
+        }
         let mut restored = Restored::default();
         let depth = snapshot.frames.len();
         for (level, saved) in snapshot.frames.iter().enumerate() {

@@ -778,45 +778,35 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn expression(
-        &mut self,
-        src: &Sp<String>,
-        env: &Environment<'static>,
-        what: &str,
-    ) -> ExprSource {
-        // The commonest expressions (`score + 1`, `pick == "again"`) are in the engine's quick
-        // subset, whose parse gives the names minijinja would; the rest go to minijinja.
-        if let Some(quick) = crate::quick::parse(&src.value) {
-            self.note_uses(quick.names(), src, true, true);
-        } else {
-            match env.compile_expression(&src.value) {
+    /// Compiles an expression, once: the names it uses are checked against what is defined
+    /// on every way to it, and the compiled form is kept in the flow for the engine.
+    fn expression(&mut self, src: &Sp<String>, what: &str) -> ExprSource {
+        let compiled =
+            match crate::render::expressions().compile_expression_owned(src.value.clone()) {
                 Ok(expr) => {
                     let names = expr.undeclared_variables(false);
                     self.note_uses(names, src, true, true);
+                    Some(std::sync::Arc::new(expr))
                 }
                 Err(e) => {
                     self.error(
                         src.referenced,
                         format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
                     );
+                    None
                 }
-            }
-        }
+            };
         ExprSource {
             source: src.value.clone(),
             line: src.referenced.line() as u32,
+            compiled,
         }
     }
 
     fn template(&mut self, src: &Sp<String>, name: String) -> TemplateRef {
         let text = src.value.clone();
         if !has_template_syntax(&text) {
-            return TemplateRef {
-                name,
-                literal: Some(text.trim_end().to_owned()),
-                simple: None,
-                source: None,
-            };
+            return TemplateRef::Literal(text.trim_end().to_owned());
         }
         if let Some(parts) = crate::render::simple_parts(&text) {
             // Plain text with `{{ name }}` holes is valid template syntax by construction and
@@ -830,21 +820,15 @@ impl<'s> Checker<'s> {
                 })
                 .collect();
             self.note_uses(names, src, false, false);
-            return TemplateRef {
+            return TemplateRef::Simple {
                 name,
-                literal: None,
-                simple: Some(parts),
-                source: Some(text),
+                parts,
+                source: text,
             };
         }
         // Any other template is compiled into the environment, by name, after the steps.
         self.later.push((self.step, name.clone(), src.clone()));
-        TemplateRef {
-            name,
-            literal: None,
-            simple: None,
-            source: None,
-        }
+        TemplateRef::Compiled(name)
     }
 
     /// Checks every step, in parts on all cores for a big flow: each part has its own checker,
@@ -872,15 +856,12 @@ impl<'s> Checker<'s> {
         }
         parts.push((0, rest));
         parts.reverse();
-        let shared_env: &Environment<'static> = env;
         let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
             let places: Vec<Pos> = part.iter().map(|s| s.referenced).collect();
             let steps: Vec<Step> = part
                 .into_iter()
                 .enumerate()
-                .map(|(k, step)| {
-                    checker.step(from + k, step, id, participants, step_index, shared_env)
-                })
+                .map(|(k, step)| checker.step(from + k, step, id, participants, step_index))
                 .collect();
             (checker, places, steps)
         };
@@ -967,7 +948,6 @@ impl<'s> Checker<'s> {
         self.unresolved_jumps |= part.unresolved_jumps;
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
         index: usize,
@@ -975,7 +955,6 @@ impl<'s> Checker<'s> {
         flow_id: &str,
         participants: &[String],
         step_index: &HashMap<String, usize>,
-        env: &Environment<'static>,
     ) -> Step {
         // Uses and put-aside templates found from here on belong to this step.
         self.step = index;
@@ -1053,12 +1032,7 @@ impl<'s> Checker<'s> {
                             kind.referenced,
                             format!("step `{label}` asks but has no `prompt`"),
                         );
-                        TemplateRef {
-                            name: String::new(),
-                            literal: Some(String::new()),
-                            simple: None,
-                            source: None,
-                        }
+                        TemplateRef::Literal(String::new())
                     }
                 };
                 self.unused_kind_fields(&s, Some(kind.value), &label);
@@ -1079,7 +1053,7 @@ impl<'s> Checker<'s> {
                 }
                 (
                     name.clone(),
-                    self.expression(expr, env, &format!("in `set: {name}`")),
+                    self.expression(expr, &format!("in `set: {name}`")),
                 )
             })
             .collect();
@@ -1089,7 +1063,7 @@ impl<'s> Checker<'s> {
             .map(|(name, expr)| {
                 (
                     name.clone(),
-                    self.expression(expr, env, &format!("in `record: {name}`")),
+                    self.expression(expr, &format!("in `record: {name}`")),
                 )
             })
             .collect();
@@ -1132,16 +1106,16 @@ impl<'s> Checker<'s> {
                     .note
                     .as_ref()
                     .map(|n| self.template(n, tname("schedule.note"))),
-                times: self.expression(&raw.times, env, "in `schedule.times`"),
+                times: self.expression(&raw.times, "in `schedule.times`"),
                 every_days: raw
                     .every_days
                     .as_ref()
-                    .map(|e| self.expression(e, env, "in `schedule.every_days`")),
+                    .map(|e| self.expression(e, "in `schedule.every_days`")),
                 start: raw
                     .start
                     .as_ref()
-                    .map(|e| self.expression(e, env, "in `schedule.start`")),
-                until: self.expression(&raw.until, env, "in `schedule.until`"),
+                    .map(|e| self.expression(e, "in `schedule.start`")),
+                until: self.expression(&raw.until, "in `schedule.until`"),
                 minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
                 remind: raw.remind.as_ref().map_or(10, |r| r.value),
             })
@@ -1165,7 +1139,7 @@ impl<'s> Checker<'s> {
                                 .value
                                 .when
                                 .as_ref()
-                                .map(|w| self.expression(w, env, "in `when`"));
+                                .map(|w| self.expression(w, "in `when`"));
                             branches.push(Branch {
                                 when,
                                 goto: self.target(&b.value.goto, step_index),
@@ -1213,7 +1187,7 @@ impl<'s> Checker<'s> {
         });
 
         let safety = s.safety.as_ref().map(|t| SafetyTrigger {
-            when: self.expression(&t.value.when, env, "in `safety.when`"),
+            when: self.expression(&t.value.when, "in `safety.when`"),
             category: t.value.category.value.clone(),
             stop: t.value.stop,
         });

@@ -77,13 +77,17 @@ pub enum Target {
     End,
 }
 
-/// An expression as written, kept with its line for runtime messages.
+/// An expression: as written, with its line for runtime messages, and compiled once when the
+/// flow loaded (the engine evaluates that compiled form on every visit).
 #[derive(Debug, Clone)]
 pub struct ExprSource {
     /// The minijinja expression, as the author wrote it.
     pub source: String,
     /// The line it is on in the flow's file.
     pub line: u32,
+    /// The compiled expression; `None` only in a flow that did not load (it failed to compile,
+    /// and the loader reported it), which the engine never runs.
+    pub(crate) compiled: Option<std::sync::Arc<minijinja::Expression<'static, 'static>>>,
 }
 
 /// One entry of a `next:` list.
@@ -247,19 +251,25 @@ impl AskKind {
     }
 }
 
-/// A compiled template: its name in the library's template environment.
+/// A flow's text (a `say`, a `prompt`, a schedule's title), ready to show: as it is, filled in
+/// directly, or rendered by minijinja.
 #[derive(Debug, Clone)]
-pub struct TemplateRef {
-    /// The template's name (`FLOW/STEP/PART`); only templates that are neither `literal`
-    /// nor `simple` are compiled into the environment under it.
-    pub name: String,
-    /// The template is plain text without any `{{`/`{%`: no rendering needed.
-    pub literal: Option<String>,
+pub enum TemplateRef {
+    /// Plain text without any `{{`/`{%`: shown as it is.
+    Literal(String),
     /// Text and plain `{{ variable }}` references only: filled in without minijinja.
-    pub simple: Option<Vec<crate::render::Part>>,
-    /// The text of a simple template, which is not compiled into the environment: minijinja
-    /// compiles it only to word the error when a variable in it is undefined.
-    pub source: Option<String>,
+    Simple {
+        /// The template's name (`FLOW/STEP/PART`), for an error message.
+        name: String,
+        /// The text and the variables, in order.
+        parts: Vec<crate::render::Part>,
+        /// The text as written: minijinja compiles it only to word the error when a
+        /// variable in it is undefined.
+        source: String,
+    },
+    /// Anything else: compiled into the library's template environment under its name
+    /// (`FLOW/STEP/PART`).
+    Compiled(String),
 }
 
 /// A step's question: what it asks for and how it is worded.
