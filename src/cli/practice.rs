@@ -13,7 +13,8 @@ use trustguide::content::ContentLibrary;
 use trustguide::flow::suggest::nearest;
 use trustguide::schedule;
 
-use super::{write_private_file, Environment};
+use super::sessions::write_private_file;
+use super::Environment;
 
 /// How many upcoming check-ins `schedule` lists unless asked for more.
 const SHOWN: usize = 14;

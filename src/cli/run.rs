@@ -1,0 +1,290 @@
+//! `run` and `resume`: the front-end chosen from the arguments, then one call into the
+//! library's [`Session`], and what the end of a session means said on the terminal.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal};
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use trustguide::engine::Finished;
+use trustguide::flow::{Library, Outcome};
+use trustguide::run::{DriveError, FrontEnd, PauseSignal, SafetyHelp};
+use trustguide::session::{self, day, Ended, PauseWord, Session, SessionError};
+use trustguide::store::Store;
+use trustguide::term::headless::{AnswerBook, Headless};
+use trustguide::term::terminal::{Mode, Terminal};
+use trustguide::transcript::TranscriptWriter;
+
+use super::{report, safety_help, Environment, IoArgs, ResumeArgs, RunArgs};
+
+/// The front-end of a run.
+enum Front {
+    Headless(Headless<BufWriter<io::Stdout>>),
+    Terminal(Terminal),
+}
+
+impl Front {
+    fn as_dyn(&mut self) -> &mut dyn FrontEnd {
+        match self {
+            Front::Headless(h) => h,
+            Front::Terminal(t) => t,
+        }
+    }
+}
+
+/// The front-end for a run: headless from an answers file, or the terminal.
+fn front_end(
+    env: &Environment,
+    io_args: &IoArgs,
+    what: &str,
+    today: chrono::NaiveDate,
+    help: &SafetyHelp,
+    flow: (&Library, usize),
+    pause: PauseSignal,
+) -> Result<Front> {
+    match &io_args.answers {
+        Some(path) => {
+            // Read once, and checked against the flow before anything is saved.
+            let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+            book.check_keys(flow.0, flow.1).map_err(|m| anyhow!(m))?;
+            Ok(Front::Headless(
+                Headless::new(book, BufWriter::new(io::stdout()))
+                    .with_pause_signal(pause)
+                    .with_help(help.clone()),
+            ))
+        }
+        None => {
+            if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+                bail!(
+                    "`trustguide {what}` needs a terminal to ask its questions; \
+                     to run without one, give the answers in a file with --answers FILE"
+                );
+            }
+            install_interrupt_handler();
+            let mode = if io_args.plain {
+                Mode::Plain
+            } else {
+                Mode::Rich
+            };
+            Ok(Front::Terminal(
+                Terminal::new(mode, env.color, today)
+                    .with_help(help.clone())
+                    .with_pause_signal(pause),
+            ))
+        }
+    }
+}
+
+pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
+    // Compiled while the flow is read and the store opened: the first question waits less.
+    trustguide::safety::prepare_builtin_profile();
+    let mut lib = env.library();
+    let index = lib.load(&args.flow).map_err(report)?;
+    for w in lib.warnings() {
+        eprintln!("{w}");
+    }
+    let help = safety_help(args.region.as_deref())?;
+    let flow = lib.flow(index);
+    if args.names.len() > flow.participants.len() {
+        bail!(
+            "flow `{}` has {} role{} ({}), but {} names were given with --as",
+            flow.id,
+            flow.participants.len(),
+            if flow.participants.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            flow.participants.join(", "),
+            args.names.len()
+        );
+    }
+    let now = env.now();
+    // Open the store before asking anything: a problem with it is reported up front. With
+    // --no-save an existing store is only read (the pause word, last time's metrics).
+    let mut store = if args.no_save {
+        Store::open_existing(env.home()?)?
+    } else {
+        Some(Store::open(env.home()?)?)
+    };
+    let pause = session::pause_signal(store.as_ref())?;
+    let mut front = front_end(
+        env,
+        &args.io,
+        &format!("run {}", args.flow),
+        now.date_naive(),
+        &help,
+        (&lib, index),
+        pause,
+    )?;
+    let names = match &mut front {
+        Front::Terminal(terminal) => {
+            // With --no-save there is nothing for the quick exit to offer to delete.
+            terminal.offer_to_forget(!args.no_save);
+            match flow.minutes {
+                Some(m) => println!("{} · about {m} minutes", flow.title),
+                None => println!("{}", flow.title),
+            }
+            terminal.ask_names(&flow.participants, &args.names)?
+        }
+        Front::Headless(_) => args.names.clone(),
+    };
+    let session = Session::start(&lib, index, &names, now, store.as_mut(), !args.no_save)
+        .map_err(session_error)?;
+    let ended = run_session(env, session, &mut front, args.io.transcript.as_deref())?;
+    Ok(exit_code(&ended.finished))
+}
+
+pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
+    trustguide::safety::prepare_builtin_profile();
+    let Some(mut store) = env.existing_store()? else {
+        bail!("there are no saved sessions yet");
+    };
+    let saved = session::find_resumable(&store, args.session).map_err(session_error)?;
+    let mut lib = env.library();
+    let notices_before = session::load_saved_flow(&mut lib, &saved).map_err(session_error)?;
+    let help = safety_help(None)?;
+    let root = lib
+        .index_of(&saved.flow)
+        .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
+    let pause = session::pause_signal(Some(&store))?;
+    let mut front = front_end(
+        env,
+        &args.io,
+        "resume",
+        saved.clock.date_naive(),
+        &help,
+        (&lib, root),
+        pause,
+    )?;
+    let session = Session::resume(
+        &lib,
+        &saved,
+        &mut store,
+        args.from.as_deref(),
+        front.as_dyn(),
+        env.now(),
+    )
+    .map_err(session_error)?;
+    let place = match (&saved.snapshot, &saved.step) {
+        (Some(s), Some(step)) if s.safety_pause.is_some() => {
+            format!("it paused for safety at step `{step}`, so first: is everyone safe?")
+        }
+        (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
+        _ => "starting again from the beginning (no answer was saved)".to_owned(),
+    };
+    println!(
+        "Resuming session {}: {} ({}), started {}; {place}.",
+        saved.id,
+        saved.title,
+        saved.flow,
+        day(&saved.started_at)
+    );
+    for n in notices_before.iter().chain(session.notices()) {
+        println!("{n}");
+    }
+    let ended = run_session(env, session, &mut front, args.io.transcript.as_deref())?;
+    Ok(exit_code(&ended.finished))
+}
+
+/// A session's failure as the command's error; a flow that did not load lists its problems.
+fn session_error(e: SessionError) -> anyhow::Error {
+    match e {
+        SessionError::Flow(diags) => report(diags),
+        other => anyhow!(other),
+    }
+}
+
+/// Runs a session with a transcript when asked for, and says what its end means.
+fn run_session(
+    env: &Environment,
+    session: Session<'_, '_>,
+    front: &mut Front,
+    transcript_path: Option<&Path>,
+) -> Result<Ended> {
+    let mut transcript = match transcript_path {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
+            Some(TranscriptWriter::start(
+                BufWriter::new(file),
+                &session.engine().flow().id,
+            )?)
+        }
+        None => None,
+    };
+    let ended = match session.run(front.as_dyn(), transcript.as_mut(), env.clock()) {
+        Ok(ended) => ended,
+        Err(e) => {
+            // A transcript of a run that failed would be misleading; leave none behind.
+            drop(transcript);
+            if let Some(path) = transcript_path {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(match e {
+                // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
+                SessionError::Drive(DriveError::Io(io))
+                    if io.kind() == io::ErrorKind::Interrupted =>
+                {
+                    interrupted();
+                    std::process::exit(130);
+                }
+                SessionError::Drive(DriveError::Io(io)) => {
+                    anyhow!(io).context("terminal input/output failed")
+                }
+                other => session_error(other),
+            });
+        }
+    };
+    match (&ended.session, &ended.finished.outcome) {
+        // The quick exit: nothing more on the screen.
+        _ if ended.left_quickly => {}
+        (Some(id), Outcome::Paused) => println!(
+            "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
+             Session {id} is paused. `trustguide resume {id}` goes on from here."
+        ),
+        (Some(id), Outcome::SafetyStop) if ended.finished.resumable => println!(
+            "Session {id} is saved. When everyone is safe, `trustguide resume {id}` goes on from here; \
+             it asks first whether everyone is safe."
+        ),
+        (Some(id), Outcome::SafetyStop) => println!(
+            "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
+             you can start it again."
+        ),
+        _ => {}
+    }
+    match &ended.pause_word {
+        Some(PauseWord::Refused(why)) => println!(
+            "The pause word was not saved: {why}. `trustguide run pause-signal` chooses another."
+        ),
+        Some(PauseWord::Saved(word)) => println!(
+            "Saved. From now on, typing `{word}` (or /pause) at any question pauses and saves the session."
+        ),
+        Some(PauseWord::NotSaved) => println!("The pause word was not saved (--no-save)."),
+        None => {}
+    }
+    Ok(ended)
+}
+
+fn exit_code(finished: &Finished) -> i32 {
+    match finished.outcome {
+        Outcome::SafetyStop => 3,
+        _ => 0,
+    }
+}
+
+/// Ctrl-C: put the cursor back (menus hide it) and leave with the conventional code 130.
+fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        interrupted();
+        std::process::exit(130);
+    });
+}
+
+fn interrupted() {
+    let term = console::Term::stdout();
+    let _ = term.show_cursor();
+    let _ = term.write_line("");
+    let _ = term.flush();
+}

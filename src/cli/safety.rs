@@ -1,0 +1,91 @@
+//! `help-now` and `safety scan`: help resources without running anything, and what the safety
+//! screen makes of lines an author types.
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::{anyhow, Result};
+
+use trustguide::safety::builtin_profile;
+use trustguide::safety::resources::{region_from_env, Resources};
+
+use super::{report, Environment};
+
+pub(super) fn help_now(region: Option<String>) -> Result<i32> {
+    let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
+    let region = region.or_else(region_from_env);
+    println!("{}", resources.render(region.as_deref()));
+    Ok(0)
+}
+
+/// `safety scan`: one JSON object per input line, for authors testing what pauses a session.
+pub(super) fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> {
+    use std::io::BufRead;
+    let profile = builtin_profile()?;
+    if let Some(problem) = profile.model_problem() {
+        eprintln!("warning: {problem}; the phrase patterns screen alone");
+    }
+    let mut lib = env.library();
+    if let Some(flow) = flow {
+        lib.load(flow).map_err(report)?;
+    }
+    let additions: Vec<&trustguide::flow::FlowSafety> =
+        (0..lib.len()).map(|i| &lib.flow(i).safety).collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut input = io::stdin().lock();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
+        }
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                eprintln!("note: line {number} is not UTF-8; it was scanned with the invalid bytes replaced");
+                String::from_utf8_lossy(&line)
+            }
+        };
+        let judgement = profile.judge(&text);
+        let mut categories = judgement.categories;
+        for extra in &additions {
+            if let Some(d) = &extra.detector {
+                for c in d.scan(&text) {
+                    if !categories.contains(&c) {
+                        categories.push(c);
+                    }
+                }
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            text: &'a str,
+            categories: Vec<&'a str>,
+            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying span.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            risk: Option<f32>,
+            /// The encoder's risk for the whole answer alone.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            whole_risk: Option<f32>,
+            /// What the phrase patterns and hints found, before the encoder weighed them.
+            patterns: Vec<&'a str>,
+        }
+        serde_json::to_writer(
+            &mut out,
+            &Line {
+                text: &text,
+                categories,
+                risk: judgement.risk.map(|r| (r * 1000.0).round() / 1000.0),
+                whole_risk: judgement.whole.map(|r| (r * 1000.0).round() / 1000.0),
+                patterns: judgement.patterns,
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,194 @@
+//! The sessions kept on this machine: `history`, `show`, `export`, `progress` and `forget`.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use trustguide::session::day;
+use trustguide::store::{export_json, export_markdown, status_words, ProgressChart, Store};
+
+use super::{Environment, ExportFormat, ProgressFormat};
+
+pub(super) fn history(env: &Environment, json: bool) -> Result<i32> {
+    let sessions = match env.existing_store()? {
+        Some(store) => store.sessions()?,
+        None => Vec::new(),
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&sessions)?)?;
+        out.flush()?;
+        return Ok(0);
+    }
+    if sessions.is_empty() {
+        writeln!(
+            out,
+            "No sessions yet. `trustguide list` shows the exercises you can run."
+        )?;
+        return Ok(0);
+    }
+    let flow_width = sessions
+        .iter()
+        .map(|s| s.flow.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let people_width = sessions
+        .iter()
+        .map(|s| s.people.join(", ").chars().count())
+        .max()
+        .unwrap_or(12)
+        .max(12);
+    writeln!(
+        out,
+        "{:>5}  {:10}  {:flow_width$}  {:people_width$}  OUTCOME",
+        "ID", "DATE", "FLOW", "PARTICIPANTS"
+    )?;
+    for s in &sessions {
+        let outcome = match (s.status.as_str(), &s.ended_at) {
+            ("in_progress", _) => "not finished (resume it)".to_owned(),
+            ("paused", Some(step)) => format!("paused at {step}"),
+            (status, _) => status_words(status).to_owned(),
+        };
+        writeln!(
+            out,
+            "{:>5}  {:10}  {:flow_width$}  {:people_width$}  {outcome}",
+            s.id,
+            day(&s.started_at),
+            s.flow,
+            s.people.join(", ")
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn open_for_session(env: &Environment, id: i64) -> Result<Store> {
+    env.existing_store()?
+        .ok_or_else(|| anyhow!("no session {id}: there are no saved sessions yet"))
+}
+
+pub(super) fn show(env: &Environment, id: i64, include_private: bool) -> Result<i32> {
+    let store = open_for_session(env, id)?;
+    let detail = store.session(id)?;
+    print!("{}", export_markdown(&detail, include_private));
+    Ok(0)
+}
+
+pub(super) fn export(
+    env: &Environment,
+    id: i64,
+    format: ExportFormat,
+    include_private: bool,
+    output: Option<PathBuf>,
+) -> Result<i32> {
+    let store = open_for_session(env, id)?;
+    let detail = store.session(id)?;
+    let text = match format {
+        ExportFormat::Md => export_markdown(&detail, include_private),
+        ExportFormat::Json => export_json(&detail, include_private) + "\n",
+    };
+    match output {
+        Some(path) => {
+            write_private_file(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Session {id} written to {}.", path.display());
+        }
+        None => io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(0)
+}
+
+/// Exports hold intimate answers: they are created readable by their owner only.
+pub(super) fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+pub(super) fn progress(
+    env: &Environment,
+    metric: Option<String>,
+    format: ProgressFormat,
+    last: usize,
+) -> Result<i32> {
+    let Some(store) = env.existing_store()? else {
+        println!("Nothing recorded yet. Exercises such as the weekly check-in record how things are going.");
+        return Ok(0);
+    };
+    let points = store.metrics(metric.as_deref())?;
+    if points.is_empty() {
+        if let Some(m) = &metric {
+            let names = store.metric_names()?;
+            let hint = trustguide::flow::suggest::nearest(m, names.iter().map(String::as_str))
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_else(|| {
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (recorded: {})", names.join(", "))
+                    }
+                });
+            bail!("nothing recorded for `{m}`{hint}");
+        }
+        println!("Nothing recorded yet. Exercises such as the weekly check-in record how things are going.");
+        return Ok(0);
+    }
+    let text = match format {
+        ProgressFormat::Csv => ProgressChart::csv(&points),
+        ProgressFormat::Chart => {
+            let width = console::Term::stdout().size().1 as usize;
+            ProgressChart::render(&points, width, last)
+        }
+    };
+    io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(0)
+}
+
+pub(super) fn forget(env: &Environment, id: Option<i64>, all: bool, yes: bool) -> Result<i32> {
+    let Some(mut store) = env.existing_store()? else {
+        println!("There are no saved sessions.");
+        return Ok(0);
+    };
+    let what = match id {
+        Some(id) => {
+            let s = store.session(id)?.summary;
+            format!(
+                "session {id} ({}, {}, {})",
+                s.flow,
+                day(&s.started_at),
+                s.people.join(" and ")
+            )
+        }
+        None => format!("all {} sessions", store.sessions()?.len()),
+    };
+    if !yes {
+        if !io::stdin().is_terminal() {
+            bail!("deleting {what} needs confirmation: run it in a terminal, or add --yes");
+        }
+        let sure = dialoguer::Confirm::new()
+            .with_prompt(format!("Delete {what} for good? This cannot be undone"))
+            .default(false)
+            .interact()?;
+        if !sure {
+            println!("Nothing was deleted.");
+            return Ok(0);
+        }
+    }
+    match (id, all) {
+        (Some(id), _) => store.forget(id)?,
+        (None, true) => {
+            store.forget_all()?;
+        }
+        (None, false) => unreachable!("clap requires an id or --all"),
+    }
+    println!("Deleted {what}.");
+    Ok(0)
+}
