@@ -19,7 +19,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use trustguide::content::ContentLibrary;
 use trustguide::flow::{Diagnostics, FlowFinder, Library};
 use trustguide::run::SafetyHelp;
-use trustguide::safety::builtin_profile;
 use trustguide::safety::resources::{region_from_env, Resources};
 use trustguide::store::Store;
 
@@ -312,7 +311,8 @@ pub fn main() -> i32 {
 /// After a session: if the safety encoder could not be loaded (a damaged or missing model
 /// file in a development build), say so by name; the phrase patterns screened alone.
 fn with_model_warning(result: Result<i32>) -> Result<i32> {
-    if let Ok(profile) = builtin_profile() {
+    // A run that screened nothing never compiled the profile: nothing to say, nothing to load.
+    if let Some(profile) = trustguide::safety::builtin_profile_if_prepared() {
         if let Some(problem) = profile.model_problem_so_far() {
             eprintln!("warning: {problem}; the phrase patterns screened answers alone");
         }

@@ -76,9 +76,18 @@ fn front_end(
     }
 }
 
+/// At the keyboard, the safety screen is compiled (and its encoder loaded) while the flow is
+/// read and the participants read the first texts, so the first typed answer waits less. A
+/// headless run compiles it when its first typed answer needs screening: a run of choices
+/// never loads the model.
+fn prepare_screen(io: &IoArgs) {
+    if io.answers.is_none() {
+        trustguide::safety::prepare_builtin_profile();
+    }
+}
+
 pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
-    // Compiled while the flow is read and the store opened: the first question waits less.
-    trustguide::safety::prepare_builtin_profile();
+    prepare_screen(&args.io);
     let mut lib = env.library();
     let index = lib.load(&args.flow).map_err(report)?;
     for w in lib.warnings() {
@@ -137,7 +146,7 @@ pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
 }
 
 pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
-    trustguide::safety::prepare_builtin_profile();
+    prepare_screen(&args.io);
     let Some(mut store) = env.existing_store()? else {
         bail!("there are no saved sessions yet");
     };

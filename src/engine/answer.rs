@@ -74,249 +74,302 @@ pub fn accept(
             Err("An answer is needed here.".into())
         };
     }
-    let plain = |value: Value| {
-        Ok(Accepted {
-            value,
-            option: None,
-        })
-    };
     match kind {
         AskKind::Text {
             min_length,
             max_length,
             ..
-        } => {
-            let text = match reply {
-                Reply::Text(t) => t,
-                Reply::Lines(l) => l.join("\n"),
-                Reply::Value(v) => scalar_text(&v).ok_or("Expected text.")?,
-                _ => return Err("Expected text.".into()),
-            };
-            let text = text.trim_end_matches(['\n', '\r']).to_owned();
-            let len = text.chars().count();
-            if len > MAX_TEXT_CHARS {
-                return Err(format!(
-                    "That answer is {len} characters; at most {MAX_TEXT_CHARS} fit here."
-                ));
-            }
-            if let Some(min) = min_length {
-                if len < *min {
-                    return Err(format!("Please write at least {min} characters."));
-                }
-            }
-            if let Some(max) = max_length {
-                if len > *max {
-                    return Err(format!(
-                        "Please keep it to {max} characters or fewer (this is {len})."
-                    ));
-                }
-            }
-            plain(Value::from(text))
-        }
-        AskKind::Choice { options } => {
-            let index = match reply {
-                Reply::Pick(i) if i < options.len() => i,
-                Reply::Pick(_) => return Err("That is not one of the options.".into()),
-                Reply::Text(t) => find_option(options, &Value::from(t.trim()))
-                    .ok_or_else(|| not_an_option(options))?,
-                Reply::Value(v) => {
-                    find_option(options, &v).ok_or_else(|| not_an_option(options))?
-                }
-                _ => return Err(not_an_option(options)),
-            };
-            Ok(Accepted {
-                value: options[index].value.clone(),
-                option: Some(index),
-            })
-        }
-        AskKind::Multi { options, min, max } => {
-            let picks: Vec<usize> = match reply {
-                Reply::Picks(p) => p,
-                Reply::Skip => Vec::new(),
-                Reply::Text(t) => t
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        find_option(options, &Value::from(s)).ok_or_else(|| not_an_option(options))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Reply::Value(v) if v.kind() == ValueKind::Seq => v
-                    .try_iter()
-                    .map_err(|e| e.to_string())?
-                    .map(|item| find_option(options, &item).ok_or_else(|| not_an_option(options)))
-                    .collect::<Result<_, _>>()?,
-                Reply::Value(v) if v.is_none() => Vec::new(),
-                Reply::Value(v) => {
-                    vec![find_option(options, &v).ok_or_else(|| not_an_option(options))?]
-                }
-                _ => return Err("Expected a selection of the options.".into()),
-            };
-            let mut unique = Vec::new();
-            for p in picks {
-                if p >= options.len() {
-                    return Err("That is not one of the options.".into());
-                }
-                if !unique.contains(&p) {
-                    unique.push(p);
-                }
-            }
-            unique.sort_unstable();
-            let lo = min.unwrap_or(if optional { 0 } else { 1 });
-            if unique.len() < lo {
-                return Err(format!("Please choose at least {lo}."));
-            }
-            if let Some(hi) = max {
-                if unique.len() > *hi {
-                    return Err(format!("Please choose at most {hi}."));
-                }
-            }
-            plain(Value::from(
-                unique
-                    .iter()
-                    .map(|&i| options[i].value.clone())
-                    .collect::<Vec<_>>(),
-            ))
-        }
-        AskKind::Confirm { .. } => {
-            let yes = match reply {
-                Reply::Yes(b) => b,
-                Reply::Text(t) => parse_yes_no(&t).ok_or("Please answer yes or no.")?,
-                Reply::Value(v) if v.kind() == ValueKind::Bool => v.is_true(),
-                Reply::Value(v) => v
-                    .as_str()
-                    .and_then(parse_yes_no)
-                    .ok_or("Expected yes or no (true or false).")?,
-                _ => return Err("Please answer yes or no.".into()),
-            };
-            plain(Value::from(yes))
-        }
-        AskKind::Scale { min, max, .. } => {
-            let n = match reply {
-                Reply::Text(t) => t.trim().parse::<i64>().ok(),
-                Reply::Value(v) => whole_number(&v),
-                Reply::Pick(i) => Some(*min + i as i64),
-                _ => None,
-            };
-            match n {
-                Some(n) if (*min..=*max).contains(&n) => plain(Value::from(n)),
-                _ => Err(format!("Please give a whole number from {min} to {max}.")),
-            }
-        }
-        AskKind::Number { min, max, integer } => {
-            let n = match reply {
-                Reply::Text(t) => t.trim().parse::<f64>().ok(),
-                Reply::Value(v) => number(&v),
-                _ => None,
-            }
-            .filter(|n| n.is_finite());
-            let range = match (min, max) {
-                (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
-                (Some(lo), None) => format!(" of at least {lo}"),
-                (None, Some(hi)) => format!(" of at most {hi}"),
-                (None, None) => String::new(),
-            };
-            let what = if *integer {
-                "a whole number"
-            } else {
-                "a number"
-            };
-            let Some(n) = n else {
-                return Err(format!("Please give {what}{range}."));
-            };
-            if (*integer && n.fract() != 0.0)
-                || min.is_some_and(|lo| n < lo)
-                || max.is_some_and(|hi| n > hi)
-            {
-                return Err(format!("Please give {what}{range}."));
-            }
-            if *integer || (n.fract() == 0.0 && n.abs() < 9.0e15) {
-                plain(Value::from(n as i64))
-            } else {
-                plain(Value::from(n))
-            }
-        }
-        AskKind::Date { min, max } => {
-            let text = match reply {
-                Reply::Text(t) => t,
-                Reply::Value(v) => scalar_text(&v).ok_or("Expected a date like 2026-03-14.")?,
-                _ => return Err("Expected a date like 2026-03-14.".into()),
-            };
-            let date = parse_date(&text, today)
-                .ok_or("Please give a date like 2026-03-14 (or `today`, `tomorrow`).")?;
-            let lo = min.map(|b| resolve(b, today));
-            let hi = max.map(|b| resolve(b, today));
-            if lo.is_some_and(|lo| date < lo) || hi.is_some_and(|hi| date > hi) {
-                return Err(match (lo, hi) {
-                    (Some(lo), Some(hi)) => format!("Please choose a date from {lo} to {hi}."),
-                    (Some(lo), None) => format!("Please choose a date on or after {lo}."),
-                    (None, Some(hi)) => format!("Please choose a date on or before {hi}."),
-                    (None, None) => unreachable!("a bound was crossed"),
-                });
-            }
-            plain(Value::from(date.format("%Y-%m-%d").to_string()))
-        }
-        AskKind::Time { min, max } => {
-            let text = match reply {
-                Reply::Text(t) => t,
-                Reply::Value(v) => scalar_text(&v).ok_or("Expected a time like 19:30.")?,
-                _ => return Err("Expected a time like 19:30.".into()),
-            };
-            let time = NaiveTime::parse_from_str(text.trim(), "%H:%M")
-                .map_err(|_| "Please give a time like 19:30 (24-hour clock).".to_owned())?;
-            if min.is_some_and(|lo| time < lo) || max.is_some_and(|hi| time > hi) {
-                let lo = min
-                    .map(|t| t.format("%H:%M").to_string())
-                    .unwrap_or_else(|| "00:00".into());
-                let hi = max
-                    .map(|t| t.format("%H:%M").to_string())
-                    .unwrap_or_else(|| "23:59".into());
-                return Err(format!("Please choose a time from {lo} to {hi}."));
-            }
-            plain(Value::from(time.format("%H:%M").to_string()))
-        }
-        AskKind::List { min, max } => {
-            let items: Vec<String> = match reply {
-                Reply::Lines(l) => l,
-                Reply::Text(t) => t.lines().map(str::to_owned).collect(),
-                Reply::Skip => Vec::new(),
-                Reply::Value(v) if v.kind() == ValueKind::Seq => v
-                    .try_iter()
-                    .map_err(|e| e.to_string())?
-                    .map(|item| {
-                        scalar_text(&item).ok_or_else(|| "Expected a list of texts.".to_owned())
-                    })
-                    .collect::<Result<_, _>>()?,
-                Reply::Value(v) if v.is_none() => Vec::new(),
-                Reply::Value(v) => vec![scalar_text(&v).ok_or("Expected a list of texts.")?],
-                _ => return Err("Expected a list of entries.".into()),
-            };
-            let items: Vec<String> = items
-                .into_iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if let Some(long) = items.iter().find(|s| s.chars().count() > MAX_TEXT_CHARS) {
-                return Err(format!(
-                    "An entry is {} characters; at most {MAX_TEXT_CHARS} fit here.",
-                    long.chars().count()
-                ));
-            }
-            let lo = min.unwrap_or(if optional { 0 } else { 1 });
-            if items.len() < lo {
-                return Err(format!(
-                    "Please add at least {lo} {}.",
-                    if lo == 1 { "entry" } else { "entries" }
-                ));
-            }
-            if let Some(hi) = max {
-                if items.len() > *hi {
-                    return Err(format!("Please keep it to {hi} entries or fewer."));
-                }
-            }
-            plain(Value::from(items))
+        } => text(reply, min_length, max_length),
+        AskKind::Choice { options } => choice(reply, options),
+        AskKind::Multi { options, min, max } => multi(reply, options, min, max, optional),
+        AskKind::Confirm { .. } => confirm(reply),
+        AskKind::Scale { min, max, .. } => scale(reply, min, max),
+        AskKind::Number { min, max, integer } => number_answer(reply, min, max, integer),
+        AskKind::Date { min, max } => date(reply, min, max, today),
+        AskKind::Time { min, max } => time(reply, min, max),
+        AskKind::List { min, max } => list(reply, min, max, optional),
+    }
+}
+
+/// An accepted answer that is not a menu pick.
+fn plain(value: Value) -> Result<Accepted, String> {
+    Ok(Accepted {
+        value,
+        option: None,
+    })
+}
+
+/// A text: at most [`MAX_TEXT_CHARS`], within the step's lengths.
+fn text(
+    reply: Reply,
+    min_length: &Option<usize>,
+    max_length: &Option<usize>,
+) -> Result<Accepted, String> {
+    let text = match reply {
+        Reply::Text(t) => t,
+        Reply::Lines(l) => l.join("\n"),
+        Reply::Value(v) => scalar_text(&v).ok_or("Expected text.")?,
+        _ => return Err("Expected text.".into()),
+    };
+    let text = text.trim_end_matches(['\n', '\r']).to_owned();
+    let len = text.chars().count();
+    if len > MAX_TEXT_CHARS {
+        return Err(format!(
+            "That answer is {len} characters; at most {MAX_TEXT_CHARS} fit here."
+        ));
+    }
+    if let Some(min) = min_length {
+        if len < *min {
+            return Err(format!("Please write at least {min} characters."));
         }
     }
+    if let Some(max) = max_length {
+        if len > *max {
+            return Err(format!(
+                "Please keep it to {max} characters or fewer (this is {len})."
+            ));
+        }
+    }
+    plain(Value::from(text))
+}
+
+/// One option: by number, value, label or its position in the menu.
+fn choice(reply: Reply, options: &[ChoiceOption]) -> Result<Accepted, String> {
+    let index = match reply {
+        Reply::Pick(i) if i < options.len() => i,
+        Reply::Pick(_) => return Err("That is not one of the options.".into()),
+        Reply::Text(t) => {
+            find_option(options, &Value::from(t.trim())).ok_or_else(|| not_an_option(options))?
+        }
+        Reply::Value(v) => find_option(options, &v).ok_or_else(|| not_an_option(options))?,
+        _ => return Err(not_an_option(options)),
+    };
+    Ok(Accepted {
+        value: options[index].value.clone(),
+        option: Some(index),
+    })
+}
+
+/// Some options, each once, in menu order, as many as the step allows.
+fn multi(
+    reply: Reply,
+    options: &[ChoiceOption],
+    min: &Option<usize>,
+    max: &Option<usize>,
+    optional: bool,
+) -> Result<Accepted, String> {
+    let picks: Vec<usize> = match reply {
+        Reply::Picks(p) => p,
+        Reply::Skip => Vec::new(),
+        Reply::Text(t) => t
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| find_option(options, &Value::from(s)).ok_or_else(|| not_an_option(options)))
+            .collect::<Result<_, _>>()?,
+        Reply::Value(v) if v.kind() == ValueKind::Seq => v
+            .try_iter()
+            .map_err(|e| e.to_string())?
+            .map(|item| find_option(options, &item).ok_or_else(|| not_an_option(options)))
+            .collect::<Result<_, _>>()?,
+        Reply::Value(v) if v.is_none() => Vec::new(),
+        Reply::Value(v) => {
+            vec![find_option(options, &v).ok_or_else(|| not_an_option(options))?]
+        }
+        _ => return Err("Expected a selection of the options.".into()),
+    };
+    let mut unique = Vec::new();
+    for p in picks {
+        if p >= options.len() {
+            return Err("That is not one of the options.".into());
+        }
+        if !unique.contains(&p) {
+            unique.push(p);
+        }
+    }
+    unique.sort_unstable();
+    let lo = min.unwrap_or(if optional { 0 } else { 1 });
+    if unique.len() < lo {
+        return Err(format!("Please choose at least {lo}."));
+    }
+    if let Some(hi) = max {
+        if unique.len() > *hi {
+            return Err(format!("Please choose at most {hi}."));
+        }
+    }
+    plain(Value::from(
+        unique
+            .iter()
+            .map(|&i| options[i].value.clone())
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Yes or no.
+fn confirm(reply: Reply) -> Result<Accepted, String> {
+    let yes = match reply {
+        Reply::Yes(b) => b,
+        Reply::Text(t) => parse_yes_no(&t).ok_or("Please answer yes or no.")?,
+        Reply::Value(v) if v.kind() == ValueKind::Bool => v.is_true(),
+        Reply::Value(v) => v
+            .as_str()
+            .and_then(parse_yes_no)
+            .ok_or("Expected yes or no (true or false).")?,
+        _ => return Err("Please answer yes or no.".into()),
+    };
+    plain(Value::from(yes))
+}
+
+/// A whole number on the scale (a menu position counts from `min`).
+fn scale(reply: Reply, min: &i64, max: &i64) -> Result<Accepted, String> {
+    let n = match reply {
+        Reply::Text(t) => t.trim().parse::<i64>().ok(),
+        Reply::Value(v) => whole_number(&v),
+        Reply::Pick(i) => Some(*min + i as i64),
+        _ => None,
+    };
+    match n {
+        Some(n) if (*min..=*max).contains(&n) => plain(Value::from(n)),
+        _ => Err(format!("Please give a whole number from {min} to {max}.")),
+    }
+}
+
+/// A number within the bounds; a whole number when the step says so.
+fn number_answer(
+    reply: Reply,
+    min: &Option<f64>,
+    max: &Option<f64>,
+    integer: &bool,
+) -> Result<Accepted, String> {
+    let n = match reply {
+        Reply::Text(t) => t.trim().parse::<f64>().ok(),
+        Reply::Value(v) => number(&v),
+        _ => None,
+    }
+    .filter(|n| n.is_finite());
+    let range = match (min, max) {
+        (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
+        (Some(lo), None) => format!(" of at least {lo}"),
+        (None, Some(hi)) => format!(" of at most {hi}"),
+        (None, None) => String::new(),
+    };
+    let what = if *integer {
+        "a whole number"
+    } else {
+        "a number"
+    };
+    let Some(n) = n else {
+        return Err(format!("Please give {what}{range}."));
+    };
+    if (*integer && n.fract() != 0.0)
+        || min.is_some_and(|lo| n < lo)
+        || max.is_some_and(|hi| n > hi)
+    {
+        return Err(format!("Please give {what}{range}."));
+    }
+    if *integer || (n.fract() == 0.0 && n.abs() < 9.0e15) {
+        plain(Value::from(n as i64))
+    } else {
+        plain(Value::from(n))
+    }
+}
+
+/// A date (or `today`, `tomorrow`...), within bounds relative to `today`.
+fn date(
+    reply: Reply,
+    min: &Option<DateBound>,
+    max: &Option<DateBound>,
+    today: NaiveDate,
+) -> Result<Accepted, String> {
+    let text = match reply {
+        Reply::Text(t) => t,
+        Reply::Value(v) => scalar_text(&v).ok_or("Expected a date like 2026-03-14.")?,
+        _ => return Err("Expected a date like 2026-03-14.".into()),
+    };
+    let date = parse_date(&text, today)
+        .ok_or("Please give a date like 2026-03-14 (or `today`, `tomorrow`).")?;
+    let lo = min.map(|b| resolve(b, today));
+    let hi = max.map(|b| resolve(b, today));
+    if lo.is_some_and(|lo| date < lo) || hi.is_some_and(|hi| date > hi) {
+        return Err(match (lo, hi) {
+            (Some(lo), Some(hi)) => format!("Please choose a date from {lo} to {hi}."),
+            (Some(lo), None) => format!("Please choose a date on or after {lo}."),
+            (None, Some(hi)) => format!("Please choose a date on or before {hi}."),
+            (None, None) => unreachable!("a bound was crossed"),
+        });
+    }
+    plain(Value::from(date.format("%Y-%m-%d").to_string()))
+}
+
+/// A 24-hour `HH:MM` time within the bounds.
+fn time(
+    reply: Reply,
+    min: &Option<NaiveTime>,
+    max: &Option<NaiveTime>,
+) -> Result<Accepted, String> {
+    let text = match reply {
+        Reply::Text(t) => t,
+        Reply::Value(v) => scalar_text(&v).ok_or("Expected a time like 19:30.")?,
+        _ => return Err("Expected a time like 19:30.".into()),
+    };
+    let time = NaiveTime::parse_from_str(text.trim(), "%H:%M")
+        .map_err(|_| "Please give a time like 19:30 (24-hour clock).".to_owned())?;
+    if min.is_some_and(|lo| time < lo) || max.is_some_and(|hi| time > hi) {
+        let lo = min
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_else(|| "00:00".into());
+        let hi = max
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_else(|| "23:59".into());
+        return Err(format!("Please choose a time from {lo} to {hi}."));
+    }
+    plain(Value::from(time.format("%H:%M").to_string()))
+}
+
+/// Entries of text, blank ones dropped, as many as the step allows.
+fn list(
+    reply: Reply,
+    min: &Option<usize>,
+    max: &Option<usize>,
+    optional: bool,
+) -> Result<Accepted, String> {
+    let items: Vec<String> = match reply {
+        Reply::Lines(l) => l,
+        Reply::Text(t) => t.lines().map(str::to_owned).collect(),
+        Reply::Skip => Vec::new(),
+        Reply::Value(v) if v.kind() == ValueKind::Seq => v
+            .try_iter()
+            .map_err(|e| e.to_string())?
+            .map(|item| scalar_text(&item).ok_or_else(|| "Expected a list of texts.".to_owned()))
+            .collect::<Result<_, _>>()?,
+        Reply::Value(v) if v.is_none() => Vec::new(),
+        Reply::Value(v) => vec![scalar_text(&v).ok_or("Expected a list of texts.")?],
+        _ => return Err("Expected a list of entries.".into()),
+    };
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(long) = items.iter().find(|s| s.chars().count() > MAX_TEXT_CHARS) {
+        return Err(format!(
+            "An entry is {} characters; at most {MAX_TEXT_CHARS} fit here.",
+            long.chars().count()
+        ));
+    }
+    let lo = min.unwrap_or(if optional { 0 } else { 1 });
+    if items.len() < lo {
+        return Err(format!(
+            "Please add at least {lo} {}.",
+            if lo == 1 { "entry" } else { "entries" }
+        ));
+    }
+    if let Some(hi) = max {
+        if items.len() > *hi {
+            return Err(format!("Please keep it to {hi} entries or fewer."));
+        }
+    }
+    plain(Value::from(items))
 }
 
 fn not_an_option(options: &[ChoiceOption]) -> String {

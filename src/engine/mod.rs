@@ -29,7 +29,7 @@ pub use snapshot::{
 
 use crate::flow::ScheduleSpec;
 use crate::flow::{
-    Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Target, TemplateRef, Who,
+    Ask, AskKind, ExprSource, Flow, Library, Next, Outcome, Step, Target, TemplateRef, Who,
 };
 use crate::safety::Screen;
 use crate::schedule::{Schedule, ScheduleValues};
@@ -892,62 +892,20 @@ impl<'lib> Engine<'lib> {
         }
     }
 
-    /// After the step's question: `set`, then where to go.
+    /// Settles the current step once its answer is in (or it asked nothing), in passes:
+    /// its safety triggers, then `set`, then either its end (records and schedule) or the
+    /// way on.
     fn settle(&mut self, option: Option<usize>) -> Result<(), RuntimeError> {
-        let lib = self.lib;
         let (flow_index, step_index) = {
             let frame = self.frame();
             (frame.flow, frame.step)
         };
-        let flow = lib.flow(flow_index);
-        let step = &flow.steps[step_index];
-
-        // Safety first: a trigger ends the step before `set` or `next` can run. A step whose
-        // answer came in was checked then; one without a question (or restored at this point)
-        // is checked here.
-        let checked = self.screening == Screening::Checked;
-        let cleared = self.screening == Screening::Cleared(self.place());
-        if checked || cleared {
-            self.screening = Screening::Due;
+        let lib = self.lib;
+        let step = &lib.flow(flow_index).steps[step_index];
+        if self.holds_at_settle(step, option)? {
+            return Ok(());
         }
-        if !checked && !cleared {
-            let chosen = match (&step.ask, option) {
-                (
-                    Some(Ask {
-                        kind: AskKind::Choice { options },
-                        ..
-                    }),
-                    Some(i),
-                ) => options.get(i).and_then(|o| o.safety.clone()),
-                _ => None,
-            };
-            let trigger = match chosen {
-                Some(category) => Some((self.stops(&category), category)),
-                None => self.step_trigger()?,
-            };
-            if let Some((stop, category)) = trigger {
-                self.state = State::Hold {
-                    step: self.step_name(),
-                    category: Some(category),
-                    stop,
-                    who: None,
-                };
-                return Ok(());
-            }
-        }
-
-        for (name, src) in &step.set {
-            let value = self.eval(src)?;
-            let frame = self.frame_mut();
-            let scope = Arc::make_mut(&mut frame.scope);
-            match scope.vars.get_mut(name) {
-                Some(slot) => *slot = value,
-                None => {
-                    scope.vars.insert(name.clone(), value);
-                }
-            }
-        }
-
+        self.apply_set(step)?;
         if let Some(outcome) = step.end {
             for (name, src) in &step.record {
                 let value = self.eval(src)?;
@@ -959,7 +917,72 @@ impl<'lib> Engine<'lib> {
             self.took(flow_index, step_index, None);
             return self.finish_frame(outcome);
         }
+        let next_step = self.way_on(step, option)?;
+        self.took(flow_index, step_index, next_step);
+        match next_step {
+            Some(i) => self.enter(i, step.line),
+            None => self.finish_frame(Outcome::Completed),
+        }
+    }
 
+    /// Safety first: a trigger ends the step before `set` or `next` can run. A step whose
+    /// answer came in was checked then; one without a question (or restored at this point)
+    /// is checked here. Whether the run now holds at a safety pause.
+    fn holds_at_settle(
+        &mut self,
+        step: &Step,
+        option: Option<usize>,
+    ) -> Result<bool, RuntimeError> {
+        let checked = self.screening == Screening::Checked;
+        let cleared = self.screening == Screening::Cleared(self.place());
+        if checked || cleared {
+            self.screening = Screening::Due;
+            return Ok(false);
+        }
+        let chosen = match (&step.ask, option) {
+            (
+                Some(Ask {
+                    kind: AskKind::Choice { options },
+                    ..
+                }),
+                Some(i),
+            ) => options.get(i).and_then(|o| o.safety.clone()),
+            _ => None,
+        };
+        let trigger = match chosen {
+            Some(category) => Some((self.stops(&category), category)),
+            None => self.step_trigger()?,
+        };
+        let Some((stop, category)) = trigger else {
+            return Ok(false);
+        };
+        self.state = State::Hold {
+            step: self.step_name(),
+            category: Some(category),
+            stop,
+            who: None,
+        };
+        Ok(true)
+    }
+
+    /// The step's `set`, in order, into the flow's variables.
+    fn apply_set(&mut self, step: &Step) -> Result<(), RuntimeError> {
+        for (name, src) in &step.set {
+            let value = self.eval(src)?;
+            let scope = Arc::make_mut(&mut self.frame_mut().scope);
+            match scope.vars.get_mut(name) {
+                Some(slot) => *slot = value,
+                None => {
+                    scope.vars.insert(name.clone(), value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the run goes after the current step: a chosen option's `goto`, the first `next`
+    /// branch whose `when` holds, or the step below. `None`: the flow ends.
+    fn way_on(&self, step: &Step, option: Option<usize>) -> Result<Option<usize>, RuntimeError> {
         let option_goto = match (&step.ask, option) {
             (
                 Some(Ask {
@@ -991,32 +1014,33 @@ impl<'lib> Engine<'lib> {
                 }
             },
         };
-        let next_step = match target {
+        let frame = self.frame();
+        let steps = self.lib.flow(frame.flow).steps.len();
+        Ok(match target {
             Some(Target::Step(i)) => Some(i),
             Some(Target::End) => None,
-            None if step_index + 1 < flow.steps.len() => Some(step_index + 1),
+            None if frame.step + 1 < steps => Some(frame.step + 1),
             None => None,
-        };
-        self.took(flow_index, step_index, next_step);
-        match next_step {
-            Some(i) => {
-                self.steps_entered += 1;
-                if self.steps_entered > self.limits.max_steps {
-                    return Err(self.fault(
-                        step.line,
-                        format!(
-                            "the run went past {} steps; a loop in this flow may have no way out",
-                            self.limits.max_steps
-                        ),
-                    ));
-                }
-                let frame = self.frame_mut();
-                frame.step = i;
-                frame.phase = Phase::Say;
-                Ok(())
-            }
-            None => self.finish_frame(Outcome::Completed),
+        })
+    }
+
+    /// Enters step `i` of the current flow, within the bound on steps (a loop without a way
+    /// out stops with a message naming the line it left from).
+    fn enter(&mut self, i: usize, line: u32) -> Result<(), RuntimeError> {
+        self.steps_entered += 1;
+        if self.steps_entered > self.limits.max_steps {
+            return Err(self.fault(
+                line,
+                format!(
+                    "the run went past {} steps; a loop in this flow may have no way out",
+                    self.limits.max_steps
+                ),
+            ));
         }
+        let frame = self.frame_mut();
+        frame.step = i;
+        frame.phase = Phase::Say;
+        Ok(())
     }
 
     /// Ends the innermost flow. A called flow that completes hands control back to its

@@ -70,6 +70,22 @@ const ASK_KINDS: &[&str] = &[
     "text", "choice", "multi", "confirm", "scale", "number", "date", "time", "list",
 ];
 
+/// Where a step is, for the passes that check it: its position, its label, its flow and the
+/// flow's step ids (for jumps).
+struct StepPlace<'a> {
+    at: Pos,
+    label: &'a str,
+    flow_id: &'a str,
+    step_index: &'a HashMap<String, usize>,
+}
+
+impl StepPlace<'_> {
+    /// The name a template of this step is compiled under (`FLOW/STEP/PART`).
+    fn template(&self, part: &str) -> String {
+        format!("{}/{}/{part}", self.flow_id, self.label)
+    }
+}
+
 /// A flow that loaded, with any warnings about questionable but legal things.
 #[derive(Debug)]
 pub struct Loaded {
@@ -948,6 +964,9 @@ impl<'s> Checker<'s> {
         self.unresolved_jumps |= part.unresolved_jumps;
     }
 
+    /// Checks one step, pass by pass: each of its parts in turn, then the combinations of
+    /// parts that make no sense together. Every problem is collected; the step is built
+    /// whatever was found, so later steps can still be checked against it.
     fn step(
         &mut self,
         index: usize,
@@ -958,15 +977,64 @@ impl<'s> Checker<'s> {
     ) -> Step {
         // Uses and put-aside templates found from here on belong to this step.
         self.step = index;
-        let at = raw.referenced;
         let s = raw.value;
         let id = s.id.as_ref().map(|i| i.value.clone());
         let label = id.clone().unwrap_or_else(|| format!("#{}", index + 1));
-        let tname = |part: &str| format!("{flow_id}/{label}/{part}");
+        let cx = StepPlace {
+            at: raw.referenced,
+            label: &label,
+            flow_id,
+            step_index,
+        };
+        let say = s.say.as_ref().map(|t| self.template(t, cx.template("say")));
+        let who = self.step_who(&s, participants);
+        let ask = self.step_ask(&s, &cx, id.is_some());
+        let set = self.step_set(&s);
+        let record = self.step_record(&s, &cx);
+        let schedule = s
+            .schedule
+            .as_ref()
+            .map(|sc| self.step_schedule(&s, sc, &cx));
+        let next = self.step_next(&s, &cx);
+        let call = self.step_call(&s, &cx);
+        let timer = s.timer.as_ref().map(|t| {
+            if t.value == 0 {
+                self.error(t.referenced, "`timer` must be at least 1 second");
+            }
+            t.value
+        });
+        let safety = s.safety.as_ref().map(|t| SafetyTrigger {
+            when: self.expression(&t.value.when, "in `safety.when`"),
+            category: t.value.category.value.clone(),
+            stop: t.value.stop,
+        });
+        self.step_marks(&s, &cx);
+        Step {
+            id,
+            line: cx.at.line() as u32,
+            label,
+            say,
+            ask,
+            who,
+            private: s.private,
+            optional: s.optional,
+            set,
+            next,
+            call,
+            timer,
+            safety,
+            end: s.end.map(|e| match e.value {
+                RawOutcome::Completed => Outcome::Completed,
+                RawOutcome::Stopped => Outcome::Stopped,
+            }),
+            record,
+            schedule,
+        }
+    }
 
-        let say = s.say.as_ref().map(|t| self.template(t, tname("say")));
-
-        let who = match &s.who {
+    /// `who:`: a role of the flow, `both`, or (left out) whoever is at the keyboard.
+    fn step_who(&mut self, s: &RawStep, participants: &[String]) -> Who {
+        match &s.who {
             None => Who::Anyone,
             Some(w) if w.value == "both" => {
                 if participants.len() < 2 {
@@ -997,52 +1065,51 @@ impl<'s> Checker<'s> {
                     Who::Anyone
                 }
             },
-        };
+        }
+    }
 
-        let ask = match &s.ask {
+    /// `ask:` with its `prompt` and the fields of its kind; fields of other kinds are mistakes.
+    fn step_ask(&mut self, s: &RawStep, cx: &StepPlace<'_>, has_id: bool) -> Option<Ask> {
+        let label = cx.label;
+        let Some(kind) = &s.ask else {
+            if s.prompt.is_some() {
+                self.error(cx.at, format!("step `{label}` has a `prompt` but no `ask`"))
+                    .help =
+                    Some("add `ask: text` (or another kind), or use `say` for text to show".into());
+            }
+            if let Some(w) = &s.who {
+                self.warning(
+                    w.referenced,
+                    format!("step `{label}` has `who` but asks nothing"),
+                );
+            }
+            self.unused_kind_fields(s, None, label);
+            return None;
+        };
+        if !has_id {
+            self.error(
+                cx.at,
+                "a step that asks needs an `id`: the answer is stored under it",
+            );
+        }
+        let prompt = match &s.prompt {
+            Some(p) => self.template(p, cx.template("prompt")),
             None => {
-                if s.prompt.is_some() {
-                    self.error(at, format!("step `{label}` has a `prompt` but no `ask`"))
-                        .help = Some(
-                        "add `ask: text` (or another kind), or use `say` for text to show".into(),
-                    );
-                }
-                if s.who.is_some() {
-                    if let Some(w) = &s.who {
-                        self.warning(
-                            w.referenced,
-                            format!("step `{label}` has `who` but asks nothing"),
-                        );
-                    }
-                }
-                self.unused_kind_fields(&s, None, &label);
-                None
-            }
-            Some(kind) => {
-                if id.is_none() {
-                    self.error(
-                        at,
-                        "a step that asks needs an `id`: the answer is stored under it",
-                    );
-                }
-                let prompt = match &s.prompt {
-                    Some(p) => self.template(p, tname("prompt")),
-                    None => {
-                        self.error(
-                            kind.referenced,
-                            format!("step `{label}` asks but has no `prompt`"),
-                        );
-                        TemplateRef::Literal(String::new())
-                    }
-                };
-                self.unused_kind_fields(&s, Some(kind.value), &label);
-                let kind = self.ask_kind(kind, &s, &label, step_index);
-                Some(Ask { kind, prompt })
+                self.error(
+                    kind.referenced,
+                    format!("step `{label}` asks but has no `prompt`"),
+                );
+                TemplateRef::Literal(String::new())
             }
         };
+        self.unused_kind_fields(s, Some(kind.value), label);
+        let kind = self.ask_kind(kind, s, label, cx.step_index);
+        Some(Ask { kind, prompt })
+    }
 
-        let set = s
-            .set
+    /// `set:`: snake_case variables, each with an expression.
+    fn step_set(&mut self, s: &RawStep) -> Vec<(String, ExprSource)> {
+        s.set
             .iter()
             .map(|(name, expr)| {
                 if !is_snake_case(name) {
@@ -1056,7 +1123,11 @@ impl<'s> Checker<'s> {
                     self.expression(expr, &format!("in `set: {name}`")),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    /// `record:`: metrics, recorded when the flow ends at this step.
+    fn step_record(&mut self, s: &RawStep, cx: &StepPlace<'_>) -> Vec<(String, ExprSource)> {
         let record = s
             .record
             .iter()
@@ -1068,101 +1139,139 @@ impl<'s> Checker<'s> {
             })
             .collect();
         if !s.record.is_empty() && s.end.is_none() {
-            self.error(at, format!("step `{label}` has `record` but no `end`: metrics are recorded when the flow ends"));
+            self.error(
+                cx.at,
+                format!(
+                    "step `{}` has `record` but no `end`: metrics are recorded when the flow ends",
+                    cx.label
+                ),
+            );
         }
-        let schedule = s.schedule.as_ref().map(|sc| {
-            if s.end.is_none() {
+        record
+    }
+
+    /// `schedule:`: check-ins made when the flow ends at this step.
+    fn step_schedule(
+        &mut self,
+        s: &RawStep,
+        sc: &Sp<Box<RawSchedule>>,
+        cx: &StepPlace<'_>,
+    ) -> Box<ScheduleSpec> {
+        if s.end.is_none() {
+            self.error(
+                sc.referenced,
+                format!(
+                    "step `{}` has `schedule` but no `end`: a schedule is made when the flow ends",
+                    cx.label
+                ),
+            );
+        }
+        let raw = &sc.value;
+        let name = match &raw.name {
+            Some(n) if !is_flow_id(&n.value) => {
                 self.error(
-                    sc.referenced,
-                    format!("step `{label}` has `schedule` but no `end`: a schedule is made when the flow ends"),
+                    n.referenced,
+                    format!(
+                        "`schedule.name: {}` must be lowercase letters, digits, - and _",
+                        n.value
+                    ),
+                );
+                n.value.clone()
+            }
+            Some(n) => n.value.clone(),
+            None => cx.flow_id.to_owned(),
+        };
+        if let Some(m) = &raw.minutes {
+            if !(1..=1440).contains(&m.value) {
+                self.error(m.referenced, "`schedule.minutes` must be from 1 to 1440");
+            }
+        }
+        if let Some(r) = &raw.remind {
+            if r.value > 10_080 {
+                self.error(
+                    r.referenced,
+                    "`schedule.remind` must be at most 10080 minutes (a week)",
                 );
             }
-            let raw = &sc.value;
-            let name = match &raw.name {
-                Some(n) if !is_flow_id(&n.value) => {
-                    self.error(
-                        n.referenced,
-                        format!("`schedule.name: {}` must be lowercase letters, digits, - and _", n.value),
-                    );
-                    n.value.clone()
-                }
-                Some(n) => n.value.clone(),
-                None => flow_id.to_owned(),
-            };
-            if let Some(m) = &raw.minutes {
-                if !(1..=1440).contains(&m.value) {
-                    self.error(m.referenced, "`schedule.minutes` must be from 1 to 1440");
-                }
-            }
-            if let Some(r) = &raw.remind {
-                if r.value > 10_080 {
-                    self.error(r.referenced, "`schedule.remind` must be at most 10080 minutes (a week)");
-                }
-            }
-            Box::new(ScheduleSpec {
-                name,
-                title: self.template(&raw.title, tname("schedule.title")),
-                note: raw
-                    .note
-                    .as_ref()
-                    .map(|n| self.template(n, tname("schedule.note"))),
-                times: self.expression(&raw.times, "in `schedule.times`"),
-                every_days: raw
-                    .every_days
-                    .as_ref()
-                    .map(|e| self.expression(e, "in `schedule.every_days`")),
-                start: raw
-                    .start
-                    .as_ref()
-                    .map(|e| self.expression(e, "in `schedule.start`")),
-                until: self.expression(&raw.until, "in `schedule.until`"),
-                minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
-                remind: raw.remind.as_ref().map_or(10, |r| r.value),
-            })
-        });
+        }
+        Box::new(ScheduleSpec {
+            name,
+            title: self.template(&raw.title, cx.template("schedule.title")),
+            note: raw
+                .note
+                .as_ref()
+                .map(|n| self.template(n, cx.template("schedule.note"))),
+            times: self.expression(&raw.times, "in `schedule.times`"),
+            every_days: raw
+                .every_days
+                .as_ref()
+                .map(|e| self.expression(e, "in `schedule.every_days`")),
+            start: raw
+                .start
+                .as_ref()
+                .map(|e| self.expression(e, "in `schedule.start`")),
+            until: self.expression(&raw.until, "in `schedule.until`"),
+            minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
+            remind: raw.remind.as_ref().map_or(10, |r| r.value),
+        })
+    }
 
+    /// `next:`: a target, or branches whose first true `when` wins.
+    fn step_next(&mut self, s: &RawStep, cx: &StepPlace<'_>) -> Next {
         let next = match &s.next {
             None => Next::FallThrough,
-            Some(n) => {
-                match &n.value {
-                    RawNext::Goto(target) => {
-                        let sp = Sp::new(target.clone(), n.referenced);
-                        Next::Goto(self.target(&sp, step_index))
-                    }
-                    RawNext::Branches(list) => {
-                        if list.is_empty() {
-                            self.error(n.referenced, "`next` is an empty list");
-                        }
-                        let mut branches = Vec::new();
-                        for b in list {
-                            let when = b
-                                .value
-                                .when
-                                .as_ref()
-                                .map(|w| self.expression(w, "in `when`"));
-                            branches.push(Branch {
-                                when,
-                                goto: self.target(&b.value.goto, step_index),
-                            });
-                        }
-                        let always = branches.iter().position(|b| b.when.is_none());
-                        if let Some(i) = always {
-                            if i + 1 < list.len() {
-                                self.warning(list[i + 1].referenced, "this branch can never be taken: an earlier branch has no `when`");
-                            }
-                        }
-                        Next::Branches(branches)
-                    }
-                }
-            }
+            Some(n) => self.next_targets(n, cx),
         };
         if s.end.is_some() && s.next.is_some() {
             self.error(
-                at,
-                format!("step `{label}` has both `end` and `next`; an ending step goes nowhere"),
+                cx.at,
+                format!(
+                    "step `{}` has both `end` and `next`; an ending step goes nowhere",
+                    cx.label
+                ),
             );
         }
+        next
+    }
 
+    fn next_targets(&mut self, n: &Sp<RawNext>, cx: &StepPlace<'_>) -> Next {
+        match &n.value {
+            RawNext::Goto(target) => {
+                let sp = Sp::new(target.clone(), n.referenced);
+                Next::Goto(self.target(&sp, cx.step_index))
+            }
+            RawNext::Branches(list) => {
+                if list.is_empty() {
+                    self.error(n.referenced, "`next` is an empty list");
+                }
+                let mut branches = Vec::new();
+                for b in list {
+                    let when = b
+                        .value
+                        .when
+                        .as_ref()
+                        .map(|w| self.expression(w, "in `when`"));
+                    branches.push(Branch {
+                        when,
+                        goto: self.target(&b.value.goto, cx.step_index),
+                    });
+                }
+                let always = branches.iter().position(|b| b.when.is_none());
+                if let Some(i) = always {
+                    if i + 1 < list.len() {
+                        self.warning(
+                            list[i + 1].referenced,
+                            "this branch can never be taken: an earlier branch has no `when`",
+                        );
+                    }
+                }
+                Next::Branches(branches)
+            }
+        }
+    }
+
+    /// `call:`: another flow's id; a step does not both call and ask.
+    fn step_call(&mut self, s: &RawStep, cx: &StepPlace<'_>) -> Option<String> {
         let call = s.call.as_ref().map(|c| {
             if !is_flow_id(&c.value) {
                 self.error(
@@ -1174,51 +1283,30 @@ impl<'s> Checker<'s> {
         });
         if s.call.is_some() && s.ask.is_some() {
             self.error(
-                at,
-                format!("step `{label}` both calls a flow and asks; split it into two steps"),
+                cx.at,
+                format!(
+                    "step `{}` both calls a flow and asks; split it into two steps",
+                    cx.label
+                ),
             );
         }
+        call
+    }
 
-        let timer = s.timer.as_ref().map(|t| {
-            if t.value == 0 {
-                self.error(t.referenced, "`timer` must be at least 1 second");
-            }
-            t.value
-        });
-
-        let safety = s.safety.as_ref().map(|t| SafetyTrigger {
-            when: self.expression(&t.value.when, "in `safety.when`"),
-            category: t.value.category.value.clone(),
-            stop: t.value.stop,
-        });
-
+    /// `private` and `optional` only mean something on a step that asks.
+    fn step_marks(&mut self, s: &RawStep, cx: &StepPlace<'_>) {
+        let label = cx.label;
         if s.private && s.ask.is_none() {
-            self.warning(at, format!("step `{label}` is `private` but asks nothing"));
+            self.warning(
+                cx.at,
+                format!("step `{label}` is `private` but asks nothing"),
+            );
         }
         if s.optional && s.ask.is_none() {
-            self.warning(at, format!("step `{label}` is `optional` but asks nothing"));
-        }
-
-        Step {
-            id,
-            label,
-            line: at.line() as u32,
-            say,
-            ask,
-            who,
-            private: s.private,
-            optional: s.optional,
-            set,
-            next,
-            call,
-            timer,
-            safety,
-            end: s.end.map(|e| match e.value {
-                RawOutcome::Completed => Outcome::Completed,
-                RawOutcome::Stopped => Outcome::Stopped,
-            }),
-            record,
-            schedule,
+            self.warning(
+                cx.at,
+                format!("step `{label}` is `optional` but asks nothing"),
+            );
         }
     }
 

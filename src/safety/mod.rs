@@ -330,6 +330,11 @@ pub fn builtin_profile() -> Result<&'static Profile, &'static ProfileError> {
     BUILTIN.get_or_init(Profile::builtin).as_ref()
 }
 
+/// The built-in profile if this process has compiled it (or started to), without compiling it.
+pub fn builtin_profile_if_prepared() -> Option<&'static Profile> {
+    BUILTIN.get().and_then(|p| p.as_ref().ok())
+}
+
 /// Starts compiling the built-in profile (and loading its encoder) on a thread, so that a
 /// front-end can read its flow and open its store meanwhile; [`builtin_profile`] then waits
 /// only for what is left. Calling it more than once, or never, is fine.
