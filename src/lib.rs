@@ -1,13 +1,25 @@
-#![warn(missing_docs)]
 //! trustguide: guided exercises for couples rebuilding trust, run from YAML flows.
 //!
-//! The library is the engine and everything a front-end needs around it:
-//! - [`flow`] finds, loads and checks flows into a [`flow::Library`];
-//! - [`engine`] runs one flow as a pure state machine (no terminal, files or clock);
-//! - [`transcript`] records a run as the contract's JSON;
-//! - [`term`] holds the front-ends that drive the engine: terminal, plain and headless.
+//! The library is the engine and everything a front-end needs around it; the `trustguide`
+//! binary only turns its arguments into calls to it.
+//! - [`flow`] finds, loads and checks flows into a [`flow::Library`] (every problem reported,
+//!   at its line);
+//! - [`engine`] runs one flow as a pure state machine (no terminal, files or clock), screening
+//!   every typed answer for risk with the built-in [`safety`] profile;
+//! - [`run`] is the one loop between the engine and a [`run::FrontEnd`] (how a run is shown)
+//!   and its [`run::Recorder`]s (what keeps it);
+//! - [`session`] starts, runs and resumes sessions kept in the [`store`], an SQLite file on
+//!   this machine, owner-only;
+//! - [`term`] holds the front-ends: the terminal (rich or plain) and headless (an answers file);
+//! - [`transcript`] records a run as the contract's JSON; [`schedule`] turns a flow's
+//!   check-in schedule into dates and iCalendar; [`content`] holds the cards flows include;
+//!   [`flowtest`] runs a flow's own `tests:`.
+//!
+//! Start with [`engine::Engine`] to drive a flow yourself, or [`session::Session`] to keep
+//! and resume sessions as the `trustguide` command does.
 //!
 //! trustguide is educational, not therapy. It never diagnoses and never promises outcomes.
+#![warn(missing_docs)]
 
 pub mod content;
 pub mod engine;

@@ -18,7 +18,7 @@ use crate::flow::Library;
 
 /// The version of the snapshot format this trustguide writes. Raise it whenever a snapshot's
 /// shape or meaning changes (a field renamed, an engine state added), and add the step that
-/// brings the previous version up to it to [`MIGRATIONS`]: saved sessions outlive the code.
+/// brings the previous version up to it to `MIGRATIONS`: saved sessions outlive the code.
 pub const SNAPSHOT_VERSION: u32 = 1;
 
 /// Each step brings a snapshot of version `i` up to version `i + 1`, on its JSON.

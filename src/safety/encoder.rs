@@ -174,13 +174,13 @@ impl Encoder {
         })
     }
 
-    /// The probabilities of each label (in [`Meta::labels`] order) for each judged span of
+    /// The probabilities of each label (in `Meta::labels` order) for each judged span of
     /// `text`: every window of it as a whole, then the span from each clause start (a byte
-    /// offset, see [`super::clauses::starts`]) to the end of each window it falls in.
+    /// offset, see `clauses::starts`) to the end of each window it falls in.
     ///
     /// The answer is read once. An answer longer than a window (`max_tokens`, the length
     /// the model was trained on) is read in windows that overlap by a quarter, at most
-    /// [`MAX_WINDOWS`] of them spread over the answer; the phrase patterns read every word
+    /// `MAX_WINDOWS` of them spread over the answer; the phrase patterns read every word
     /// of any answer. A span's judgement is the mean of its tokens' vectors, as in training.
     pub fn judge(&self, text: &str, clause_starts: &[usize]) -> Result<Vec<Span>, ModelError> {
         let fail = |e: &dyn std::fmt::Display| ModelError {

@@ -232,7 +232,7 @@ impl Profile {
     }
 
     /// How `text` is judged. The encoder reads the answer once and judges it whole and from
-    /// each later clause on ([`clauses::starts`]), and the answer takes its most worrying span,
+    /// each later clause on (`clauses::starts`), and the answer takes its most worrying span,
     /// so nothing ordinary dilutes a risk. The phrase patterns only add: a pattern for
     /// self-harm or an emergency pauses whatever the encoder says; another category's
     /// pattern, or any hint, pauses unless the encoder is sure the answer is ordinary (its
