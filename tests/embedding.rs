@@ -82,3 +82,28 @@ fn a_custom_front_end_pauses_and_resumes_a_saved_session() {
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("session 2: paused"), "{out}");
 }
+
+/// `examples/embed.rs` handles the pause: with a risk answer it ends cleanly (it used to get the
+/// same safety event for ever).
+#[test]
+fn the_embedding_example_ends_cleanly_at_a_pause() {
+    let mut child = std::process::Command::new(example("embed"))
+        .args(["tense", "i want to kill myself"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the example did not end at the pause");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Let's pause here."), "{stdout}");
+    assert!(stdout.contains("[safety_stop at need"), "{stdout}");
+    assert!(!stdout.contains("> i want to kill myself"), "{stdout}");
+}

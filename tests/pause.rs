@@ -206,39 +206,3 @@ fn bad_answers_give_a_clear_message_and_keep_the_session() {
         out.then(["history"]).code(0).stdout_has("not finished");
     }
 }
-
-/// `examples/embed.rs` handles the pause: with a risk answer it ends cleanly (it used to get the
-/// same safety event for ever).
-#[test]
-fn the_embedding_example_ends_cleanly_at_a_pause() {
-    let exe = std::env::current_exe().expect("the test binary");
-    let example = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|debug| debug.join("examples").join("embed"))
-        .expect("the target folder");
-    assert!(
-        example.exists(),
-        "{} is built by `cargo test`",
-        example.display()
-    );
-    let mut child = std::process::Command::new(&example)
-        .args(["tense", "i want to kill myself"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the example runs");
-    let started = std::time::Instant::now();
-    while child.try_wait().expect("waits").is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("the example did not end at the pause");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("Let's pause here."), "{stdout}");
-    assert!(stdout.contains("[safety_stop at need"), "{stdout}");
-    assert!(!stdout.contains("> i want to kill myself"), "{stdout}");
-}
