@@ -68,7 +68,7 @@ impl PauseSignal {
     }
 
     /// A word or short phrase fit to be a pause word, lowercased; or why not.
-    pub fn check(word: &str) -> Result<String, String> {
+    pub fn check(word: &str) -> Result<String, PauseWordError> {
         let word = word
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -76,21 +76,36 @@ impl PauseSignal {
             .to_lowercase();
         let letters = word.chars().filter(|c| c.is_alphabetic()).count();
         if letters < 3 {
-            return Err("a pause word needs at least three letters".into());
+            return Err(PauseWordError::TooShort);
         }
         if word.chars().count() > 30 || word.split(' ').count() > 3 {
-            return Err("a pause word is one to three words, at most 30 characters".into());
+            return Err(PauseWordError::TooLong);
         }
         if word.starts_with('/') {
-            return Err("a pause word cannot start with `/`".into());
+            return Err(PauseWordError::Slash);
         }
         if EVERYDAY_ANSWERS.contains(&word.as_str()) {
-            return Err(format!(
-                "`{word}` is an everyday answer; typing it to answer a question would pause the session"
-            ));
+            return Err(PauseWordError::Everyday(word));
         }
         Ok(word)
     }
+}
+
+/// Why a word cannot be the couple's pause word (the message says it to them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PauseWordError {
+    /// Fewer than three letters: typed by accident too easily.
+    #[error("a pause word needs at least three letters")]
+    TooShort,
+    /// More than three words or 30 characters: too long to type in a hurry.
+    #[error("a pause word is one to three words, at most 30 characters")]
+    TooLong,
+    /// Starts with `/`, like the commands.
+    #[error("a pause word cannot start with `/`")]
+    Slash,
+    /// An answer people give to ordinary questions: typing it to answer would pause.
+    #[error("`{0}` is an everyday answer; typing it to answer a question would pause the session")]
+    Everyday(String),
 }
 
 /// What a safety pause shows besides [`SAFETY_PAUSE_TEXT`]: the most urgent help first (the

@@ -24,7 +24,7 @@ use minijinja::Value;
 
 use crate::engine::{Engine, Finished, MissingStep, Question, RestoreError, RuntimeError};
 use crate::flow::{Diagnostics, Library, Origin, Outcome};
-use crate::run::{drive, DriveError, FrontEnd, PauseSignal, Recorder};
+use crate::run::{drive, DriveError, FrontEnd, PauseSignal, PauseWordError, Recorder};
 use crate::store::{
     resumable_status, NewSession, Resumable, SavedFlow, SessionRecorder, Store, StoreError,
     StoredEvent,
@@ -149,7 +149,7 @@ pub enum PauseWord {
     /// Saved: typing it at any question pauses and saves the session.
     Saved(String),
     /// Not fit to be a pause word, and why.
-    Refused(String),
+    Refused(PauseWordError),
     /// Nothing is saved in this run (`--no-save`).
     NotSaved,
 }
