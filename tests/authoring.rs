@@ -45,17 +45,17 @@ fn broken(from: &str, to: &str) -> String {
 
 fn check(flow: &str) -> crate::util::Output {
     Test::new()
-        .file("f.yaml", flow)
-        .args(["check", "f.yaml"])
+        .file("good.yaml", flow)
+        .args(["check", "good.yaml"])
         .run()
 }
 
 #[test]
 fn the_good_flow_passes_check_and_test() {
-    check(GOOD).code(0).stdout_has("f.yaml: ok");
+    check(GOOD).code(0).stdout_has("good.yaml: ok");
     Test::new()
-        .file("f.yaml", GOOD)
-        .args(["test", "f.yaml"])
+        .file("good.yaml", GOOD)
+        .args(["test", "good.yaml"])
         .run()
         .code(0)
         .stdout_has("ok    heard at once")
@@ -70,127 +70,127 @@ fn each_mistake_is_reported_at_its_line_with_a_hint() {
         (
             "title: Good",
             "title: [Good",
-            "f.yaml:2:8: error:",
+            "good.yaml:2:8: error:",
             "",
         ),
         (
             "    prompt: What would",
             "    promt: What would",
-            "f.yaml:13:5: error: unknown field `promt`",
+            "good.yaml:13:5: error: unknown field `promt`",
             "did you mean `prompt`?",
         ),
         (
             "ask: text",
             "ask: txt",
-            "f.yaml:11:10: error: unknown variant `txt`",
+            "good.yaml:11:10: error: unknown variant `txt`",
             "did you mean `text`?",
         ),
         (
             "      - goto: wrap_up",
             "      - goto: wrapup",
-            "f.yaml:21:15: error: no step with id `wrapup` to go to",
+            "good.yaml:21:15: error: no step with id `wrapup` to go to",
             "did you mean `wrap_up`?",
         ),
         (
             "  - id: heard",
             "  - id: topic",
-            "f.yaml:14:9: error: duplicate step id `topic`",
+            "good.yaml:14:9: error: duplicate step id `topic`",
             "",
         ),
         (
             "  - id: welcome",
             "  - id: Welcome",
-            "f.yaml:6:9: error: step id `Welcome` must be snake_case",
+            "good.yaml:6:9: error: step id `Welcome` must be snake_case",
             "",
         ),
         (
             "  - id: wrap_up\n",
             "  - id: orphan\n    end: stopped\n    say: Never shown.\n  - id: wrap_up\n",
-            "f.yaml:22:5: error: step `orphan` can never be reached",
+            "good.yaml:22:5: error: step `orphan` can never be reached",
             "add a `goto: orphan` where it belongs, or remove it",
         ),
         (
             "      - goto: wrap_up",
             "      - goto: topic",
-            "f.yaml:14:5: error: a loop with no way out: steps `topic` to `heard`",
+            "good.yaml:14:5: error: a loop with no way out: steps `topic` to `heard`",
             "give the loop a `next` branch that leaves it",
         ),
         (
             "You did {{ rounds }}",
             "You did {{ roundz }}",
-            "f.yaml:24:21: error: `roundz` is not defined in this flow",
+            "good.yaml:24:21: error: `roundz` is not defined in this flow",
             "did you mean `rounds`?",
         ),
         (
             "when: not heard and rounds < 3",
             "when: not heard and round < 3",
-            "f.yaml:19:29: error: `round` is not defined in this flow",
+            "good.yaml:19:29: error: `round` is not defined in this flow",
             "did you mean `rounds`?",
         ),
         (
             "Welcome {{ speaker }} and",
             "Welcome {{ speaker } and",
-            "f.yaml:8:7: error: template error: unexpected `}`",
+            "good.yaml:8:7: error: template error: unexpected `}`",
             "",
         ),
         (
             "cards/deep-listening.md",
             "cards/deep-listenin.md",
-            "f.yaml:9:18: error: `include \"cards/deep-listenin.md\"`: there is no content with that name",
+            "good.yaml:9:18: error: `include \"cards/deep-listenin.md\"`: there is no content with that name",
             "did you mean `cards/deep-listening.md`?",
         ),
         (
             "  - id: topic\n",
             "  - id: first\n    call: safety-chek\n  - id: topic\n",
-            "f.yaml:10: error: `call: safety-chek`: no flow with that id",
+            "good.yaml:10: error: `call: safety-chek`: no flow with that id",
             "did you mean `safety-check`?",
         ),
         (
             "who: speaker",
             "who: speeker",
-            "f.yaml:12:10: error: `who: speeker` is not a role of this flow",
+            "good.yaml:12:10: error: `who: speeker` is not a role of this flow",
             "did you mean `speaker`?",
         ),
         (
             "  - id: heard\n",
             "  - id: level\n    ask: scale\n    min: 10\n    max: 0\n    prompt: How much?\n  - id: heard\n",
-            "f.yaml:16:10: error: scale `min` 10 must be less than `max` 0",
+            "good.yaml:16:10: error: scale `min` 10 must be less than `max` 0",
             "",
         ),
         (
             "  - id: heard\n",
             "  - id: pick\n    ask: choice\n    options: []\n    prompt: Which?\n  - id: heard\n",
-            "f.yaml:16:14: error: step `pick` has an empty `options` list",
+            "good.yaml:16:14: error: step `pick` has an empty `options` list",
             "",
         ),
         (
             "answers: { topic: chores, heard: true }",
             "answers: { topik: chores, heard: true }",
-            "f.yaml:27:16: error: test `heard at once` answers step `topik`, which this flow does not have",
+            "good.yaml:27:16: error: test `heard at once` answers step `topik`, which this flow does not have",
             "did you mean `topic`?",
         ),
         (
             "vars: { rounds: 0 }",
             "vars: { rounds: 0, heard: false }",
-            "f.yaml:14:9: error: step `heard` has the same name as a variable under `vars:`",
+            "good.yaml:14:9: error: step `heard` has the same name as a variable under `vars:`",
             "",
         ),
         (
             "    end: completed\n    say: You did",
             "    end: completed\n    schedule: { title: Check-in, times: \"'19:00'\", until: \"'2026-12-01'\", minutes: 0 }\n    say: You did",
-            "f.yaml:24:84: error: `schedule.minutes` must be from 1 to 1440",
+            "good.yaml:24:84: error: `schedule.minutes` must be from 1 to 1440",
             "",
         ),
         (
             "  - id: topic\n",
             "  - id: topic\n    schedule: { title: Check-in, times: \"'19:00'\", until: \"'2026-12-01'\" }\n",
-            "f.yaml:11:15: error: step `topic` has `schedule` but no `end`",
+            "good.yaml:11:15: error: step `topic` has `schedule` but no `end`",
             "",
         ),
         (
             "    end: completed\n    say: You did",
             "    end: completed\n    schedule: { title: Check-in, times: tmes, until: \"'2026-12-01'\" }\n    say: You did",
-            "f.yaml:24:41: error: `tmes` is not defined in this flow",
+            "good.yaml:24:41: error: `tmes` is not defined in this flow",
             "",
         ),
     ];
@@ -219,8 +219,8 @@ fn every_problem_is_reported_in_one_run_and_as_json() {
     let out = check(&flow).code(1);
     assert!(out.stderr.contains("3 errors"), "{}", out.stderr);
     let json = Test::new()
-        .file("f.yaml", &flow)
-        .args(["check", "--format", "json", "f.yaml"])
+        .file("good.yaml", &flow)
+        .args(["check", "--format", "json", "good.yaml"])
         .run()
         .code(1);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
@@ -234,7 +234,7 @@ fn every_problem_is_reported_in_one_run_and_as_json() {
         .collect();
     assert_eq!(lines, vec![12, 21, 24]);
     assert_eq!(diagnostics[0]["severity"], "error");
-    assert_eq!(diagnostics[0]["file"], "f.yaml");
+    assert_eq!(diagnostics[0]["file"], "good.yaml");
     assert_eq!(diagnostics[0]["column"], 10);
     assert_eq!(diagnostics[0]["help"], "did you mean `speaker`?");
 }
@@ -247,7 +247,7 @@ fn a_value_used_before_some_way_gives_it_one_is_a_warning() {
     );
     check(&flow)
         .code(0)
-        .stderr_has("f.yaml:8:43: warning: `topic` may have no value here")
+        .stderr_has("good.yaml:8:43: warning: `topic` may have no value here")
         .stderr_has("0 errors, 1 warning");
 }
 
@@ -255,8 +255,8 @@ fn a_value_used_before_some_way_gives_it_one_is_a_warning() {
 fn a_failing_test_case_shows_expected_and_actual() {
     let flow = GOOD.replacen("vars: { rounds: 1 }", "vars: { rounds: 5 }", 1);
     Test::new()
-        .file("f.yaml", flow)
-        .args(["test", "f.yaml"])
+        .file("good.yaml", flow)
+        .args(["test", "good.yaml"])
         .run()
         .code(1)
         .stdout_has("FAIL  heard at once (line 26)")
@@ -539,4 +539,55 @@ fn mistakes_anywhere_in_a_big_flow_are_all_found_at_their_lines() {
             at[&2902] + 1
         ))
         .stderr_has("3 errors, 1 warning");
+}
+
+/// Flows are found by file name: a file named other than its `flow:` id passes `check` with a
+/// warning that names both, instead of `run NAME` failing later with "no flow called".
+#[test]
+fn a_file_named_other_than_its_flow_id_is_a_warning() {
+    let out = Test::new()
+        .file("breathing-pause.yaml", GOOD)
+        .args(["check", "breathing-pause.yaml"])
+        .run()
+        .code(0)
+        .stderr_has("breathing-pause.yaml:1:7: warning: the file is named `breathing-pause.yaml` but its flow id is `good`")
+        .stderr_has("rename the file to `good.yaml`, or change this line to `flow: breathing-pause`")
+        .stderr_has("0 errors, 1 warning");
+    // The fix it offers works: with the id changed, the warning is gone.
+    out.file(
+        "breathing-pause.yaml",
+        GOOD.replacen("flow: good", "flow: breathing-pause", 1),
+    )
+    .then(["check", "breathing-pause.yaml"])
+    .code(0)
+    .stderr_has("0 errors, 0 warnings");
+}
+
+/// In an unquoted text, ` #` starts a YAML comment: `check` says what is dropped and offers
+/// the quoted line; a comment written as `# ...` is left alone, and the fix it offers works.
+#[test]
+fn a_hashtag_that_cuts_a_text_short_is_a_warning_with_the_quoted_fix() {
+    let flow = GOOD.replacen(
+        "prompt: What would you like {{ listener }} to understand?",
+        "prompt: What would you like {{ listener }} to understand? #today  # a comment",
+        1,
+    );
+    assert_ne!(flow, GOOD);
+    let out = Test::new()
+        .file("good.yaml", &flow)
+        .args(["check", "good.yaml"])
+        .run()
+        .code(0)
+        .stderr_has("good.yaml:13:63: warning: ` #` starts a comment here, so the text ends at `What would you like {{ listener }} to understand?` and `#today  # a comment` is dropped")
+        .stderr_has("put the whole text in quotes: prompt: \"What would you like {{ listener }} to understand? #today  # a comment\"")
+        .stderr_has("0 errors, 1 warning");
+    let fixed = GOOD.replacen(
+        "prompt: What would you like {{ listener }} to understand?",
+        "prompt: \"What would you like {{ listener }} to understand? #today\"  # a comment",
+        1,
+    );
+    out.file("good.yaml", fixed)
+        .then(["check", "good.yaml"])
+        .code(0)
+        .stderr_has("0 errors, 0 warnings");
 }

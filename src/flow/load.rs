@@ -313,6 +313,75 @@ impl<'s> Checker<'s> {
         self.diags.0.last_mut().expect("just pushed")
     }
 
+    /// Flows are found by file name (`trustguide run NAME`, `call: NAME`), so a file named
+    /// other than its `flow:` id loads when given by path and is not found by its id.
+    fn file_name_matches(&mut self, origin: &Origin, id: &Sp<String>) {
+        let path = match origin {
+            Origin::Path(p) | Origin::Local(p) | Origin::User(p) => p.as_path(),
+            Origin::Builtin(name) => std::path::Path::new(name),
+        };
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            return;
+        };
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if !is_yaml || stem == id.value || !is_flow_id(&id.value) {
+            return;
+        }
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.warning(
+            id.referenced,
+            format!(
+                "the file is named `{file}` but its flow id is `{}`: flows are found by file name, so `trustguide run {}` and `call: {}` will not find it",
+                id.value, id.value, id.value
+            ),
+        )
+        .help = Some(format!(
+            "rename the file to `{}.yaml`, or change this line to `flow: {stem}`",
+            id.value
+        ));
+    }
+
+    /// In an unquoted text, ` #` starts a YAML comment and the rest of the line is dropped:
+    /// `say: Send your partner a #gratitude note` shows "Send your partner a". A `#` followed
+    /// by a word or a number reads as part of the text, so that is a warning with the fix; a
+    /// `# ` (a comment as people write one) is left alone.
+    fn comment_cuts_text(&mut self, src: &Sp<String>) {
+        let at = src.referenced;
+        let line = self.line_text(at.line() as usize);
+        let Some(value) = line.get((at.column() as usize).saturating_sub(1)..) else {
+            return;
+        };
+        if value.starts_with(['"', '\'', '|', '>']) || !value.starts_with(src.value.as_str()) {
+            return;
+        }
+        let rest = &value[src.value.len()..];
+        let Some(hash) = rest.find(" #").map(|i| i + 1) else {
+            return;
+        };
+        if !rest[hash + 1..].starts_with(|c: char| c.is_alphanumeric()) {
+            return;
+        }
+        let column =
+            at.column() as u32 + (src.value.chars().count() + rest[..hash].chars().count()) as u32;
+        let whole = format!("{}{}", src.value, rest.trim_end());
+        let key = line[..(at.column() as usize).saturating_sub(1)].to_owned();
+        let quoted = format!("{key}\"{}\"", whole.replace('"', "\\\""));
+        let d = Diagnostic::warning(
+            &self.file,
+            format!(
+                "` #` starts a comment here, so the text ends at `{}` and `{}` is dropped",
+                src.value,
+                rest[hash..].trim_end()
+            ),
+        )
+        .at(self.source, at.line() as u32, column)
+        .with_help(format!("put the whole text in quotes: {}", quoted.trim()));
+        self.diags.push(d);
+    }
+
     fn warning(&mut self, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::warning(&self.file, message).at(
             self.source,
@@ -334,6 +403,7 @@ impl<'s> Checker<'s> {
         if raw.title.value.trim().is_empty() {
             self.error(raw.title.referenced, "the title is empty");
         }
+        self.file_name_matches(&origin, &raw.flow);
 
         // Roles are variables too (`{{ speaker }}` is the speaker's name).
         let mut participants = Vec::new();
@@ -820,6 +890,7 @@ impl<'s> Checker<'s> {
     }
 
     fn template(&mut self, src: &Sp<String>, name: String) -> TemplateRef {
+        self.comment_cuts_text(src);
         let text = src.value.clone();
         if !has_template_syntax(&text) {
             return TemplateRef::Literal(text.trim_end().to_owned());
