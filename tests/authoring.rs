@@ -591,3 +591,34 @@ fn a_hashtag_that_cuts_a_text_short_is_a_warning_with_the_quoted_fix() {
         .code(0)
         .stderr_has("0 errors, 0 warnings");
 }
+
+/// Slips people make in expressions get the caret at the mistake and a hint in plain words;
+/// an option label with `{{ }}` (shown as written, braces and all) is an error that says so.
+#[test]
+fn expression_slips_and_templated_labels_are_explained() {
+    let flow = "flow: ex\ntitle: Ex\nparticipants: [a, b]\nvars: { n: 0 }\nsteps:\n  - id: q\n    ask: choice\n    prompt: Who first?\n    options: [\"{{ a }}\", plain]\n  - id: r\n    ask: confirm\n    prompt: Ready?\n    set: { n: \"n + 1\" }\n    next:\n      - when: r && n > 0\n        goto: q\n      - when: \"{{ r }}\"\n        goto: q\n      - when: \"!r\"\n        goto: q\n";
+    Test::new()
+        .file("ex.yaml", flow)
+        .args(["check", "ex.yaml"])
+        .run()
+        .code(1)
+        .stderr_has("ex.yaml:9:15: error: option labels are shown as written, not filled in: `{{ a }}` would show its braces")
+        .stderr_has("ex.yaml:15:17: error: in `when`: unexpected character")
+        .stderr_has("= help: write `and` and `or` instead of `&&` and `||`")
+        .stderr_has("= help: this is already an expression: write it without `{{ }}`")
+        .stderr_has("ex.yaml:19:16: error: in `when`: unexpected character")
+        .stderr_has("= help: write `not x` instead of `!x`")
+        .stderr_has("4 errors, 0 warnings");
+    // The hints, applied, give a flow that checks clean.
+    let fixed = flow
+        .replace("[\"{{ a }}\", plain]", "[first, plain]")
+        .replace("r && n > 0", "r and n > 0")
+        .replace("\"{{ r }}\"", "r")
+        .replace("\"!r\"", "not r");
+    Test::new()
+        .file("ex.yaml", fixed)
+        .args(["check", "ex.yaml"])
+        .run()
+        .code(0)
+        .stderr_has("0 errors");
+}

@@ -864,6 +864,15 @@ impl<'s> Checker<'s> {
         }
     }
 
+    /// The file position of byte `offset` inside an expression's text, for a caret at the
+    /// mistake rather than at the start of the text.
+    fn expression_position(&self, src: &Sp<String>, offset: usize) -> (u32, u32) {
+        let before = src.value.get(..offset).unwrap_or(&src.value);
+        let inner_line = before.matches('\n').count() as u32 + 1;
+        let inner_col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32;
+        self.file_position(src, inner_line, inner_col)
+    }
+
     /// Compiles an expression, once: the names it uses are checked against what is defined
     /// on every way to it, and the compiled form is kept in the flow for the engine.
     fn expression(&mut self, src: &Sp<String>, what: &str) -> ExprSource {
@@ -875,10 +884,20 @@ impl<'s> Checker<'s> {
                     Some(std::sync::Arc::new(expr))
                 }
                 Err(e) => {
-                    self.error(
-                        src.referenced,
+                    let (line, column) = match e.range() {
+                        Some(range) => self.expression_position(src, range.start),
+                        None => (src.referenced.line() as u32, src.referenced.column() as u32),
+                    };
+                    let d = Diagnostic::error(
+                        &self.file,
                         format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
-                    );
+                    )
+                    .at(self.source, line, column);
+                    let d = match expression_slip(&src.value) {
+                        Some(help) => d.with_help(help),
+                        None => d,
+                    };
+                    self.diags.push(d);
                     None
                 }
             };
@@ -1583,6 +1602,20 @@ impl<'s> Checker<'s> {
             if option.label.trim().is_empty() {
                 self.error(o.referenced, "an option has an empty label");
             }
+            if has_template_syntax(&option.label) {
+                self.error(
+                    o.referenced,
+                    format!(
+                        "option labels are shown as written, not filled in: `{}` would show its braces",
+                        option.label
+                    ),
+                )
+                .help = Some(
+                    "write the label as plain text, and name people in the prompt instead \
+                     (`prompt: Who speaks first, {{ partner_a }} or {{ partner_b }}?`)"
+                        .into(),
+                );
+            }
             if !seen.insert(option.value.to_string()) {
                 self.error(
                     o.referenced,
@@ -1847,4 +1880,22 @@ fn bfs(predecessors: &[Vec<usize>], sources: &[usize]) -> Vec<u32> {
         }
     }
     dist
+}
+
+/// A hint for the slips people make in expressions, written as in other languages or as a
+/// template.
+fn expression_slip(source: &str) -> Option<String> {
+    if source.contains("{{") || source.contains("{%") {
+        return Some("this is already an expression: write it without `{{ }}`".into());
+    }
+    if source.contains("&&") || source.contains("||") {
+        return Some("write `and` and `or` instead of `&&` and `||`".into());
+    }
+    let bang = source
+        .char_indices()
+        .any(|(i, c)| c == '!' && !source[i + 1..].starts_with('='));
+    if bang {
+        return Some("write `not x` instead of `!x`".into());
+    }
+    None
 }
