@@ -200,8 +200,8 @@ pub enum PauseWord {
 /// ```
 pub struct Session<'lib, 's> {
     engine: Engine<'lib>,
-    store: Option<&'s mut Store>,
-    id: Option<i64>,
+    /// Where the run is recorded: the store and the session's id (`None`: nothing is kept).
+    record: Option<(&'s mut Store, i64)>,
     /// What the store recorded before a resume, for a transcript that reads as one run.
     earlier: Vec<StoredEvent>,
     notices: Vec<String>,
@@ -227,7 +227,7 @@ impl<'lib, 's> Session<'lib, 's> {
             None => Vec::new(),
         };
         let engine = Engine::new(lib, index, names, now)?.with_previous(&previous);
-        let (store, id) = match store {
+        let record = match store {
             Some(store) if save => {
                 let new = NewSession {
                     flow: flow.id.clone(),
@@ -237,14 +237,13 @@ impl<'lib, 's> Session<'lib, 's> {
                     flows: saved_flows(lib),
                 };
                 let id = store.begin(&new, now)?;
-                (Some(store), Some(id))
+                Some((store, id))
             }
-            _ => (None, None),
+            _ => None,
         };
         Ok(Session {
             engine,
-            store,
-            id,
+            record,
             earlier: Vec::new(),
             notices: Vec::new(),
         })
@@ -277,8 +276,7 @@ impl<'lib, 's> Session<'lib, 's> {
         let earlier = store.session(saved.id)?.events;
         Ok(Session {
             engine,
-            store: Some(store),
-            id: Some(saved.id),
+            record: Some((store, saved.id)),
             earlier,
             notices,
         })
@@ -286,7 +284,7 @@ impl<'lib, 's> Session<'lib, 's> {
 
     /// The session's id in the store (`None` when nothing is saved).
     pub fn id(&self) -> Option<i64> {
-        self.id
+        self.record.as_ref().map(|(_, id)| *id)
     }
 
     /// The engine, before the run (its flow, its people).
@@ -310,10 +308,10 @@ impl<'lib, 's> Session<'lib, 's> {
         transcript: Option<&mut TranscriptWriter<W>>,
         clock: Clock,
     ) -> Result<Ended, SessionError> {
-        let id = self.id;
-        let mut recorder = match (self.store.as_deref_mut(), id) {
-            (Some(store), Some(id)) => Some(StoreRecorder(store.recorder(id, clock)?)),
-            _ => None,
+        let id = self.id();
+        let mut recorder = match &mut self.record {
+            Some((store, id)) => Some(StoreRecorder(store.recorder(*id, clock)?)),
+            None => None,
         };
         let mut recorders: Vec<&mut dyn Recorder> = Vec::new();
         if let Some(r) = recorder.as_mut() {
@@ -329,9 +327,9 @@ impl<'lib, 's> Session<'lib, 's> {
         let finished = result.map_err(|e| SessionError::driving(id, e))?;
         let left_quickly = front.left_quickly();
         let mut forgotten = false;
-        if let (Some(store), Some(id)) = (self.store.as_deref_mut(), id) {
+        if let Some((store, id)) = &mut self.record {
             if left_quickly && front.wants_forgotten() {
-                store.forget(id)?;
+                store.forget(*id)?;
                 forgotten = true;
             }
         }
@@ -340,7 +338,7 @@ impl<'lib, 's> Session<'lib, 's> {
             && !forgotten
         {
             save_pause_word(
-                self.store.as_deref_mut().filter(|_| id.is_some()),
+                self.record.as_mut().map(|(store, _)| &mut **store),
                 &finished,
             )?
         } else {
