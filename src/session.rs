@@ -528,9 +528,9 @@ fn restore<'lib>(
 fn nearest_earlier_step(saved: &Resumable, missing: &MissingStep, lib: &Library) -> Option<String> {
     let old = saved.flows.get(&missing.flow)?;
     // The flow's one reader; the saved copy was a flow that loaded when the session started.
-    let raw = crate::flow::read::read_raw(&old.source).ok()?;
+    let raw = crate::flow::load::read_raw("", &old.source).0?;
     let ids: Vec<Option<String>> = raw
-        .steps
+        .steps?
         .value
         .iter()
         .map(|s| s.value.id.as_ref().map(|id| id.value.clone()))

@@ -76,13 +76,13 @@ fn each_mistake_is_reported_at_its_line_with_a_hint() {
         (
             "    prompt: What would",
             "    promt: What would",
-            "good.yaml:13:5: error: unknown field `promt`",
+            "good.yaml:13:5: error: `promt` is not a field of a step",
             "did you mean `prompt`?",
         ),
         (
             "ask: text",
             "ask: txt",
-            "good.yaml:11:10: error: unknown variant `txt`",
+            "good.yaml:11:10: error: `txt` is not an ask kind",
             "did you mean `text`?",
         ),
         (

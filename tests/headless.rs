@@ -299,7 +299,7 @@ fn a_broken_flow_is_reported_at_its_line_with_a_suggestion() {
         .run()
         .code(1)
         .error_without_panic()
-        .stderr_has("broken.yaml:6:5: error: unknown field `promt`")
+        .stderr_has("broken.yaml:6:5: error: `promt` is not a field of a step")
         .stderr_has("6 |     promt: Hello?")
         .stderr_has("= help: did you mean `prompt`?");
 }

@@ -1,9 +1,11 @@
 //! The loader: YAML text in, a validated [`Flow`] (or every problem found) out.
 //!
-//! It runs once per flow. Parsing is serde's job (unknown fields and wrong types stop it with
-//! the position); everything after that is a pass over the raw types that collects *all*
-//! problems before giving up, so an author fixes a file in one go. Templates are compiled into
-//! the library's environment here, so the engine never compiles anything.
+//! It runs once per flow: the YAML into a tree (`tree.rs`, with `yaml_mistakes.rs` explaining
+//! YAML that does not parse), the tree into the raw types (`shape.rs`, reporting every unknown
+//! field and wrong type), then the passes here over the raw types. Every stage collects *all*
+//! its problems and the next still runs on what could be read, so an author fixes a file in
+//! one go. Templates are compiled into the library's environment here, so the engine never
+//! compiles anything.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -25,49 +27,6 @@ pub const MAX_FLOW_BYTES: u64 = 4 * 1024 * 1024;
 /// Names a flow may not use for roles or variables because the engine provides them.
 pub const RESERVED_NAMES: &[&str] = &[
     "today", "previous", "now", "end", "true", "false", "none", "loop",
-];
-
-/// Fields a step may have, for "did you mean" on unknown ones.
-const STEP_FIELDS: &[&str] = &[
-    "id",
-    "say",
-    "ask",
-    "prompt",
-    "who",
-    "private",
-    "optional",
-    "set",
-    "next",
-    "call",
-    "timer",
-    "safety",
-    "end",
-    "record",
-    "schedule",
-    "multiline",
-    "min_length",
-    "max_length",
-    "options",
-    "min",
-    "max",
-    "labels",
-    "default",
-    "integer",
-];
-const FLOW_FIELDS: &[&str] = &[
-    "flow",
-    "title",
-    "summary",
-    "minutes",
-    "tags",
-    "participants",
-    "vars",
-    "steps",
-    "tests",
-    "safety",
-];
-const ASK_KINDS: &[&str] = &[
-    "text", "choice", "multi", "confirm", "scale", "number", "date", "time", "list",
 ];
 
 /// Where a step is, for the passes that check it: its position, its label, its flow and the
@@ -95,78 +54,51 @@ pub struct Loaded {
 
 pub use crate::yaml::options as yaml_options;
 
-/// Turns a serde-saphyr error into one diagnostic, with a suggestion for unknown names.
+/// Turns a serde-saphyr error (from the YAML of a flow header or an answers file) into one
+/// diagnostic in plain words, with the fix where there is a certain one.
 pub fn yaml_error(file: &str, source: &str, err: &serde_saphyr::Error) -> Diagnostic {
-    let raw = err.without_snippet().to_string();
-    let mut message = strip_position_suffix(strip_position_prefix(&raw)).to_owned();
-    if message.starts_with("budget breached") {
-        // serde-saphyr's own wording names its internal budget; say what it means.
-        let what = message
-            .strip_prefix("budget breached: ")
-            .and_then(|rest| rest.split([' ', '{']).next())
-            .unwrap_or("");
-        message = match what {
-            "Nodes" | "Aliases" | "AliasExpansion" | "Anchors" => "the YAML expands too far: its aliases (`*name`) repeat more than 250,000 values; a flow never needs that many".to_owned(),
-            "Depth" => "the YAML is nested too deeply; a flow needs only a few levels".to_owned(),
-            _ => "the YAML is too large to read safely (too many values, aliases or levels)".to_owned(),
-        };
-    } else if message.starts_with("recursion limit exceeded") {
-        message = "the YAML is nested too deeply; a flow needs only a few levels".to_owned();
-    }
-    let mut d = Diagnostic::error(file, message.clone());
-    if let Some(loc) = err.location() {
-        d = d.at(source, loc.line() as u32, loc.column() as u32);
-    }
+    let mut d = super::yaml_mistakes::explain(source, err).diagnostic(file, source);
     // serde names the offending field or variant between backticks; offer the nearest known one.
+    let message = d.message.clone();
     let unknown = |prefix: &str| {
         message
             .strip_prefix(prefix)
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned)
     };
-    if let Some(field) = unknown("unknown field `") {
-        let pool = if message.contains("expected one of flow") {
-            FLOW_FIELDS
-        } else {
-            STEP_FIELDS
-        };
-        let expected: Vec<&str> = message
-            .split("expected one of ")
-            .nth(1)
-            .map(|list| list.split(", ").map(|s| s.trim_matches('`')).collect())
-            .unwrap_or_else(|| pool.to_vec());
-        d = d.suggest(nearest(&field, expected.iter().copied()));
-    } else if let Some(variant) = unknown("unknown variant `") {
-        if message.contains("expected one of text") {
-            d = d.suggest(nearest(&variant, ASK_KINDS.iter().copied()));
-        } else if let Some(list) = message.split("expected one of ").nth(1) {
+    if let Some(name) = unknown("unknown field `").or_else(|| unknown("unknown variant `")) {
+        if let Some(list) = message.split("expected one of ").nth(1) {
             let expected: Vec<&str> = list.split(", ").map(|s| s.trim_matches('`')).collect();
-            d = d.suggest(nearest(&variant, expected.iter().copied()));
+            d = d.suggest(nearest(&name, expected.iter().copied()));
         }
     }
     d
 }
 
-/// serde-saphyr prefixes messages with "error: line N column M: "; we print the position
-/// ourselves, in the `file:line:col` form editors understand.
-fn strip_position_prefix(message: &str) -> &str {
-    let rest = message.strip_prefix("error: ").unwrap_or(message);
-    if let Some(after_line) = rest.strip_prefix("line ") {
-        if let Some(idx) = after_line.find(": ") {
-            return &after_line[idx + 2..];
-        }
+/// Reads a flow's text into the raw types: the YAML tree, then its shape. Every YAML
+/// mistake that can be read past and every shape problem is in the diagnostics; the raw
+/// flow is there whenever the YAML could be read at all, for the semantic checks.
+pub fn read_raw(file: &str, source: &str) -> (Option<RawFlow>, Diagnostics) {
+    let (tree, mistakes) = super::yaml_mistakes::read_tree(source);
+    let mut diags = Diagnostics(
+        mistakes
+            .iter()
+            .map(|m| m.diagnostic(file, source))
+            .collect(),
+    );
+    let Some((tree, read)) = tree else {
+        return (None, diags);
+    };
+    let (raw, problems) = super::shape::shape::<RawFlow>(&tree, &read);
+    drop(tree);
+    for p in problems {
+        let d = Diagnostic::error(file, p.message).at(source, p.at.line, p.at.column);
+        diags.push(match p.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        });
     }
-    rest
-}
-
-/// Drops a trailing " at line N, column M": the diagnostic shows the position already.
-fn strip_position_suffix(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(", column ") && !message[i..].contains('(') => {
-            &message[..i]
-        }
-        _ => message,
-    }
+    (raw, diags)
 }
 
 /// Checks text read from a file before it reaches the YAML parser: size and UTF-8.
@@ -204,14 +136,14 @@ pub fn load_flow(
     env: &mut Environment<'static>,
 ) -> Result<Loaded, Diagnostics> {
     let file = origin.display_name();
-    let raw: RawFlow = match super::read::read_raw(source) {
-        Ok(raw) => raw,
-        Err(err) => return Err(Diagnostics(vec![yaml_error(&file, source, &err)])),
+    let (raw, diags) = read_raw(&file, source);
+    let Some(raw) = raw else {
+        return Err(diags);
     };
     let mut checker = Checker {
         file,
         source,
-        diags: Diagnostics::default(),
+        diags,
         known: Arc::default(),
         uses: Vec::new(),
         texts: Vec::new(),
@@ -257,9 +189,6 @@ struct Checker<'s> {
     /// Where each line of the source starts, for positions inside templates.
     line_starts: Arc<Vec<usize>>,
 }
-
-/// From this many steps on, the steps are checked on more than one thread.
-const PARALLEL_FROM_STEPS: usize = 1000;
 
 /// A variable used in a step's text or expressions.
 struct Use {
@@ -311,6 +240,24 @@ impl<'s> Checker<'s> {
         );
         self.diags.push(d);
         self.diags.0.last_mut().expect("just pushed")
+    }
+
+    /// A field that must be there: its value, or an error at `at` (where its map starts)
+    /// saying what is missing, and an empty stand-in so the other checks can go on.
+    fn required(
+        &mut self,
+        field: &Option<Sp<String>>,
+        at: Pos,
+        name: &str,
+        of: &str,
+    ) -> Sp<String> {
+        match field {
+            Some(f) => f.clone(),
+            None => {
+                self.error(at, format!("{of} has no `{name}:`"));
+                Sp::new(String::new(), at)
+            }
+        }
     }
 
     /// Flows are found by file name (`trustguide run NAME`, `call: NAME`), so a file named
@@ -393,17 +340,55 @@ impl<'s> Checker<'s> {
     }
 
     fn flow(&mut self, raw: RawFlow, origin: Origin, env: &mut Environment<'static>) -> Flow {
-        let id = raw.flow.value.clone();
-        if !is_flow_id(&id) {
-            self.error(
-                raw.flow.referenced,
-                format!("flow id `{id}` must be lowercase letters, digits, `-` and `_`, starting with a letter"),
-            );
-        }
-        if raw.title.value.trim().is_empty() {
-            self.error(raw.title.referenced, "the title is empty");
-        }
-        self.file_name_matches(&origin, &raw.flow);
+        let top = Pos::new(1, 1);
+        let flow_id = match raw.flow {
+            Some(id) => {
+                if !is_flow_id(&id.value) {
+                    self.error(
+                        id.referenced,
+                        format!("flow id `{}` must be lowercase letters, digits, `-` and `_`, starting with a letter", id.value),
+                    );
+                }
+                self.file_name_matches(&origin, &id);
+                id
+            }
+            None => {
+                self.error(top, "the flow has no `flow:` id").help = Some(
+                    "add a first line `flow: NAME`, with the file's name without `.yaml`"
+                        .to_owned(),
+                );
+                Sp::new(String::new(), top)
+            }
+        };
+        let id = flow_id.value.clone();
+        let title = match raw.title {
+            Some(title) => {
+                if title.value.trim().is_empty() {
+                    self.error(title.referenced, "the title is empty");
+                }
+                title.value
+            }
+            None => {
+                self.error(top, "the flow has no `title:`").help = Some(
+                    "add a line `title: …` with the name people see in `trustguide list`"
+                        .to_owned(),
+                );
+                String::new()
+            }
+        };
+        let raw_steps = match raw.steps {
+            Some(steps) => {
+                if steps.value.is_empty() {
+                    self.error(steps.referenced, "the flow has no steps");
+                }
+                steps.value
+            }
+            None => {
+                self.error(top, "the flow has no `steps:`").help =
+                    Some("add `steps:` and under it the steps, each starting with `- `".to_owned());
+                Vec::new()
+            }
+        };
 
         // Roles are variables too (`{{ speaker }}` is the speaker's name).
         let mut participants = Vec::new();
@@ -426,8 +411,8 @@ impl<'s> Checker<'s> {
         }
 
         // Pass 1: step ids, so jumps anywhere in the file can be resolved.
-        let mut step_index = HashMap::with_capacity(raw.steps.value.len());
-        for (i, step) in raw.steps.value.iter().enumerate() {
+        let mut step_index = HashMap::with_capacity(raw_steps.len());
+        for (i, step) in raw_steps.iter().enumerate() {
             if let Some(sid) = &step.value.id {
                 let name = &sid.value;
                 if !is_snake_case(name) {
@@ -451,15 +436,12 @@ impl<'s> Checker<'s> {
                 }
             }
         }
-        if raw.steps.value.is_empty() {
-            self.error(raw.steps.referenced, "the flow has no steps");
-        }
 
         let mut vars = Vec::new();
         for (name, value) in raw.vars {
             if !is_snake_case(&name) {
                 self.error(
-                    raw.flow.referenced,
+                    flow_id.referenced,
                     format!("variable `{name}` must be snake_case"),
                 );
             }
@@ -467,7 +449,7 @@ impl<'s> Checker<'s> {
         }
         // A variable is looked up before an answer: one named like an asking step would hide
         // that step's answer for good.
-        for step in &raw.steps.value {
+        for step in &raw_steps {
             if let (Some(sid), Some(_)) = (&step.value.id, &step.value.ask) {
                 if vars.iter().any(|(n, _)| *n == sid.value) {
                     self.error(
@@ -477,7 +459,7 @@ impl<'s> Checker<'s> {
                 }
             }
         }
-        let calls_flows = raw.steps.value.iter().any(|s| s.value.call.is_some());
+        let calls_flows = raw_steps.iter().any(|s| s.value.call.is_some());
 
         // The names templates and expressions may use: roles, `vars`, answers, `set`
         // targets, called flows' results, `today`, and the template functions.
@@ -486,14 +468,14 @@ impl<'s> Checker<'s> {
         always.insert("today".to_owned());
         always.insert("previous".to_owned());
         always.extend(env.globals().map(|(n, _)| n.to_owned()));
-        let gives: Vec<Vec<String>> = raw.steps.value.iter().map(|s| gives(&s.value)).collect();
+        let gives: Vec<Vec<String>> = raw_steps.iter().map(|s| gives(&s.value)).collect();
         let mut known = always.clone();
         known.reserve(gives.len());
         known.extend(gives.iter().flatten().cloned());
         self.known = Arc::new(known);
 
         // Pass 2: each step.
-        let (steps, places) = self.steps(raw.steps.value, &id, &participants, &step_index, env);
+        let (steps, places) = self.steps(raw_steps, &id, &participants, &step_index, env);
         let uses = std::mem::take(&mut self.uses);
         self.paths(&steps, &places, &always, &gives, &uses);
 
@@ -507,7 +489,7 @@ impl<'s> Checker<'s> {
 
         Flow {
             id,
-            title: raw.title.value,
+            title,
             summary: raw.summary.unwrap_or_default().trim().to_owned(),
             minutes: raw.minutes.map(|m| m.value),
             tags: raw.tags,
@@ -782,16 +764,22 @@ impl<'s> Checker<'s> {
                 );
                 continue;
             }
-            if c.value.message.value.trim().is_empty() {
+            let message = self.required(
+                &c.value.message,
+                c.referenced,
+                "message",
+                &format!("safety category `{id}`"),
+            );
+            if c.value.message.is_some() && message.value.trim().is_empty() {
                 self.error(
-                    c.value.message.referenced,
+                    message.referenced,
                     format!("safety category `{id}` has an empty message"),
                 );
             }
             let patterns = self.safety_patterns(&c.value.patterns);
             categories.push(FlowCategory {
                 id: id.clone(),
-                message: c.value.message.value.trim().to_owned(),
+                message: message.value.trim().to_owned(),
                 stop: c.value.stop,
             });
             lists.push((id, patterns));
@@ -937,9 +925,7 @@ impl<'s> Checker<'s> {
         TemplateRef::Compiled(name)
     }
 
-    /// Checks every step, in parts on all cores for a big flow: each part has its own checker,
-    /// and their findings are joined in order. Templates that must be compiled into the
-    /// environment are compiled after, one at a time.
+    /// Checks every step, then compiles the templates put aside while checking them.
     fn steps(
         &mut self,
         raw_steps: Vec<Sp<RawStep>>,
@@ -948,58 +934,12 @@ impl<'s> Checker<'s> {
         step_index: &HashMap<String, usize>,
         env: &mut Environment<'static>,
     ) -> (Vec<Step>, Vec<Pos>) {
-        let step_count = raw_steps.len();
-        let threads = if step_count < PARALLEL_FROM_STEPS {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-        };
-        let mut parts = Vec::with_capacity(threads);
-        let mut rest = raw_steps;
-        for k in (1..threads).rev() {
-            let from = step_count * k / threads;
-            parts.push((from, rest.split_off(from)));
-        }
-        parts.push((0, rest));
-        parts.reverse();
-        let check_part = move |mut checker: Checker<'s>, from: usize, part: Vec<Sp<RawStep>>| {
-            let places: Vec<Pos> = part.iter().map(|s| s.referenced).collect();
-            let steps: Vec<Step> = part
-                .into_iter()
-                .enumerate()
-                .map(|(k, step)| checker.step(from + k, step, id, participants, step_index))
-                .collect();
-            (checker, places, steps)
-        };
-        let mut parts = parts.into_iter();
-        let (first_from, first) = parts.next().unwrap_or_default();
-        let checked: Vec<(Checker, Vec<Pos>, Vec<Step>)> = std::thread::scope(|scope| {
-            let others: Vec<_> = parts
-                .map(|(from, part)| {
-                    let checker = self.fork();
-                    scope.spawn(move || check_part(checker, from, part))
-                })
-                .collect();
-            let mut all = vec![check_part(self.fork(), first_from, first)];
-            all.extend(
-                others
-                    .into_iter()
-                    .map(|h| h.join().expect("a step checker does not panic")),
-            );
-            all
-        });
-        // The first part's lists grow to hold the others (growing a big allocation moves no
-        // memory, copying it into a new one would).
-        let (mut steps, mut places) = (Vec::new(), Vec::new());
-        for (part, part_places, part_steps) in checked {
-            self.absorb(part);
-            if steps.is_empty() {
-                (steps, places) = (part_steps, part_places);
-            } else {
-                places.extend(part_places);
-                steps.extend(part_steps);
-            }
-        }
+        let places: Vec<Pos> = raw_steps.iter().map(|s| s.referenced).collect();
+        let steps = raw_steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| self.step(i, step, id, participants, step_index))
+            .collect();
         self.compile_later(env);
         (steps, places)
     }
@@ -1023,35 +963,6 @@ impl<'s> Checker<'s> {
                 self.includes(&src, env);
             }
         }
-    }
-
-    /// A checker for a part of the steps: the same file and names, nothing found yet.
-    fn fork(&self) -> Checker<'s> {
-        Checker {
-            file: self.file.clone(),
-            source: self.source,
-            diags: Diagnostics::default(),
-            known: Arc::clone(&self.known),
-            uses: Vec::new(),
-            texts: Vec::new(),
-            step: 0,
-            later: Vec::new(),
-            unresolved_jumps: false,
-            line_starts: Arc::clone(&self.line_starts),
-        }
-    }
-
-    /// Takes in what a checker of a later part of the steps found.
-    fn absorb(&mut self, part: Checker<'_>) {
-        let offset = self.texts.len();
-        self.diags.0.extend(part.diags.0);
-        self.texts.extend(part.texts);
-        self.uses.extend(part.uses.into_iter().map(|u| Use {
-            text: u.text + offset,
-            ..u
-        }));
-        self.later.extend(part.later);
-        self.unresolved_jumps |= part.unresolved_jumps;
     }
 
     /// Checks one step, pass by pass: each of its parts in turn, then the combinations of
@@ -1093,10 +1004,14 @@ impl<'s> Checker<'s> {
             }
             t.value
         });
-        let safety = s.safety.as_ref().map(|t| SafetyTrigger {
-            when: self.expression(&t.value.when, "in `safety.when`"),
-            category: t.value.category.value.clone(),
-            stop: t.value.stop,
+        let safety = s.safety.as_ref().map(|t| {
+            let when = self.required(&t.value.when, t.referenced, "when", "`safety`");
+            let category = self.required(&t.value.category, t.referenced, "category", "`safety`");
+            SafetyTrigger {
+                when: self.expression(&when, "in `safety.when`"),
+                category: category.value,
+                stop: t.value.stop,
+            }
         });
         self.step_marks(&s, &cx);
         Step {
@@ -1284,14 +1199,18 @@ impl<'s> Checker<'s> {
                 );
             }
         }
+        let at = sc.referenced;
+        let title = self.required(&raw.title, at, "title", "`schedule`");
+        let times = self.required(&raw.times, at, "times", "`schedule`");
+        let until = self.required(&raw.until, at, "until", "`schedule`");
         Box::new(ScheduleSpec {
             name,
-            title: self.template(&raw.title, cx.template("schedule.title")),
+            title: self.template(&title, cx.template("schedule.title")),
             note: raw
                 .note
                 .as_ref()
                 .map(|n| self.template(n, cx.template("schedule.note"))),
-            times: self.expression(&raw.times, "in `schedule.times`"),
+            times: self.expression(&times, "in `schedule.times`"),
             every_days: raw
                 .every_days
                 .as_ref()
@@ -1300,7 +1219,7 @@ impl<'s> Checker<'s> {
                 .start
                 .as_ref()
                 .map(|e| self.expression(e, "in `schedule.start`")),
-            until: self.expression(&raw.until, "in `schedule.until`"),
+            until: self.expression(&until, "in `schedule.until`"),
             minutes: raw.minutes.as_ref().map_or(15, |m| m.value),
             remind: raw.remind.as_ref().map_or(10, |r| r.value),
         })
@@ -1326,6 +1245,17 @@ impl<'s> Checker<'s> {
 
     fn next_targets(&mut self, n: &Sp<RawNext>, cx: &StepPlace<'_>) -> Next {
         match &n.value {
+            RawNext::Invalid(found) => {
+                self.error(
+                    n.referenced,
+                    format!("`next` should be a step id, or a list of branches, not {found}"),
+                )
+                .help = Some(
+                    "write `next: STEP_ID`, or under `next:` one `- when: …` / `goto: …` per branch, each starting with `- `"
+                        .to_owned(),
+                );
+                Next::FallThrough
+            }
             RawNext::Goto(target) => {
                 let sp = Sp::new(target.clone(), n.referenced);
                 Next::Goto(self.target(&sp, cx.step_index))
@@ -1341,9 +1271,15 @@ impl<'s> Checker<'s> {
                         .when
                         .as_ref()
                         .map(|w| self.expression(w, "in `when`"));
+                    let Some(goto) = &b.value.goto else {
+                        self.error(b.referenced, "this branch of `next` has no `goto:`")
+                            .help =
+                            Some("say where it goes: `goto: STEP_ID` (or `goto: end`)".to_owned());
+                        continue;
+                    };
                     branches.push(Branch {
                         when,
-                        goto: self.target(&b.value.goto, cx.step_index),
+                        goto: self.target(goto, cx.step_index),
                     });
                 }
                 let always = branches.iter().position(|b| b.when.is_none());
@@ -1589,15 +1525,37 @@ impl<'s> Checker<'s> {
                     goto: None,
                     safety: None,
                 },
-                RawOption::Full(f) => ChoiceOption {
-                    label: f.label.value.clone(),
-                    value: f
-                        .value
-                        .clone()
-                        .unwrap_or_else(|| Value::from(f.label.value.as_str())),
-                    goto: f.goto.as_ref().map(|g| self.target(g, step_index)),
-                    safety: f.safety.as_ref().map(|c| c.value.clone()),
-                },
+                RawOption::Full(f) => {
+                    for name in &f.unknown {
+                        let d = self.error(
+                            name.referenced,
+                            format!("`{}` is not a field of an option", name.value),
+                        );
+                        d.help = Some(match nearest(&name.value, OPTION_FIELDS.iter().copied()) {
+                            Some(near) => format!("did you mean `{near}`?"),
+                            None => "an option can have: label, value, goto, safety".to_owned(),
+                        });
+                    }
+                    let label = self.required(&f.label, o.referenced, "label", "this option");
+                    ChoiceOption {
+                        value: f
+                            .value
+                            .clone()
+                            .unwrap_or_else(|| Value::from(label.value.as_str())),
+                        label: label.value,
+                        goto: f.goto.as_ref().map(|g| self.target(g, step_index)),
+                        safety: f.safety.as_ref().map(|c| c.value.clone()),
+                    }
+                }
+                RawOption::Invalid(found) => {
+                    self.error(
+                        o.referenced,
+                        format!(
+                            "an option should be its label, or a map with `label:`, not {found}"
+                        ),
+                    );
+                    continue;
+                }
             };
             if option.label.trim().is_empty() {
                 self.error(o.referenced, "an option has an empty label");
@@ -1732,6 +1690,7 @@ impl<'s> Checker<'s> {
         calls_flows: bool,
     ) -> FlowTest {
         let t = raw.value;
+        let name = self.required(&t.name, raw.referenced, "name", "this test");
         let mut answers = Vec::new();
         for (key, value) in t.answers {
             let known =
@@ -1740,7 +1699,7 @@ impl<'s> Checker<'s> {
                 let hint = nearest(&key.value, step_index.keys().map(String::as_str));
                 let msg = format!(
                     "test `{}` answers step `{}`, which this flow does not have",
-                    t.name.value, key.value
+                    name.value, key.value
                 );
                 let d = self.error(key.referenced, msg);
                 if let Some(h) = hint {
@@ -1763,22 +1722,25 @@ impl<'s> Checker<'s> {
             }
         }
         if let Some(outcome) = &t.expect.outcome {
-            if !["completed", "stopped", "safety_stop", "paused"].contains(&outcome.as_str()) {
-                self.error(
-                    raw.referenced,
-                    format!(
-                        "`outcome: {outcome}` must be completed, stopped, safety_stop or paused"
-                    ),
+            const OUTCOMES: [&str; 4] = ["completed", "stopped", "safety_stop", "paused"];
+            if !OUTCOMES.contains(&outcome.value.as_str()) {
+                let d = self.error(
+                    outcome.referenced,
+                    format!("`{}` is not an outcome a test can expect", outcome.value),
                 );
+                d.help = Some(match nearest(&outcome.value, OUTCOMES) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "use one of `completed`, `stopped`, `safety_stop`, `paused`".to_owned(),
+                });
             }
         }
         FlowTest {
-            name: t.name.value,
+            name: name.value,
             line: raw.referenced.line() as u32,
             answers,
             names: t.names,
             previous: t.previous.into_iter().collect(),
-            expect_outcome: t.expect.outcome,
+            expect_outcome: t.expect.outcome.map(|o| o.value),
             expect_ends_at: t.expect.ends_at.map(|e| e.value),
             expect_vars: t.expect.vars.into_iter().collect(),
             expect_records: t.expect.records.into_iter().collect(),

@@ -2,21 +2,26 @@
 //! [`Library`] with the template environment their text was compiled into.
 //!
 //! ```text
-//! YAML text ──serde──▶ raw (with spans) ──checks──▶ Flow ──▶ Library (+ compiled templates)
+//! YAML text ──tree.rs──▶ tree ──shape.rs──▶ raw ──load.rs──▶ Flow ──▶ Library
+//!    (yaml_mistakes.rs explains YAML that does not parse)      (+ compiled templates)
 //! ```
+//!
+//! Each stage reports every problem it finds before the next runs, so one `check` shows an
+//! author every mistake of a file.
 
 mod analysis;
 mod diagnostic;
 pub mod graph;
 pub(crate) mod load;
 mod model;
-pub(crate) mod quick_yaml;
 pub(crate) mod raw;
-pub(crate) mod read;
 pub mod scaffold;
 pub mod schema;
+pub(crate) mod shape;
 mod sources;
 pub mod suggest;
+pub(crate) mod tree;
+pub(crate) mod yaml_mistakes;
 
 use std::collections::HashMap;
 

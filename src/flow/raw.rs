@@ -1,8 +1,13 @@
 //! The serde mirror of a flow file: exactly what the YAML says, with source positions.
 //!
-//! Nothing here is trusted yet. These types exist so that serde can reject unknown fields and
-//! wrong types at the right line; the checks in `load.rs` turn them into the validated model in
-//! `model.rs`. The engine never sees these types.
+//! Nothing here is trusted yet. These types say which fields each part of a flow has and of
+//! what type; the shape pass (`shape.rs`) reads them from the YAML tree, reporting every
+//! unknown field and wrong type, and the checks in `load.rs` turn them into the validated
+//! model in `model.rs`. The engine never sees these types. The JSON Schema is derived from
+//! them too.
+//!
+//! A field a flow must have is still an `Option` here, marked required for the schema:
+//! serde would stop at a missing field, and `load.rs` reports it with the others instead.
 
 use indexmap::IndexMap;
 use minijinja::Value;
@@ -10,7 +15,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::quick_yaml::SPANNED;
+use super::shape::SPANNED;
 
 /// Where a value starts in the file: 1-based line and column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -33,9 +38,8 @@ impl Pos {
 
 /// A value and where it starts in the file.
 ///
-/// Either YAML reader can fill it in: the quick one (`quick_yaml.rs`) answers the newtype
-/// name with the position and the value; serde-saphyr answers it by reading its own spanned
-/// value, whose position is kept.
+/// The shape pass (`shape.rs`) answers the newtype name [`SPANNED`] with the position and
+/// the value; no other deserializer reads the raw types.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sp<T> {
     pub value: T,
@@ -54,18 +58,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
         impl<'de, T: Deserialize<'de>> Visitor<'de> for SpVisitor<T> {
             type Value = Sp<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a value")
+                f.write_str("a line, a column and a value")
             }
-            // serde-saphyr: its spanned value.
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Sp<T>, D::Error> {
-                let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
-                let at = s.referenced;
-                Ok(Sp::new(
-                    s.value,
-                    Pos::new(at.line() as u32, at.column() as u32),
-                ))
-            }
-            // The quick reader: line, column, value.
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Sp<T>, A::Error> {
                 let missing = || de::Error::custom("a position and a value");
                 let line: u32 = seq.next_element()?.ok_or_else(missing)?;
@@ -82,9 +76,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
 #[serde(deny_unknown_fields)]
 pub struct RawFlow {
     #[schemars(with = "String")]
-    pub flow: Sp<String>,
+    #[schemars(required)]
+    pub flow: Option<Sp<String>>,
     #[schemars(with = "String")]
-    pub title: Sp<String>,
+    #[schemars(required)]
+    pub title: Option<Sp<String>>,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
@@ -99,7 +95,8 @@ pub struct RawFlow {
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub vars: IndexMap<String, Value>,
     #[schemars(with = "Vec<RawStep>")]
-    pub steps: Sp<Vec<Sp<RawStep>>>,
+    #[schemars(required)]
+    pub steps: Option<Sp<Vec<Sp<RawStep>>>>,
     #[serde(default)]
     #[schemars(with = "Vec<RawTest>")]
     pub tests: Vec<Sp<RawTest>>,
@@ -127,7 +124,8 @@ pub struct RawFlowSafety {
 #[serde(deny_unknown_fields)]
 pub struct RawFlowCategory {
     #[schemars(with = "String")]
-    pub message: Sp<String>,
+    #[schemars(required)]
+    pub message: Option<Sp<String>>,
     #[serde(default = "yes")]
     pub stop: bool,
     #[serde(default)]
@@ -235,9 +233,11 @@ pub enum RawOutcome {
 #[serde(deny_unknown_fields)]
 pub struct RawSafety {
     #[schemars(with = "String")]
-    pub when: Sp<String>,
+    #[schemars(required)]
+    pub when: Option<Sp<String>>,
     #[schemars(with = "String")]
-    pub category: Sp<String>,
+    #[schemars(required)]
+    pub category: Option<Sp<String>>,
     #[serde(default = "yes")]
     pub stop: bool,
 }
@@ -256,13 +256,15 @@ pub struct RawSchedule {
     pub name: Option<Sp<String>>,
     /// The calendar entry's title (a template).
     #[schemars(with = "String")]
-    pub title: Sp<String>,
+    #[schemars(required)]
+    pub title: Option<Sp<String>>,
     /// The calendar entry's description (a template).
     #[schemars(with = "Option<String>")]
     pub note: Option<Sp<String>>,
     /// An expression giving a time `"19:00"` or a list of times.
     #[schemars(with = "String")]
-    pub times: Sp<String>,
+    #[schemars(required)]
+    pub times: Option<Sp<String>>,
     /// An expression giving the number of days between check-in days (default 1).
     #[schemars(with = "Option<String>")]
     pub every_days: Option<Sp<String>>,
@@ -271,7 +273,8 @@ pub struct RawSchedule {
     pub start: Option<Sp<String>>,
     /// An expression giving the last day, `YYYY-MM-DD`.
     #[schemars(with = "String")]
-    pub until: Sp<String>,
+    #[schemars(required)]
+    pub until: Option<Sp<String>>,
     /// Length of each check-in in minutes (default 15).
     #[schemars(with = "Option<u32>")]
     pub minutes: Option<Sp<u32>>,
@@ -286,7 +289,8 @@ pub struct RawBranch {
     #[schemars(with = "Option<String>")]
     pub when: Option<Sp<String>>,
     #[schemars(with = "String")]
-    pub goto: Sp<String>,
+    #[schemars(required)]
+    pub goto: Option<Sp<String>>,
 }
 
 /// `next:` is either one step id or a list of branches.
@@ -294,6 +298,8 @@ pub struct RawBranch {
 pub enum RawNext {
     Goto(String),
     Branches(Vec<Sp<RawBranch>>),
+    /// Anything else, described ("a map of fields"), for `load.rs` to report.
+    Invalid(&'static str),
 }
 
 impl<'de> Deserialize<'de> for RawNext {
@@ -306,6 +312,25 @@ impl<'de> Deserialize<'de> for RawNext {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNext, E> {
                 Ok(RawNext::Goto(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNext, E> {
+                Ok(RawNext::Goto(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNext, E> {
+                Ok(RawNext::Goto(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawNext, E> {
+                Ok(RawNext::Invalid("`true` or `false`"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawNext, E> {
+                Ok(RawNext::Invalid("nothing"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawNext, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(RawNext::Invalid("a map of fields"))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNext, A::Error> {
                 let mut branches = Vec::new();
@@ -324,20 +349,31 @@ impl<'de> Deserialize<'de> for RawNext {
 pub enum RawOption {
     Label(String),
     Full(Box<RawOptionFull>),
+    /// Anything else, described ("a list", "nothing"), for `load.rs` to report.
+    Invalid(&'static str),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// An option written as a map. Read by hand in [`RawOption`]'s visitor (serde's derived
+/// reader would stop at an unknown field); the fields it has are those listed here.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOptionFull {
     #[schemars(with = "String")]
-    pub label: Sp<String>,
+    #[schemars(required)]
+    pub label: Option<Sp<String>>,
     #[schemars(with = "Option<serde_json::Value>")]
     pub value: Option<Value>,
     #[schemars(with = "Option<String>")]
     pub goto: Option<Sp<String>>,
     #[schemars(with = "Option<String>")]
     pub safety: Option<Sp<String>>,
+    /// Fields an option does not have, for `load.rs` to report.
+    #[schemars(skip)]
+    pub unknown: Vec<Sp<String>>,
 }
+
+/// The fields of an option written as a map.
+pub const OPTION_FIELDS: &[&str] = &["label", "value", "goto", "safety"];
 
 impl<'de> Deserialize<'de> for RawOption {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -364,9 +400,28 @@ impl<'de> Deserialize<'de> for RawOption {
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawOption, E> {
                 Ok(RawOption::Label(if v { "yes" } else { "no" }.to_owned()))
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawOption, A::Error> {
-                RawOptionFull::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|full| RawOption::Full(Box::new(full)))
+            fn visit_unit<E: de::Error>(self) -> Result<RawOption, E> {
+                Ok(RawOption::Invalid("nothing"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawOption, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(RawOption::Invalid("a list"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawOption, A::Error> {
+                let mut full = RawOptionFull::default();
+                while let Some(key) = map.next_key::<Sp<String>>()? {
+                    match key.value.as_str() {
+                        "label" => full.label = map.next_value()?,
+                        "value" => full.value = map.next_value()?,
+                        "goto" => full.goto = map.next_value()?,
+                        "safety" => full.safety = map.next_value()?,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            full.unknown.push(key);
+                        }
+                    }
+                }
+                Ok(RawOption::Full(Box::new(full)))
             }
         }
         deserializer.deserialize_any(OptionVisitor)
@@ -378,7 +433,8 @@ impl<'de> Deserialize<'de> for RawOption {
 #[serde(deny_unknown_fields)]
 pub struct RawTest {
     #[schemars(with = "String")]
-    pub name: Sp<String>,
+    #[schemars(required)]
+    pub name: Option<Sp<String>>,
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub answers: IndexMap<Sp<String>, Value>,
@@ -395,7 +451,8 @@ pub struct RawTest {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
-    pub outcome: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub outcome: Option<Sp<String>>,
     #[schemars(with = "Option<String>")]
     pub ends_at: Option<Sp<String>>,
     #[serde(default)]
