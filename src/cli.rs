@@ -126,6 +126,12 @@ enum Command {
     },
     /// Print the JSON Schema of the flow format, for editors.
     Schema,
+    /// Explain a diagnostic code of `check` (such as E0201): what it means, an example, the
+    /// fix. Without a code, list them all.
+    Explain {
+        /// The code, as `check` prints it (`E0201`, or `0201`).
+        code: Option<String>,
+    },
     /// Write a commented starter flow, NAME.yaml, that passes `check` and `test`.
     New {
         /// The new flow's id, which is also its file name (e.g. `weekly-reflection`).
@@ -356,14 +362,16 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::New { name, force } => author::new(&name, force),
         Command::Graph { flow, format } => author::graph(&env, &flow, format),
         Command::Schema => author::schema(),
+        Command::Explain { code } => author::explain(code.as_deref()),
     }
 }
 
 /// Prints diagnostics and turns them into an error (already reported).
 fn report(diags: Diagnostics) -> anyhow::Error {
     let errors = diags.errors().count();
+    let styled = console::colors_enabled_stderr();
     for d in &diags.0 {
-        eprintln!("{d}");
+        eprintln!("{}", d.render(styled));
     }
     anyhow!(
         "the flow could not be loaded ({errors} error{})",

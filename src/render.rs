@@ -135,6 +135,99 @@ pub fn fill(parts: &[Part], lookup: impl Fn(&str) -> Option<Value>) -> Option<St
     Some(out)
 }
 
+/// The filters templates and expressions can use (`{{ name | upper }}`): minijinja's own;
+/// trustguide adds none. `check` reports any other name, which minijinja would only find
+/// when the text is shown.
+pub const FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+    "zip",
+];
+
+/// The tests templates and expressions can use (`x is number`): minijinja's own.
+pub const TESTS: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +296,22 @@ mod tests {
         assert!(env.render_str("{% include '/etc/passwd' %}", ()).is_err());
         let card = env.render_str("{% include 'cards/deep-listening.md' %}", ());
         assert!(card.is_ok_and(|c| !c.is_empty()));
+    }
+
+    #[test]
+    fn the_filter_and_test_lists_name_what_minijinja_has() {
+        let env = environment(crate::content::ContentLibrary::default());
+        for (list, kind) in [(FILTERS, "filter"), (TESTS, "test")] {
+            for name in list.iter().chain(["lenght", "numbr"].iter()) {
+                let source = format!("{{% if '{name}' is {kind} %}}1{{% else %}}0{{% endif %}}");
+                let exists = env.render_str(&source, ()).expect("renders");
+                let listed = list.contains(name);
+                assert_eq!(
+                    exists == "1",
+                    listed,
+                    "{kind} `{name}`: {source} gave {exists}"
+                );
+            }
+        }
     }
 }

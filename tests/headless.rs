@@ -268,13 +268,13 @@ fn an_answers_file_that_is_not_a_map_is_refused_clearly() {
         .run()
         .code(1)
         .error_without_panic()
-        .stderr_has("a.yaml:1:1: error:");
+        .has_diagnostic("a.yaml:1:1: error:");
     Test::new()
         .file("a.yaml", b"topic_speaker: \xff\xfe\n")
         .args(["run", "listening", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .stderr_has("a.yaml:1: error: the file is not UTF-8 text");
+        .has_diagnostic("a.yaml:1: error: the file is not UTF-8 text");
 }
 
 #[test]
@@ -299,9 +299,9 @@ fn a_broken_flow_is_reported_at_its_line_with_a_suggestion() {
         .run()
         .code(1)
         .error_without_panic()
-        .stderr_has("broken.yaml:6:5: error: `promt` is not a field of a step")
+        .has_diagnostic("broken.yaml:6:5: error: `promt` is not a field of a step")
         .stderr_has("6 |     promt: Hello?")
-        .stderr_has("= help: did you mean `prompt`?");
+        .stderr_has("help: did you mean `prompt`?");
 }
 
 #[test]
@@ -313,10 +313,10 @@ fn every_semantic_problem_is_reported_in_one_go() {
         .args(["run", "faults.yaml", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .stderr_has("faults.yaml:7:10: error: scale `min` 5 must be less than `max` 1")
-        .stderr_has("faults.yaml:10:10: error: `who: b` is not a role of this flow")
-        .stderr_has("faults.yaml:12:11: error: template error")
-        .stderr_has("faults.yaml:13:11: error: no step with id `thre` to go to")
+        .has_diagnostic("faults.yaml:7:10: error: scale `min` 5 must be less than `max` 1")
+        .has_diagnostic("faults.yaml:10:10: error: `who: b` is not a role of this flow")
+        .has_diagnostic("faults.yaml:12:11: error: template error")
+        .has_diagnostic("faults.yaml:13:11: error: no step with id `thre` to go to")
         .stderr_has("did you mean `three`?")
         .stderr_has("(4 errors)");
 }
@@ -332,7 +332,7 @@ fn a_template_include_outside_the_content_library_is_refused() {
         .run()
         .code(1)
         .error_without_panic()
-        .stderr_has("sneaky.yaml:4:22: error: `include \"../../etc/passwd\"`")
+        .has_diagnostic("sneaky.yaml:4:22: error: `include \"../../etc/passwd\"`")
         .stderr_has("is not a content name")
         .stderr_has("the flow could not be loaded");
 }

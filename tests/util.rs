@@ -175,6 +175,18 @@ impl Output {
         self
     }
 
+    /// A diagnostic, written `file:line:col: error: message` (the start of the message is
+    /// enough), among those printed on stderr; see [`diagnostics`].
+    pub fn has_diagnostic(self, expected: &str) -> Output {
+        let found = diagnostics(&self.stderr);
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "no diagnostic {expected:?} among {found:#?}\n{}",
+            self.context()
+        );
+        self
+    }
+
     pub fn stdout_has(self, needle: &str) -> Output {
         assert!(
             self.stdout.contains(needle),
@@ -215,4 +227,29 @@ impl Output {
     pub fn has_file(&self, name: &str) -> bool {
         self.dir.path().join(name).exists()
     }
+}
+
+/// The diagnostics in `check`'s (or `run`'s) report, each read back from its title and place
+/// (`error[E0201]: message` / `--> file:line:col`) as `file:line:col: error: message`.
+pub fn diagnostics(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((kind, rest)) = line
+            .strip_prefix("error[")
+            .map(|r| ("error", r))
+            .or_else(|| line.strip_prefix("warning[").map(|r| ("warning", r)))
+        else {
+            continue;
+        };
+        let Some((_, message)) = rest.split_once("]: ") else {
+            continue;
+        };
+        let place = lines
+            .get(i + 1)
+            .and_then(|l| l.trim_start().strip_prefix("--> "))
+            .unwrap_or("?");
+        found.push(format!("{place}: {kind}: {message}"));
+    }
+    found
 }

@@ -18,11 +18,19 @@ use super::Environment;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
-    /// `file:line:col: error: message`, the source line and a caret.
+    /// Each diagnostic with its code, the source line, the mistake underlined and the fix;
+    /// in colour on a terminal (not under NO_COLOR).
     Human,
-    /// One JSON document: every diagnostic with its position, for editors and CI.
+    /// One line per diagnostic, `file:line:col: error[E0201]: message`, for editors and grep.
+    Short,
+    /// One JSON document (format version 1): every diagnostic with its code, position, end
+    /// and fix, for editors and CI. docs/flow-format.md describes it.
     Json,
 }
+
+/// The version of `check --format json`'s document; raised when a field changes meaning
+/// or goes away (new fields do not raise it).
+const CHECK_JSON_VERSION: u32 = 1;
 
 /// What checking one file found.
 struct Checked {
@@ -47,10 +55,8 @@ fn check_one(env: &Environment, name: &str) -> Checked {
     diagnostics.extend(lib.warnings().iter().cloned());
     // A flow called from several places is loaded once, but be safe against repeats.
     let mut seen = HashSet::new();
-    diagnostics.retain(|d| seen.insert(d.to_string()));
-    diagnostics.sort_by(|a, b| {
-        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
-    });
+    diagnostics.retain(|d| seen.insert(d.short()));
+    diagnostics.sort_by(|a, b| (&*a.file, a.line, a.column).cmp(&(&*b.file, b.line, b.column)));
     let file = if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
         name.to_owned()
     } else {
@@ -86,11 +92,13 @@ pub fn check(env: &Environment, files: &[String], format: CheckFormat) -> Result
             }
             #[derive(serde::Serialize)]
             struct Report<'a> {
+                version: u32,
                 files: Vec<File<'a>>,
                 errors: usize,
                 warnings: usize,
             }
             let report = Report {
+                version: CHECK_JSON_VERSION,
                 files: checked
                     .iter()
                     .map(|c| File {
@@ -106,11 +114,16 @@ pub fn check(env: &Environment, files: &[String], format: CheckFormat) -> Result
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        CheckFormat::Human => {
+        CheckFormat::Human | CheckFormat::Short => {
+            let styled = console::colors_enabled_stderr();
             let mut err = io::stderr().lock();
             for c in &checked {
                 for d in &c.diagnostics {
-                    writeln!(err, "{d}\n")?;
+                    if format == CheckFormat::Short {
+                        writeln!(err, "{}", d.short())?;
+                    } else {
+                        writeln!(err, "{}\n", d.render(styled))?;
+                    }
                 }
             }
             let mut out = io::stdout().lock();
@@ -131,6 +144,28 @@ pub fn check(env: &Environment, files: &[String], format: CheckFormat) -> Result
         }
     }
     Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// `trustguide explain [CODE]`: the page of one diagnostic code, or the list of them all.
+pub fn explain(code: Option<&str>) -> Result<i32> {
+    use trustguide::flow::Code;
+    let mut out = io::stdout().lock();
+    let Some(wanted) = code else {
+        for c in Code::ALL {
+            writeln!(out, "{}  {}", c.id(), c.title())?;
+        }
+        writeln!(out, "\n`trustguide explain CODE` explains one of them.")?;
+        return Ok(0);
+    };
+    match Code::from_id(wanted) {
+        Some(c) => {
+            write!(out, "{}", c.page())?;
+            Ok(0)
+        }
+        None => bail!(
+            "there is no diagnostic code `{wanted}`; `trustguide explain` lists them (they look like E0201)"
+        ),
+    }
 }
 
 /// `trustguide test FILE...`: each flow's `tests:` run headless; exit 1 on any failure.

@@ -46,7 +46,10 @@ fn front_end(
     match &io_args.answers {
         Some(path) => {
             // Read once, and checked against the flow before anything is saved.
-            let book = AnswerBook::read(path).map_err(|d| anyhow!("{d}"))?;
+            let book = AnswerBook::read(path).map_err(|d| {
+                eprintln!("{}", d.render(console::colors_enabled_stderr()));
+                anyhow!("the answers file could not be read")
+            })?;
             book.check_keys(flow.0, flow.1).map_err(|m| anyhow!(m))?;
             Ok(Front::Headless(
                 Headless::new(book, BufWriter::new(io::stdout()))

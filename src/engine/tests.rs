@@ -938,8 +938,10 @@ steps:
         )
         .expect_err("refused");
     let shown = err.to_string();
+    let short: Vec<String> = err.0.iter().map(|d| d.short()).collect();
+    let short = short.join("\n");
     assert!(
-        shown.contains("soft.yaml:7:7: error: `self_harm` is a global safety category"),
+        short.contains("soft.yaml:7:7: error[E0701]: `self_harm` is a global safety category"),
         "{shown}"
     );
     assert!(
@@ -949,7 +951,9 @@ steps:
     );
     assert!(shown.contains("no safety category `relapse`"), "{shown}");
     assert!(
-        shown.contains("soft.yaml:13:17: error: safety pattern `(unclosed`: a `(` is not closed"),
+        short.contains(
+            "soft.yaml:13:17: error[E0701]: safety pattern `(unclosed`: a `(` is not closed"
+        ),
         "{shown}"
     );
 }

@@ -1,14 +1,20 @@
-//! Diagnostics as a compiler prints them: `file:line:col: error: message`, the source line,
-//! a caret under the spot, and a hint where one helps.
+//! Diagnostics as a compiler prints them: a code, the message, the source line with the whole
+//! mistake underlined, other places that matter labelled, and the fix.
 //!
-//! A diagnostic carries its own copy of the source line, so it can be printed long after the
-//! file's text is gone, and it never needs the file again.
+//! The snippet is drawn by annotate-snippets (the renderer rustc's own diagnostics use), in
+//! colour on a terminal. A diagnostic carries its own copy of the lines it shows, so it can be
+//! printed long after the file's text is gone. `--format short` prints one
+//! `file:line:col: error[E0201]: message` line per diagnostic, for editors and grep;
+//! `--format json` everything, fixes as structured replacements.
 
 use std::fmt;
 
+use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 use serde::Serialize;
 
-/// The widest source line a diagnostic shows, in characters.
+pub use super::codes::Code;
+
+/// The widest source line a diagnostic keeps, in characters.
 const MAX_SNIPPET: usize = 100;
 
 /// How serious a diagnostic is; `--format json` writes it as `error` or `warning`.
@@ -22,76 +28,138 @@ pub enum Severity {
     Warning,
 }
 
+/// A place in the file: 1-based line, and 1-based columns from `column` up to (not
+/// including) `end_column`, on that line. Columns count characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub column: u32,
+    /// 1-based, after the last character.
+    pub end_column: u32,
+}
+
+/// Another place that helps understand the mistake ("first defined here").
+#[derive(Debug, Clone, Serialize)]
+pub struct Label {
+    /// Where.
+    #[serde(flatten)]
+    pub place: Place,
+    /// What it is.
+    pub message: String,
+    #[serde(skip)]
+    excerpt: Option<Excerpt>,
+}
+
+/// A fix: replace the text at `place` with `replacement`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// What to replace.
+    #[serde(flatten)]
+    pub place: Place,
+    /// The new text.
+    pub replacement: String,
+}
+
+/// The part of a line a diagnostic shows: a window of at most [`MAX_SNIPPET`] characters.
+#[derive(Debug, Clone)]
+struct Excerpt {
+    line: u32,
+    text: String,
+    /// Characters of the line before the window.
+    skipped: usize,
+}
+
 /// One problem found in a flow (or an answers file), at its place in the file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
     /// Whether it is an error or a warning.
     pub severity: Severity,
+    /// The kind of problem; `trustguide explain CODE` says more.
+    pub code: Code,
     /// The file it is about, as shown to the reader: usually a path, or `flows/NAME (built in)`.
-    pub file: String,
-    /// 1-based; 0 when the problem is about the whole file.
+    pub file: Box<str>,
+    /// 1-based; 0 when the problem is about the whole file (left out of JSON then).
+    #[serde(skip_serializing_if = "is_zero")]
     pub line: u32,
-    /// 1-based; 0 when unknown.
+    /// 1-based; 0 when the problem is about the whole file or line (left out of JSON then).
+    #[serde(skip_serializing_if = "is_zero")]
     pub column: u32,
+    /// 1-based, after the last character of the mistake (on `line`); 0 when unknown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub end_column: u32,
     /// What is wrong, in one sentence.
     pub message: String,
     /// A hint on how to fix it, such as "did you mean `prompt`?".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The text of line `line`, cropped around the spot when it is long; `None` when the
-    /// diagnostic points at no line.
+    /// The fix, when there is one certain enough to apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Box<Fix>>,
+    /// Other places that matter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
     #[serde(skip)]
-    pub source_line: Option<String>,
-    /// Where the caret goes under `source_line` (differs from `column` when it was cropped).
-    #[serde(skip)]
-    caret: u32,
+    excerpt: Option<Box<Excerpt>>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Diagnostic {
-    /// An error about `file` as a whole; [`Diagnostic::at`] points it at a line.
-    pub fn error(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+    /// A diagnostic of kind `code` about `file` as a whole; an error or a warning as the code
+    /// says. [`Diagnostic::at`] points it at a line.
+    pub fn new(code: Code, file: impl AsRef<str>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
-            file: file.into(),
+            severity: if code.is_warning() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            code,
+            file: file.as_ref().into(),
             line: 0,
             column: 0,
+            end_column: 0,
             message: message.into(),
             help: None,
-            source_line: None,
-            caret: 0,
-        }
-    }
-
-    /// A warning about `file` as a whole; [`Diagnostic::at`] points it at a line.
-    pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(file, message)
+            fix: None,
+            labels: Vec::new(),
+            excerpt: None,
         }
     }
 
     /// Points the diagnostic at `line:column` of `source`, keeping that line for the snippet.
+    /// The underline covers the token there: a quoted text, a `name:`, a value to the end of
+    /// its line, or a word; [`Diagnostic::to_column`] sets it exactly.
     pub fn at(mut self, source: &str, line: u32, column: u32) -> Diagnostic {
         self.line = line;
         self.column = column;
-        self.caret = column;
-        let text = line
-            .checked_sub(1)
-            .and_then(|i| source.lines().nth(i as usize))
-            .map(|l| l.trim_end());
-        self.source_line = text.map(|t| {
-            // A hostile file may have a line of megabytes: show a window around the spot.
-            let chars = t.chars().count();
-            if chars <= MAX_SNIPPET {
-                return t.to_owned();
-            }
-            let col = (column as usize).max(1) - 1;
-            let start = col.saturating_sub(MAX_SNIPPET / 2).min(chars - MAX_SNIPPET);
-            let window: String = t.chars().skip(start).take(MAX_SNIPPET).collect();
-            // The caret must still line up: count the `…` as the characters it stands for.
-            self.caret = (col - start + 1 + usize::from(start > 0)) as u32;
-            format!("{}{window}…", if start > 0 { "…" } else { "" })
-        });
+        let text = line_text(source, line);
+        self.end_column = match (column, text) {
+            (0, _) | (_, None) => 0,
+            (_, Some(t)) => token_end(t, column),
+        };
+        self.excerpt = text.map(|t| Box::new(Excerpt::around(line, t, column)));
+        self
+    }
+
+    /// Points the diagnostic at the whole of line `line`.
+    pub fn at_line(mut self, source: &str, line: u32) -> Diagnostic {
+        self.line = line;
+        self.column = 0;
+        self.end_column = 0;
+        self.excerpt = line_text(source, line).map(|t| Box::new(Excerpt::around(line, t, 1)));
+        self
+    }
+
+    /// Ends the underline before 1-based column `end` (on the same line).
+    pub fn to_column(mut self, end: u32) -> Diagnostic {
+        if end > self.column {
+            self.end_column = end;
+        }
         self
     }
 
@@ -101,11 +169,76 @@ impl Diagnostic {
         self
     }
 
-    /// Adds "did you mean `x`?" when there is a near name.
-    pub fn suggest(self, suggestion: Option<&str>) -> Diagnostic {
-        match suggestion {
-            Some(s) => self.with_help(format!("did you mean `{s}`?")),
-            None => self,
+    /// Adds "did you mean `x`?" when there is a near name, with the fix that puts `x` in
+    /// place of the underlined word when the underline is one word.
+    pub fn suggest(mut self, suggestion: Option<&str>) -> Diagnostic {
+        self.set_suggestion(suggestion);
+        self
+    }
+
+    /// [`Diagnostic::suggest`] on a diagnostic in place.
+    pub fn set_suggestion(&mut self, suggestion: Option<&str>) {
+        let Some(s) = suggestion else {
+            return;
+        };
+        self.help = Some(format!("did you mean `{s}`?"));
+        let one_word = self
+            .underlined()
+            .is_some_and(|w| !w.is_empty() && !w.contains([' ', ':', '"', '\'']));
+        if one_word {
+            self.fix = Some(Box::new(Fix {
+                place: self.place(),
+                replacement: s.to_owned(),
+            }));
+        }
+    }
+
+    /// Adds the fix: `replacement` for columns `column..end_column` of line `line`.
+    pub fn with_fix(
+        mut self,
+        line: u32,
+        column: u32,
+        end_column: u32,
+        replacement: String,
+    ) -> Diagnostic {
+        self.fix = Some(Box::new(Fix {
+            place: Place {
+                line,
+                column,
+                end_column,
+            },
+            replacement,
+        }));
+        self
+    }
+
+    /// Adds a label at `line:column` of `source`: another place that matters.
+    pub fn label(
+        mut self,
+        source: &str,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let text = line_text(source, line);
+        self.labels.push(Label {
+            place: Place {
+                line,
+                column,
+                end_column: text.map_or(column + 1, |t| token_end(t, column)),
+            },
+            message: message.into(),
+            excerpt: text.map(|t| Excerpt::around(line, t, column)),
+        });
+        self
+    }
+
+    /// Where the mistake is.
+    pub fn place(&self) -> Place {
+        Place {
+            line: self.line,
+            column: self.column,
+            end_column: self.end_column,
         }
     }
 
@@ -113,37 +246,232 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The underlined text, when the line is kept.
+    fn underlined(&self) -> Option<String> {
+        let e = self.excerpt.as_ref()?;
+        let (from, to) = e.window(self.column, self.end_column)?;
+        Some(e.text.chars().skip(from).take(to - from).collect())
+    }
+
+    /// `file:line:col: error[E0201]: message`, on one line.
+    pub fn short(&self) -> String {
+        let kind = self.kind();
+        match (self.line, self.column) {
+            (0, _) => format!("{}: {kind}[{}]: {}", self.file, self.code, self.message),
+            (line, 0) => format!(
+                "{}:{line}: {kind}[{}]: {}",
+                self.file, self.code, self.message
+            ),
+            (line, col) => format!(
+                "{}:{line}:{col}: {kind}[{}]: {}",
+                self.file, self.code, self.message
+            ),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
+    /// The diagnostic as a person reads it: in colour when `styled`.
+    pub fn render(&self, styled: bool) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let renderer = if styled {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let title = level
+            .primary_title(self.message.as_str())
+            .id(self.code.id());
+        let mut main = Group::with_title(title);
+        let origin = match (self.line, self.column) {
+            (0, _) => self.file.to_string(),
+            (line, 0) => format!("{}:{line}", self.file),
+            (line, col) => format!("{}:{line}:{col}", self.file),
+        };
+        let mut lines: Vec<&Excerpt> = Vec::new();
+        lines.extend(self.excerpt.as_deref());
+        lines.extend(self.labels.iter().filter_map(|l| l.excerpt.as_ref()));
+        lines.sort_by_key(|e| e.line);
+        lines.dedup_by_key(|e| e.line);
+        if lines.is_empty() {
+            main = main.element(annotate_snippets::Origin::path(origin.clone()));
+        }
+        for (i, e) in lines.iter().enumerate() {
+            let mut snippet = Snippet::source(e.text.as_str()).line_start(e.line as usize);
+            if i == 0 {
+                // annotate-snippets adds the line and column of the primary underline.
+                snippet = snippet.path(&*self.file);
+            }
+            if e.line == self.line {
+                // A mistake about a whole line underlines what the line says.
+                let (column, end) = if self.column > 0 {
+                    (self.column, self.end_column)
+                } else {
+                    let indent = e.text.chars().take_while(|c| *c == ' ').count() as u32;
+                    (
+                        indent + 1 + e.skipped as u32,
+                        e.text.chars().count() as u32 + 1 + e.skipped as u32,
+                    )
+                };
+                if let Some((from, to)) = e.window(column, end) {
+                    let span = e.byte_range(from, to);
+                    snippet = snippet.annotation(AnnotationKind::Primary.span(span));
+                }
+            }
+            for l in self.labels.iter().filter(|l| l.place.line == e.line) {
+                if let Some((from, to)) = e.window(l.place.column, l.place.end_column) {
+                    let span = e.byte_range(from, to);
+                    snippet = snippet
+                        .annotation(AnnotationKind::Context.span(span).label(l.message.as_str()));
+                }
+            }
+            main = main.element(snippet);
+        }
+        let mut report = vec![main];
+        if let Some(help) = &self.help {
+            let mut group = Group::with_title(Level::HELP.secondary_title(help.as_str()));
+            let fix_excerpt = self.fix.as_ref().and_then(|f| {
+                let e = lines.iter().find(|e| e.line == f.place.line)?;
+                let (from, to) = e.window(f.place.column, f.place.end_column)?;
+                Some((e, e.byte_range(from, to), f.replacement.as_str()))
+            });
+            if let Some((e, span, replacement)) = fix_excerpt {
+                group = group.element(
+                    Snippet::source(e.text.as_str())
+                        .line_start(e.line as usize)
+                        .path(&*self.file)
+                        .patch(Patch::new(span, replacement)),
+                );
+            }
+            report.push(group);
+        }
+        renderer.render(&report)
+    }
+}
+
+impl Excerpt {
+    /// The window of `text` (line `line`) shown for a mistake at 1-based `column`.
+    fn around(line: u32, text: &str, column: u32) -> Excerpt {
+        let text = text.trim_end();
+        let chars = text.chars().count();
+        if chars <= MAX_SNIPPET {
+            return Excerpt {
+                line,
+                text: text.to_owned(),
+                skipped: 0,
+            };
+        }
+        // A hostile file may have a line of megabytes: keep a window around the spot.
+        let col = (column as usize).max(1) - 1;
+        let start = col.saturating_sub(MAX_SNIPPET / 2).min(chars - MAX_SNIPPET);
+        Excerpt {
+            line,
+            text: text.chars().skip(start).take(MAX_SNIPPET).collect(),
+            skipped: start,
+        }
+    }
+
+    /// Columns `column..end` (1-based, of the whole line) as 0-based character indexes into
+    /// the window; `None` when they fall outside it.
+    fn window(&self, column: u32, end: u32) -> Option<(usize, usize)> {
+        let len = self.text.chars().count();
+        let from = (column as usize)
+            .checked_sub(1)?
+            .checked_sub(self.skipped)?;
+        if from > len {
+            return None;
+        }
+        let to = (end as usize)
+            .saturating_sub(1)
+            .saturating_sub(self.skipped)
+            .clamp(from, len);
+        // An empty underline still points somewhere: one character, or just past the end.
+        Some((
+            from,
+            if to == from {
+                (from + 1).min(len.max(from))
+            } else {
+                to
+            },
+        ))
+    }
+
+    /// Character indexes into the window as a byte range.
+    fn byte_range(&self, from: usize, to: usize) -> std::ops::Range<usize> {
+        let byte = |i: usize| {
+            self.text
+                .char_indices()
+                .nth(i)
+                .map_or(self.text.len(), |(b, _)| b)
+        };
+        byte(from)..byte(to)
+    }
+}
+
+/// The text of 1-based line `line` of `source`, if there is one.
+fn line_text(source: &str, line: u32) -> Option<&str> {
+    line.checked_sub(1)
+        .and_then(|i| source.lines().nth(i as usize))
+}
+
+/// Where the token at 1-based `column` of `text` ends (1-based, exclusive): a quoted text to
+/// its closing quote, a `name:` to its colon, a value after `: ` to the end of the line (before
+/// a ` #` comment), otherwise a word.
+fn token_end(text: &str, column: u32) -> u32 {
+    let chars: Vec<char> = text.chars().collect();
+    let start = (column as usize).saturating_sub(1);
+    if start >= chars.len() {
+        return column + 1;
+    }
+    let rest = &chars[start..];
+    let end = match rest[0] {
+        q @ ('"' | '\'') => {
+            let mut i = 1;
+            while i < rest.len() {
+                if rest[i] == '\\' && q == '"' {
+                    i += 2;
+                    continue;
+                }
+                if rest[i] == q {
+                    break;
+                }
+                i += 1;
+            }
+            (i + 1).min(rest.len())
+        }
+        _ => {
+            let word = rest
+                .iter()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+                .count();
+            let is_key =
+                rest.get(word) == Some(&':') && matches!(rest.get(word + 1), None | Some(' '));
+            let after_key = start >= 2 && chars[..start].ends_with(&[':', ' ']);
+            if is_key || !after_key || word == 0 {
+                word.max(1)
+            } else {
+                // A plain value: to the end of the line, before a comment.
+                let line_rest: String = rest.iter().collect();
+                let cut = line_rest.find(" #").unwrap_or(line_rest.len());
+                line_rest[..cut].trim_end().chars().count().max(1)
+            }
+        }
+    };
+    (start + end + 1) as u32
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        match (self.line, self.column) {
-            (0, _) => write!(f, "{}: {kind}: {}", self.file, self.message)?,
-            (line, 0) => write!(f, "{}:{line}: {kind}: {}", self.file, self.message)?,
-            (line, col) => write!(f, "{}:{line}:{col}: {kind}: {}", self.file, self.message)?,
-        }
-        if let Some(text) = &self.source_line {
-            let number = self.line.to_string();
-            let pad = " ".repeat(number.len());
-            write!(f, "\n{pad} |\n{number} | {text}")?;
-            if self.caret > 0 {
-                // Columns count characters; tabs keep their width so the caret lines up.
-                let lead: String = text
-                    .chars()
-                    .take(self.caret as usize - 1)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                write!(f, "\n{pad} | {lead}^")?;
-            }
-        }
-        if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
+        f.write_str(self.render(false).trim_end())
     }
 }
 
@@ -189,27 +517,52 @@ mod tests {
     #[test]
     fn a_huge_line_is_cropped_around_the_spot() {
         let source = format!("say: {}X{}", "a".repeat(5000), "b".repeat(5000));
-        let d = Diagnostic::error("x.yaml", "here").at(&source, 1, 5006);
-        let shown = d.source_line.clone().expect("a snippet");
-        assert!(shown.chars().count() <= MAX_SNIPPET + 2, "{}", shown.len());
+        let d = Diagnostic::new(Code::YamlSyntax, "x.yaml", "here")
+            .at(&source, 1, 5006)
+            .to_column(5007);
         assert_eq!(d.column, 5006, "the reported column is the real one");
-        let caret_at = d.caret as usize - 1;
         assert_eq!(
-            shown.chars().nth(caret_at),
-            Some('X'),
-            "the caret points at the spot"
+            d.underlined().as_deref(),
+            Some("X"),
+            "the underline is the spot"
+        );
+        let shown = d.to_string();
+        assert!(shown.len() < 600, "{}", shown.len());
+    }
+
+    #[test]
+    fn renders_code_place_underline_and_fix() {
+        let source = "flow: x\nsteps:\n  - promt: hi\n";
+        let d = Diagnostic::new(
+            Code::UnknownField,
+            "x.yaml",
+            "`promt` is not a field of a step",
+        )
+        .at(source, 3, 5)
+        .suggest(Some("prompt"));
+        assert_eq!(d.end_column, 10, "the whole key is underlined");
+        assert_eq!(
+            d.to_string(),
+            "error[E0201]: `promt` is not a field of a step\n --> x.yaml:3:5\n  |\n3 |   - promt: hi\n  |     ^^^^^\n  |\nhelp: did you mean `prompt`?\n  |\n3 |   - prompt: hi\n  |         +"
+        );
+        assert_eq!(
+            d.short(),
+            "x.yaml:3:5: error[E0201]: `promt` is not a field of a step"
         );
     }
 
     #[test]
-    fn renders_position_snippet_caret_and_help() {
-        let source = "flow: x\nsteps:\n  - promt: hi\n";
-        let d = Diagnostic::error("x.yaml", "unknown field `promt`")
-            .at(source, 3, 5)
-            .suggest(Some("prompt"));
+    fn tokens_are_underlined_whole() {
+        let line = "    prompt: \"Who goes first?\" # a comment";
+        assert_eq!(token_end(line, 5), 11, "a key");
+        assert_eq!(token_end(line, 13), 30, "a quoted text");
+        let line = "    who: listner   # typo";
         assert_eq!(
-            d.to_string(),
-            "x.yaml:3:5: error: unknown field `promt`\n  |\n3 |   - promt: hi\n  |     ^\n  = help: did you mean `prompt`?"
+            token_end(line, 10),
+            17,
+            "a plain value stops before the comment"
         );
+        let line = "    say: Thank you, {{ speeker }}";
+        assert_eq!(token_end(line, 24), 31, "a word inside a template");
     }
 }

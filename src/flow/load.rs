@@ -15,7 +15,7 @@ use minijinja::{Environment, Value};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::analysis;
-use super::diagnostic::{Diagnostic, Diagnostics};
+use super::diagnostic::{Code, Diagnostic, Diagnostics};
 use super::model::*;
 use super::raw::*;
 use super::suggest::nearest;
@@ -92,11 +92,11 @@ pub fn read_raw(file: &str, source: &str) -> (Option<RawFlow>, Diagnostics) {
     let (raw, problems) = super::shape::shape::<RawFlow>(&tree, &read);
     drop(tree);
     for p in problems {
-        let d = Diagnostic::error(file, p.message).at(source, p.at.line, p.at.column);
-        diags.push(match p.help {
-            Some(h) => d.with_help(h),
-            None => d,
-        });
+        let mut d = Diagnostic::new(p.code, file, p.message).at(source, p.at.line, p.at.column);
+        if let Some(h) = p.help {
+            d = d.with_help(h);
+        }
+        diags.push(d.suggest(p.suggestion));
     }
     (raw, diags)
 }
@@ -104,7 +104,8 @@ pub fn read_raw(file: &str, source: &str) -> (Option<RawFlow>, Diagnostics) {
 /// Checks text read from a file before it reaches the YAML parser: size and UTF-8.
 pub fn decode_source(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     if bytes.len() as u64 > MAX_FLOW_BYTES {
-        return Err(Diagnostic::error(
+        return Err(Diagnostic::new(
+            Code::File,
             file,
             format!(
                 "the file is {} bytes; flow files may be at most {} bytes",
@@ -117,7 +118,8 @@ pub fn decode_source(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let at = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
         let line = text.matches('\n').count() as u32 + 1;
-        let mut d = Diagnostic::error(
+        let mut d = Diagnostic::new(
+            Code::File,
             file,
             format!("the file is not UTF-8 text (invalid byte at offset {at})"),
         );
@@ -231,9 +233,8 @@ impl<'s> Checker<'s> {
             .unwrap_or("")
             .trim_end_matches('\r')
     }
-
-    fn error(&mut self, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::error(&self.file, message).at(
+    fn error(&mut self, code: Code, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(code, &self.file, message).at(
             self.source,
             loc.line() as u32,
             loc.column() as u32,
@@ -254,7 +255,7 @@ impl<'s> Checker<'s> {
         match field {
             Some(f) => f.clone(),
             None => {
-                self.error(at, format!("{of} has no `{name}:`"));
+                self.error(Code::MissingField, at, format!("{of} has no `{name}:`"));
                 Sp::new(String::new(), at)
             }
         }
@@ -278,7 +279,7 @@ impl<'s> Checker<'s> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.warning(
+        self.warning(Code::FileName,
             id.referenced,
             format!(
                 "the file is named `{file}` but its flow id is `{}`: flows are found by file name, so `trustguide run {}` and `call: {}` will not find it",
@@ -316,7 +317,8 @@ impl<'s> Checker<'s> {
         let whole = format!("{}{}", src.value, rest.trim_end());
         let key = line[..(at.column() as usize).saturating_sub(1)].to_owned();
         let quoted = format!("{key}\"{}\"", whole.replace('"', "\\\""));
-        let d = Diagnostic::warning(
+        let d = Diagnostic::new(
+            Code::CommentCutsText,
             &self.file,
             format!(
                 "` #` starts a comment here, so the text ends at `{}` and `{}` is dropped",
@@ -328,9 +330,8 @@ impl<'s> Checker<'s> {
         .with_help(format!("put the whole text in quotes: {}", quoted.trim()));
         self.diags.push(d);
     }
-
-    fn warning(&mut self, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::warning(&self.file, message).at(
+    fn warning(&mut self, code: Code, loc: Pos, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(code, &self.file, message).at(
             self.source,
             loc.line() as u32,
             loc.column() as u32,
@@ -344,7 +345,7 @@ impl<'s> Checker<'s> {
         let flow_id = match raw.flow {
             Some(id) => {
                 if !is_flow_id(&id.value) {
-                    self.error(
+                    self.error(Code::BadName,
                         id.referenced,
                         format!("flow id `{}` must be lowercase letters, digits, `-` and `_`, starting with a letter", id.value),
                     );
@@ -353,7 +354,8 @@ impl<'s> Checker<'s> {
                 id
             }
             None => {
-                self.error(top, "the flow has no `flow:` id").help = Some(
+                self.error(Code::MissingField, top, "the flow has no `flow:` id")
+                    .help = Some(
                     "add a first line `flow: NAME`, with the file's name without `.yaml`"
                         .to_owned(),
                 );
@@ -364,12 +366,13 @@ impl<'s> Checker<'s> {
         let title = match raw.title {
             Some(title) => {
                 if title.value.trim().is_empty() {
-                    self.error(title.referenced, "the title is empty");
+                    self.error(Code::Empty, title.referenced, "the title is empty");
                 }
                 title.value
             }
             None => {
-                self.error(top, "the flow has no `title:`").help = Some(
+                self.error(Code::MissingField, top, "the flow has no `title:`")
+                    .help = Some(
                     "add a line `title: …` with the name people see in `trustguide list`"
                         .to_owned(),
                 );
@@ -379,12 +382,13 @@ impl<'s> Checker<'s> {
         let raw_steps = match raw.steps {
             Some(steps) => {
                 if steps.value.is_empty() {
-                    self.error(steps.referenced, "the flow has no steps");
+                    self.error(Code::Empty, steps.referenced, "the flow has no steps");
                 }
                 steps.value
             }
             None => {
-                self.error(top, "the flow has no `steps:`").help =
+                self.error(Code::MissingField, top, "the flow has no `steps:`")
+                    .help =
                     Some("add `steps:` and under it the steps, each starting with `- `".to_owned());
                 Vec::new()
             }
@@ -396,16 +400,22 @@ impl<'s> Checker<'s> {
             let name = role.value.clone();
             if !is_snake_case(&name) {
                 self.error(
+                    Code::BadName,
                     role.referenced,
                     format!("role `{name}` must be snake_case: lowercase letters, digits and `_`"),
                 );
             } else if name == "both" || RESERVED_NAMES.contains(&name.as_str()) {
                 self.error(
+                    Code::ReservedName,
                     role.referenced,
                     format!("`{name}` is reserved and cannot be a role"),
                 );
             } else if participants.contains(&name) {
-                self.error(role.referenced, format!("role `{name}` is listed twice"));
+                self.error(
+                    Code::DuplicateName,
+                    role.referenced,
+                    format!("role `{name}` is listed twice"),
+                );
             }
             participants.push(name);
         }
@@ -416,23 +426,28 @@ impl<'s> Checker<'s> {
             if let Some(sid) = &step.value.id {
                 let name = &sid.value;
                 if !is_snake_case(name) {
-                    self.error(
+                    self.error(Code::BadName,
                         sid.referenced,
                         format!("step id `{name}` must be snake_case: lowercase letters, digits and `_`, not starting with a digit"),
                     );
                 } else if name == "end" || RESERVED_NAMES.contains(&name.as_str()) {
                     self.error(
+                        Code::ReservedName,
                         sid.referenced,
                         format!("`{name}` is reserved and cannot be a step id"),
                     );
                 } else if participants.contains(name) {
-                    self.error(
+                    self.error(Code::DuplicateName,
                         sid.referenced,
                         format!("step id `{name}` is also a role; the answer would hide the participant's name"),
                     );
                 }
                 if step_index.insert(name.clone(), i).is_some() {
-                    self.error(sid.referenced, format!("duplicate step id `{name}`"));
+                    self.error(
+                        Code::DuplicateName,
+                        sid.referenced,
+                        format!("duplicate step id `{name}`"),
+                    );
                 }
             }
         }
@@ -441,6 +456,7 @@ impl<'s> Checker<'s> {
         for (name, value) in raw.vars {
             if !is_snake_case(&name) {
                 self.error(
+                    Code::BadName,
                     flow_id.referenced,
                     format!("variable `{name}` must be snake_case"),
                 );
@@ -452,7 +468,7 @@ impl<'s> Checker<'s> {
         for step in &raw_steps {
             if let (Some(sid), Some(_)) = (&step.value.id, &step.value.ask) {
                 if vars.iter().any(|(n, _)| *n == sid.value) {
-                    self.error(
+                    self.error(Code::DuplicateName,
                         sid.referenced,
                         format!("step `{}` has the same name as a variable under `vars:`, which would hide its answer; rename one of them", sid.value),
                     );
@@ -523,8 +539,12 @@ impl<'s> Checker<'s> {
         }
         for i in analysis::unreachable_starts(&succ, &reachable) {
             let label = &steps[i].label;
-            self.error(places[i], format!("step `{label}` can never be reached"))
-                .help = Some(if i > 0 && steps[i - 1].end.is_some() {
+            self.error(
+                Code::Unreachable,
+                places[i],
+                format!("step `{label}` can never be reached"),
+            )
+            .help = Some(if i > 0 && steps[i - 1].end.is_some() {
                 format!("the step above ends the flow and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
             } else {
                 format!("the step above always jumps elsewhere and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
@@ -542,7 +562,7 @@ impl<'s> Checker<'s> {
                     steps[first].label, steps[last].label
                 )
             };
-            self.error(places[last], message).help = Some(
+            self.error(Code::EndlessLoop, places[last], message).help = Some(
                 "give the loop a `next` branch that leaves it, such as `- when: rounds >= 3` / `goto: wrap_up`, or an `end` step it can reach".into(),
             );
         }
@@ -583,7 +603,7 @@ impl<'s> Checker<'s> {
                 continue;
             }
             let (line, column) = self.position_of(&self.texts[u.text], &u.name, u.in_expr);
-            let d = Diagnostic::warning(
+            let d = Diagnostic::new(Code::MaybeUnset,
                 &self.file,
                 format!(
                     "`{}` may have no value here: some ways to step `{}` do not pass the step that gives it one",
@@ -629,15 +649,16 @@ impl<'s> Checker<'s> {
             let mut pool: Vec<&str> = self.known.iter().map(String::as_str).collect();
             pool.sort_unstable();
             let hint = nearest(&name, pool.iter().copied());
-            let mut d = Diagnostic::error(
+            let mut d = Diagnostic::new(
+                Code::UndefinedName,
                 &self.file,
                 format!("`{name}` is not defined in this flow"),
             )
             .at(self.source, line, column);
-            d.help = Some(match hint {
-                Some(h) => format!("did you mean `{h}`?"),
-                None => format!("a name is defined by a role in `participants`, an entry under `vars:`, a step with `id: {name}` that asks, or a `set: {{{name}: ...}}`"),
-            });
+            match hint {
+                Some(h) => d.set_suggestion(Some(h)),
+                None => d.help = Some(format!("a name is defined by a role in `participants`, an entry under `vars:`, a step with `id: {name}` that asks, or a `set: {{{name}: ...}}`")),
+            }
             self.diags.push(d);
         }
     }
@@ -682,9 +703,53 @@ impl<'s> Checker<'s> {
             let (line, column) =
                 self.file_position(src, u32::from(span.start_line), u32::from(span.start_col));
             let names = crate::content::builtin_names();
-            let d = Diagnostic::error(&self.file, problem)
+            let d = Diagnostic::new(Code::MissingInclude, &self.file, problem)
                 .at(self.source, line, column)
                 .suggest(nearest(&name, names.iter().map(String::as_str)));
+            self.diags.push(d);
+        }
+    }
+
+    /// Each filter (`| name`) and test (`is name`) used must exist: minijinja would only
+    /// find out when the text is shown, in the middle of a session.
+    fn filters_and_tests(&mut self, src: &Sp<String>, in_expr: bool) {
+        use minijinja::machinery::Token;
+        let syntax = minijinja::syntax::SyntaxConfig::default();
+        let tokens: Vec<_> = minijinja::machinery::tokenize(&src.value, in_expr, syntax)
+            .map_while(Result::ok)
+            .collect();
+        for (i, (token, _)) in tokens.iter().enumerate() {
+            let (what, known): (&str, &[&str]) = match token {
+                Token::Pipe => ("filter", crate::render::FILTERS),
+                Token::Ident("is") => ("test", crate::render::TESTS),
+                _ => continue,
+            };
+            // `is not name`: the name comes after `not`.
+            let mut at = i + 1;
+            if what == "test" && matches!(tokens.get(at), Some((Token::Ident("not"), _))) {
+                at += 1;
+            }
+            let Some((Token::Ident(name), span)) = tokens.get(at) else {
+                continue;
+            };
+            if known.contains(name) {
+                continue;
+            }
+            let (line, column) =
+                self.file_position(src, u32::from(span.start_line), u32::from(span.start_col));
+            let d = Diagnostic::new(
+                Code::UnknownFilter,
+                &self.file,
+                format!("there is no {what} called `{name}`"),
+            )
+            .at(self.source, line, column);
+            let d = match nearest(name, known.iter().copied()) {
+                Some(near) => d.suggest(Some(near)),
+                None => d.with_help(format!(
+                    "`trustguide explain {}` lists the {what}s there are",
+                    Code::UnknownFilter
+                )),
+            };
             self.diags.push(d);
         }
     }
@@ -753,12 +818,13 @@ impl<'s> Checker<'s> {
         for (id, c) in raw.categories {
             if !is_snake_case(&id) {
                 self.error(
+                    Code::Safety,
                     c.referenced,
                     format!("safety category `{id}` must be snake_case"),
                 );
             }
             if global.iter().any(|g| g == &id) {
-                self.error(
+                self.error(Code::Safety,
                     c.referenced,
                     format!("`{id}` is a global safety category; add patterns to it under `safety.patterns.{id}` instead"),
                 );
@@ -772,6 +838,7 @@ impl<'s> Checker<'s> {
             );
             if c.value.message.is_some() && message.value.trim().is_empty() {
                 self.error(
+                    Code::Safety,
                     message.referenced,
                     format!("safety category `{id}` has an empty message"),
                 );
@@ -790,13 +857,11 @@ impl<'s> Checker<'s> {
                 let mut names: Vec<&str> = global.iter().map(String::as_str).collect();
                 names.extend(categories.iter().map(|c| c.id.as_str()));
                 let loc = patterns.first().map(|p| p.referenced).unwrap_or(at);
-                let d = self.error(
+                let d = self.error(Code::Safety,
                     loc,
                     format!("`safety.patterns.{id}`: there is no safety category `{id}`; define it under `safety.categories` or use one of: {}", names.join(", ")),
                 );
-                if let Some(near) = nearest(&id, names.iter().copied()) {
-                    d.help = Some(format!("did you mean `{near}`?"));
-                }
+                d.set_suggestion(nearest(&id, names.iter().copied()));
                 continue;
             }
             let patterns = self.safety_patterns(&patterns);
@@ -826,7 +891,7 @@ impl<'s> Checker<'s> {
             match crate::safety::detector::check_pattern(&p.value) {
                 Ok(()) => good.push(p.value.clone()),
                 Err(e) => {
-                    self.error(p.referenced, format!("safety {e}"));
+                    self.error(Code::Safety, p.referenced, format!("safety {e}"));
                 }
             }
         }
@@ -843,10 +908,8 @@ impl<'s> Checker<'s> {
                 let hint = nearest(&name.value, step_index.keys().map(String::as_str));
                 self.unresolved_jumps = true;
                 let msg = format!("no step with id `{}` to go to", name.value);
-                let d = self.error(name.referenced, msg);
-                if let Some(h) = hint {
-                    d.help = Some(format!("did you mean `{h}`?"));
-                }
+                let d = self.error(Code::UnknownStep, name.referenced, msg);
+                d.set_suggestion(hint);
                 Target::End
             }
         }
@@ -869,6 +932,7 @@ impl<'s> Checker<'s> {
                 Ok(expr) => {
                     let names = expr.undeclared_variables(false);
                     self.note_uses(names, src, true, true);
+                    self.filters_and_tests(src, true);
                     Some(std::sync::Arc::new(expr))
                 }
                 Err(e) => {
@@ -876,7 +940,8 @@ impl<'s> Checker<'s> {
                         Some(range) => self.expression_position(src, range.start),
                         None => (src.referenced.line() as u32, src.referenced.column() as u32),
                     };
-                    let d = Diagnostic::error(
+                    let d = Diagnostic::new(
+                        Code::ExpressionSyntax,
                         &self.file,
                         format!("{what}: {}", e.detail().unwrap_or("invalid expression")),
                     )
@@ -955,12 +1020,17 @@ impl<'s> Checker<'s> {
                     "template error: {}",
                     e.detail().unwrap_or("invalid template")
                 );
-                let d = Diagnostic::error(&self.file, msg).at(self.source, line, column);
+                let d = Diagnostic::new(Code::TemplateSyntax, &self.file, msg).at(
+                    self.source,
+                    line,
+                    column,
+                );
                 self.diags.push(d);
             } else if let Ok(template) = env.get_template(&name) {
                 let names = template.undeclared_variables(false);
                 self.note_uses(names, &src, false, false);
                 self.includes(&src, env);
+                self.filters_and_tests(&src, false);
             }
         }
     }
@@ -1000,7 +1070,11 @@ impl<'s> Checker<'s> {
         let call = self.step_call(&s, &cx);
         let timer = s.timer.as_ref().map(|t| {
             if t.value == 0 {
-                self.error(t.referenced, "`timer` must be at least 1 second");
+                self.error(
+                    Code::OutOfRange,
+                    t.referenced,
+                    "`timer` must be at least 1 second",
+                );
             }
             t.value
         });
@@ -1043,7 +1117,11 @@ impl<'s> Checker<'s> {
             None => Who::Anyone,
             Some(w) if w.value == "both" => {
                 if participants.len() < 2 {
-                    self.error(w.referenced, "`who: both` needs at least two participants");
+                    self.error(
+                        Code::Misplaced,
+                        w.referenced,
+                        "`who: both` needs at least two participants",
+                    );
                 }
                 Who::Both
             }
@@ -1063,10 +1141,8 @@ impl<'s> Checker<'s> {
                             participants.join(", ")
                         )
                     };
-                    let d = self.error(w.referenced, msg);
-                    if let Some(h) = hint {
-                        d.help = Some(format!("did you mean `{h}`?"));
-                    }
+                    let d = self.error(Code::UnknownRole, w.referenced, msg);
+                    d.set_suggestion(hint);
                     Who::Anyone
                 }
             },
@@ -1078,12 +1154,17 @@ impl<'s> Checker<'s> {
         let label = cx.label;
         let Some(kind) = &s.ask else {
             if s.prompt.is_some() {
-                self.error(cx.at, format!("step `{label}` has a `prompt` but no `ask`"))
-                    .help =
+                self.error(
+                    Code::MissingField,
+                    cx.at,
+                    format!("step `{label}` has a `prompt` but no `ask`"),
+                )
+                .help =
                     Some("add `ask: text` (or another kind), or use `say` for text to show".into());
             }
             if let Some(w) = &s.who {
                 self.warning(
+                    Code::NothingAsked,
                     w.referenced,
                     format!("step `{label}` has `who` but asks nothing"),
                 );
@@ -1093,6 +1174,7 @@ impl<'s> Checker<'s> {
         };
         if !has_id {
             self.error(
+                Code::MissingField,
                 cx.at,
                 "a step that asks needs an `id`: the answer is stored under it",
             );
@@ -1101,6 +1183,7 @@ impl<'s> Checker<'s> {
             Some(p) => self.template(p, cx.template("prompt")),
             None => {
                 self.error(
+                    Code::MissingField,
                     kind.referenced,
                     format!("step `{label}` asks but has no `prompt`"),
                 );
@@ -1119,6 +1202,7 @@ impl<'s> Checker<'s> {
             .map(|(name, expr)| {
                 if !is_snake_case(name) {
                     self.error(
+                        Code::BadName,
                         expr.referenced,
                         format!("`set` variable `{name}` must be snake_case"),
                     );
@@ -1145,6 +1229,7 @@ impl<'s> Checker<'s> {
             .collect();
         if !s.record.is_empty() && s.end.is_none() {
             self.error(
+                Code::Misplaced,
                 cx.at,
                 format!(
                     "step `{}` has `record` but no `end`: metrics are recorded when the flow ends",
@@ -1164,6 +1249,7 @@ impl<'s> Checker<'s> {
     ) -> Box<ScheduleSpec> {
         if s.end.is_none() {
             self.error(
+                Code::Misplaced,
                 sc.referenced,
                 format!(
                     "step `{}` has `schedule` but no `end`: a schedule is made when the flow ends",
@@ -1175,6 +1261,7 @@ impl<'s> Checker<'s> {
         let name = match &raw.name {
             Some(n) if !is_flow_id(&n.value) => {
                 self.error(
+                    Code::BadName,
                     n.referenced,
                     format!(
                         "`schedule.name: {}` must be lowercase letters, digits, - and _",
@@ -1188,12 +1275,17 @@ impl<'s> Checker<'s> {
         };
         if let Some(m) = &raw.minutes {
             if !(1..=1440).contains(&m.value) {
-                self.error(m.referenced, "`schedule.minutes` must be from 1 to 1440");
+                self.error(
+                    Code::OutOfRange,
+                    m.referenced,
+                    "`schedule.minutes` must be from 1 to 1440",
+                );
             }
         }
         if let Some(r) = &raw.remind {
             if r.value > 10_080 {
                 self.error(
+                    Code::OutOfRange,
                     r.referenced,
                     "`schedule.remind` must be at most 10080 minutes (a week)",
                 );
@@ -1233,6 +1325,7 @@ impl<'s> Checker<'s> {
         };
         if s.end.is_some() && s.next.is_some() {
             self.error(
+                Code::Misplaced,
                 cx.at,
                 format!(
                     "step `{}` has both `end` and `next`; an ending step goes nowhere",
@@ -1246,7 +1339,7 @@ impl<'s> Checker<'s> {
     fn next_targets(&mut self, n: &Sp<RawNext>, cx: &StepPlace<'_>) -> Next {
         match &n.value {
             RawNext::Invalid(found) => {
-                self.error(
+                self.error(Code::WrongType,
                     n.referenced,
                     format!("`next` should be a step id, or a list of branches, not {found}"),
                 )
@@ -1262,7 +1355,7 @@ impl<'s> Checker<'s> {
             }
             RawNext::Branches(list) => {
                 if list.is_empty() {
-                    self.error(n.referenced, "`next` is an empty list");
+                    self.error(Code::Empty, n.referenced, "`next` is an empty list");
                 }
                 let mut branches = Vec::new();
                 for b in list {
@@ -1272,8 +1365,12 @@ impl<'s> Checker<'s> {
                         .as_ref()
                         .map(|w| self.expression(w, "in `when`"));
                     let Some(goto) = &b.value.goto else {
-                        self.error(b.referenced, "this branch of `next` has no `goto:`")
-                            .help =
+                        self.error(
+                            Code::MissingField,
+                            b.referenced,
+                            "this branch of `next` has no `goto:`",
+                        )
+                        .help =
                             Some("say where it goes: `goto: STEP_ID` (or `goto: end`)".to_owned());
                         continue;
                     };
@@ -1286,6 +1383,7 @@ impl<'s> Checker<'s> {
                 if let Some(i) = always {
                     if i + 1 < list.len() {
                         self.warning(
+                            Code::BranchNeverTaken,
                             list[i + 1].referenced,
                             "this branch can never be taken: an earlier branch has no `when`",
                         );
@@ -1301,6 +1399,7 @@ impl<'s> Checker<'s> {
         let call = s.call.as_ref().map(|c| {
             if !is_flow_id(&c.value) {
                 self.error(
+                    Code::BadName,
                     c.referenced,
                     format!("`call: {}` is not a flow id", c.value),
                 );
@@ -1309,6 +1408,7 @@ impl<'s> Checker<'s> {
         });
         if s.call.is_some() && s.ask.is_some() {
             self.error(
+                Code::Misplaced,
                 cx.at,
                 format!(
                     "step `{}` both calls a flow and asks; split it into two steps",
@@ -1324,12 +1424,14 @@ impl<'s> Checker<'s> {
         let label = cx.label;
         if s.private && s.ask.is_none() {
             self.warning(
+                Code::NothingAsked,
                 cx.at,
                 format!("step `{label}` is `private` but asks nothing"),
             );
         }
         if s.optional && s.ask.is_none() {
             self.warning(
+                Code::NothingAsked,
                 cx.at,
                 format!("step `{label}` is `optional` but asks nothing"),
             );
@@ -1372,7 +1474,7 @@ impl<'s> Checker<'s> {
                             format!("`{field}` only applies to a step that asks (step `{label}`)")
                         }
                     };
-                    self.error(loc, msg);
+                    self.error(Code::Misplaced, loc, msg);
                 }
             }
         }
@@ -1393,6 +1495,7 @@ impl<'s> Checker<'s> {
                     if lo > hi {
                         if let Some(v) = &s.min_length {
                             self.error(
+                                Code::OutOfRange,
                                 v.referenced,
                                 format!("`min_length` {lo} is more than `max_length` {hi}"),
                             );
@@ -1414,7 +1517,7 @@ impl<'s> Checker<'s> {
                 let max = self.count_bound(&s.max, "max");
                 self.check_count_range(s, min, max, Some(options.len()));
                 if options.iter().any(|o| o.goto.is_some()) {
-                    self.error(kind.referenced, "option `goto` only works with `ask: choice`; use `next` with `when` for `multi`");
+                    self.error(Code::Misplaced, kind.referenced, "option `goto` only works with `ask: choice`; use `next` with `when` for `multi`");
                 }
                 AskKind::Multi { options, min, max }
             }
@@ -1431,6 +1534,7 @@ impl<'s> Checker<'s> {
                         .map(|v| v.referenced)
                         .unwrap_or(kind.referenced);
                     self.error(
+                        Code::OutOfRange,
                         loc,
                         format!("scale `min` {min} must be less than `max` {max}"),
                     );
@@ -1440,6 +1544,7 @@ impl<'s> Checker<'s> {
                     for (n, text) in &l.value {
                         if *n < min || *n > max {
                             self.error(
+                                Code::OutOfRange,
                                 l.referenced,
                                 format!("label {n} is outside the scale {min}..{max}"),
                             );
@@ -1490,7 +1595,11 @@ impl<'s> Checker<'s> {
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 let loc = s.min.as_ref().map_or(kind.referenced, |v| v.referenced);
-                self.error(loc, format!("`min` {lo} {relation} `max` {hi}"));
+                self.error(
+                    Code::OutOfRange,
+                    loc,
+                    format!("`min` {lo} {relation} `max` {hi}"),
+                );
             }
         }
     }
@@ -1504,6 +1613,7 @@ impl<'s> Checker<'s> {
     ) -> Vec<ChoiceOption> {
         let Some(raw) = &s.options else {
             self.error(
+                Code::MissingField,
                 kind.referenced,
                 format!("step `{label}` needs `options` to choose from"),
             );
@@ -1511,6 +1621,7 @@ impl<'s> Checker<'s> {
         };
         if raw.value.is_empty() {
             self.error(
+                Code::Empty,
                 raw.referenced,
                 format!("step `{label}` has an empty `options` list"),
             );
@@ -1528,13 +1639,18 @@ impl<'s> Checker<'s> {
                 RawOption::Full(f) => {
                     for name in &f.unknown {
                         let d = self.error(
+                            Code::UnknownField,
                             name.referenced,
                             format!("`{}` is not a field of an option", name.value),
                         );
-                        d.help = Some(match nearest(&name.value, OPTION_FIELDS.iter().copied()) {
-                            Some(near) => format!("did you mean `{near}`?"),
-                            None => "an option can have: label, value, goto, safety".to_owned(),
-                        });
+                        match nearest(&name.value, OPTION_FIELDS.iter().copied()) {
+                            Some(near) => d.set_suggestion(Some(near)),
+                            None => {
+                                d.help = Some(
+                                    "an option can have: label, value, goto, safety".to_owned(),
+                                )
+                            }
+                        }
                     }
                     let label = self.required(&f.label, o.referenced, "label", "this option");
                     ChoiceOption {
@@ -1549,6 +1665,7 @@ impl<'s> Checker<'s> {
                 }
                 RawOption::Invalid(found) => {
                     self.error(
+                        Code::WrongType,
                         o.referenced,
                         format!(
                             "an option should be its label, or a map with `label:`, not {found}"
@@ -1558,10 +1675,10 @@ impl<'s> Checker<'s> {
                 }
             };
             if option.label.trim().is_empty() {
-                self.error(o.referenced, "an option has an empty label");
+                self.error(Code::Empty, o.referenced, "an option has an empty label");
             }
             if has_template_syntax(&option.label) {
-                self.error(
+                self.error(Code::TemplatedLabel,
                     o.referenced,
                     format!(
                         "option labels are shown as written, not filled in: `{}` would show its braces",
@@ -1576,6 +1693,7 @@ impl<'s> Checker<'s> {
             }
             if !seen.insert(option.value.to_string()) {
                 self.error(
+                    Code::DuplicateName,
                     o.referenced,
                     format!("two options have the value `{}`", option.value),
                 );
@@ -1591,6 +1709,7 @@ impl<'s> Checker<'s> {
             Some(n) if n >= 0 => Some(n as usize),
             _ => {
                 self.error(
+                    Code::WrongType,
                     v.referenced,
                     format!("`{field}` must be a whole number of items, 0 or more"),
                 );
@@ -1609,7 +1728,11 @@ impl<'s> Checker<'s> {
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 if let Some(v) = &s.min {
-                    self.error(v.referenced, format!("`min` {lo} is more than `max` {hi}"));
+                    self.error(
+                        Code::OutOfRange,
+                        v.referenced,
+                        format!("`min` {lo} is more than `max` {hi}"),
+                    );
                 }
             }
         }
@@ -1617,6 +1740,7 @@ impl<'s> Checker<'s> {
             if lo > n {
                 if let Some(v) = &s.min {
                     self.error(
+                        Code::OutOfRange,
                         v.referenced,
                         format!("`min` {lo} is more than the {n} options"),
                     );
@@ -1630,7 +1754,11 @@ impl<'s> Checker<'s> {
         match v.value.as_i64() {
             Some(n) => Some(n),
             None => {
-                self.error(v.referenced, format!("`{field}` must be a whole number"));
+                self.error(
+                    Code::WrongType,
+                    v.referenced,
+                    format!("`{field}` must be a whole number"),
+                );
                 None
             }
         }
@@ -1641,7 +1769,11 @@ impl<'s> Checker<'s> {
         match f64::try_from(v.value.clone()) {
             Ok(n) if n.is_finite() => Some(n),
             _ => {
-                self.error(v.referenced, format!("`{field}` must be a number"));
+                self.error(
+                    Code::WrongType,
+                    v.referenced,
+                    format!("`{field}` must be a number"),
+                );
                 None
             }
         }
@@ -1654,6 +1786,7 @@ impl<'s> Checker<'s> {
             Some(b) => Some(b),
             None => {
                 self.error(
+                    Code::WrongType,
                     v.referenced,
                     format!("`{field}` must be `today`, `+7d`, `-3d` or a date like 2026-01-31"),
                 );
@@ -1673,6 +1806,7 @@ impl<'s> Checker<'s> {
             Ok(t) => Some(t),
             Err(_) => {
                 self.error(
+                    Code::WrongType,
                     v.referenced,
                     format!("`{field}` must be a time like 07:30 (quote it in YAML: \"07:30\")"),
                 );
@@ -1701,10 +1835,8 @@ impl<'s> Checker<'s> {
                     "test `{}` answers step `{}`, which this flow does not have",
                     name.value, key.value
                 );
-                let d = self.error(key.referenced, msg);
-                if let Some(h) = hint {
-                    d.help = Some(format!("did you mean `{h}`?"));
-                }
+                let d = self.error(Code::UnknownStep, key.referenced, msg);
+                d.set_suggestion(hint);
             }
             answers.push((key.value, value));
         }
@@ -1713,25 +1845,29 @@ impl<'s> Checker<'s> {
             if !(step_index.contains_key(&end.value) || in_called_flow) {
                 let hint = nearest(&end.value, step_index.keys().map(String::as_str));
                 let d = self.error(
+                    Code::UnknownStep,
                     end.referenced,
                     format!("`ends_at: {}` is not a step of this flow", end.value),
                 );
-                if let Some(h) = hint {
-                    d.help = Some(format!("did you mean `{h}`?"));
-                }
+                d.set_suggestion(hint);
             }
         }
         if let Some(outcome) = &t.expect.outcome {
             const OUTCOMES: [&str; 4] = ["completed", "stopped", "safety_stop", "paused"];
             if !OUTCOMES.contains(&outcome.value.as_str()) {
                 let d = self.error(
+                    Code::UnknownValue,
                     outcome.referenced,
                     format!("`{}` is not an outcome a test can expect", outcome.value),
                 );
-                d.help = Some(match nearest(&outcome.value, OUTCOMES) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => "use one of `completed`, `stopped`, `safety_stop`, `paused`".to_owned(),
-                });
+                match nearest(&outcome.value, OUTCOMES) {
+                    Some(near) => d.set_suggestion(Some(near)),
+                    None => {
+                        d.help = Some(
+                            "use one of `completed`, `stopped`, `safety_stop`, `paused`".to_owned(),
+                        )
+                    }
+                }
             }
         }
         FlowTest {

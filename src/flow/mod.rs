@@ -10,6 +10,7 @@
 //! author every mistake of a file.
 
 mod analysis;
+mod codes;
 mod diagnostic;
 pub mod graph;
 pub(crate) mod load;
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 
 use minijinja::Environment;
 
-pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use diagnostic::{Code, Diagnostic, Diagnostics, Fix, Label, Place, Severity};
 pub use load::{is_flow_id, MAX_FLOW_BYTES};
 pub use model::*;
 pub use sources::{FlowFinder, FlowHeader, FoundFlow};
@@ -127,10 +128,25 @@ impl Library {
                 }
                 Err(_) => {
                     let known = self.finder.ids();
-                    let d =
-                        Diagnostic::error(&file, format!("`call: {callee}`: no flow with that id"))
-                            .at(&source_text, line, 0)
-                            .suggest(suggest::nearest(&callee, known.iter().map(String::as_str)));
+                    // At the id after `call:`, which is on the step's first line or below.
+                    let (line, column) = source_text
+                        .lines()
+                        .enumerate()
+                        .skip((line as usize).saturating_sub(1))
+                        .take(64)
+                        .find_map(|(i, l)| {
+                            let at = l.find("call:")?;
+                            let value = at + l[at..].find(callee.as_str())?;
+                            Some((i as u32 + 1, l[..value].chars().count() as u32 + 1))
+                        })
+                        .unwrap_or((line, 0));
+                    let d = Diagnostic::new(
+                        Code::UnknownFlow,
+                        &file,
+                        format!("`call: {callee}`: no flow with that id"),
+                    )
+                    .at(&source_text, line, column)
+                    .suggest(suggest::nearest(&callee, known.iter().map(String::as_str)));
                     diags.push(d);
                 }
             }

@@ -18,6 +18,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
+use super::codes::Code;
 use super::suggest::nearest;
 use super::tree::{Kind, Node, Span};
 
@@ -28,9 +29,12 @@ pub const SPANNED: &str = "$trustguide::Spanned";
 /// A mistake in the shape of the file: where, what, and a hint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
+    pub code: Code,
     pub at: Span,
     pub message: String,
     pub help: Option<String>,
+    /// The name or value meant, for "did you mean" and its fix.
+    pub suggestion: Option<&'static str>,
 }
 
 /// Reads `T` from `tree`. Returns the value (`None` only if a hand-written visitor failed,
@@ -58,10 +62,24 @@ struct Shaper<'s> {
 }
 
 impl Shaper<'_> {
-    fn record(&self, at: Span, message: String, help: Option<String>) {
-        self.problems
-            .borrow_mut()
-            .push(Problem { at, message, help });
+    fn record(&self, code: Code, at: Span, message: String, help: Option<String>) {
+        self.problems.borrow_mut().push(Problem {
+            code,
+            at,
+            message,
+            help,
+            suggestion: None,
+        });
+    }
+
+    fn record_near(&self, code: Code, at: Span, message: String, near: &'static str) {
+        self.problems.borrow_mut().push(Problem {
+            code,
+            at,
+            message,
+            help: None,
+            suggestion: Some(near),
+        });
     }
 }
 
@@ -155,7 +173,7 @@ impl<'a> NodeDe<'a> {
         let found = self.node.kind.describe();
         let message = format!("{} should be {expected}, not {found}", self.what.name());
         let help = self.hint(expected);
-        self.cx.record(self.node.at, message, help);
+        self.cx.record(Code::WrongType, self.node.at, message, help);
     }
 
     /// A hint for the usual causes of a wrong shape.
@@ -199,7 +217,7 @@ impl<'a> NodeDe<'a> {
         result.map_err(|mut e| {
             if !e.recorded {
                 let message = format!("{}: {}", self.what.name(), e.message);
-                self.cx.record(self.node.at, message, None);
+                self.cx.record(Code::WrongType, self.node.at, message, None);
                 e.recorded = true;
             }
             e
@@ -465,14 +483,18 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
                 let shown = given.map_or_else(|| self.node.kind.describe(), |v| format!("`{v}`"));
                 let message = format!("{shown} is not {}", enum_noun(name));
                 let near = given.and_then(|v| nearest(v, variants.iter().copied()));
-                let help = match near {
-                    Some(near) => format!("did you mean `{near}`?"),
+                match near {
+                    Some(near) => {
+                        self.cx
+                            .record_near(Code::UnknownValue, self.node.at, message, near)
+                    }
                     None => {
                         let all: Vec<String> = variants.iter().map(|v| format!("`{v}`")).collect();
-                        format!("use one of {}", all.join(", "))
+                        let help = format!("use one of {}", all.join(", "));
+                        self.cx
+                            .record(Code::UnknownValue, self.node.at, message, Some(help));
                     }
-                };
-                self.cx.record(self.node.at, message, Some(help));
+                }
                 // Read on as the value meant, so the checks after this one agree with it.
                 near.or(variants.first().copied()).unwrap_or_default()
             }
@@ -555,15 +577,17 @@ impl<'a> MapDe<'a> {
         if let (Some((_, fields)), Some(name)) = (self.fields, name) {
             if !fields.contains(&name) {
                 let near = nearest(name, fields.iter().copied());
-                let help = match near {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("{noun} can have: {}", fields.join(", ")),
-                };
-                self.cx.record(
-                    key.at,
-                    format!("`{name}` is not a field of {noun}"),
-                    Some(help),
-                );
+                let message = format!("`{name}` is not a field of {noun}");
+                match near {
+                    Some(near) => self
+                        .cx
+                        .record_near(Code::UnknownField, key.at, message, near),
+                    None => {
+                        let help = format!("{noun} can have: {}", fields.join(", "));
+                        self.cx
+                            .record(Code::UnknownField, key.at, message, Some(help));
+                    }
+                }
                 let written = |field: &str| {
                     self.all
                         .iter()
@@ -587,6 +611,7 @@ impl<'a> MapDe<'a> {
                     "keep one of them".to_owned()
                 };
                 self.cx.record(
+                    Code::RepeatedField,
                     key.at,
                     format!("`{name}` is written twice in {noun}"),
                     Some(help),
@@ -686,7 +711,11 @@ mod tests {
         problems
             .into_iter()
             .map(|p| {
-                let help = p.help.map(|h| format!(" ({h})")).unwrap_or_default();
+                let help = p
+                    .help
+                    .or(p.suggestion.map(|s| format!("did you mean `{s}`?")))
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
                 (p.at.line, format!("{}{help}", p.message))
             })
             .collect()

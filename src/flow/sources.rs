@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 
-use super::diagnostic::{Diagnostic, Diagnostics};
+use super::diagnostic::{Code, Diagnostic, Diagnostics};
 use super::load::{decode_source, yaml_error, yaml_options, MAX_FLOW_BYTES};
 use super::model::Origin;
 use super::suggest::nearest;
@@ -57,9 +57,10 @@ fn is_path_like(name: &str) -> bool {
 fn read_flow_file(path: &Path) -> Result<String, Diagnostic> {
     let file = path.display().to_string();
     let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::error(&file, format!("cannot read the flow: {e}")))?;
+        .map_err(|e| Diagnostic::new(Code::File, &file, format!("cannot read the flow: {e}")))?;
     if meta.len() > MAX_FLOW_BYTES {
-        return Err(Diagnostic::error(
+        return Err(Diagnostic::new(
+            Code::File,
             &file,
             format!(
                 "the file is {} bytes; flow files may be at most {MAX_FLOW_BYTES} bytes",
@@ -68,7 +69,7 @@ fn read_flow_file(path: &Path) -> Result<String, Diagnostic> {
         ));
     }
     let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error(&file, format!("cannot read the flow: {e}")))?;
+        .map_err(|e| Diagnostic::new(Code::File, &file, format!("cannot read the flow: {e}")))?;
     decode_source(&file, bytes)
 }
 
@@ -102,7 +103,7 @@ impl FlowFinder {
         }
         self.find_by_id(name, None).map_err(|_| {
             let ids = self.ids();
-            let d = Diagnostic::error(name, format!("no flow called `{name}`"))
+            let d = Diagnostic::new(Code::File, name, format!("no flow called `{name}`"))
                 .suggest(nearest(name, ids.iter().map(String::as_str)));
             let d = if d.help.is_none() {
                 d.with_help("`trustguide list` shows the flows you have")
@@ -117,7 +118,11 @@ impl FlowFinder {
     /// path, whose calls look there first), then in each folder, then the built-ins.
     pub fn find_by_id(&self, id: &str, beside: Option<&Path>) -> Result<FoundFlow, Diagnostics> {
         if !super::load::is_flow_id(id) {
-            return Err(Diagnostics(vec![Diagnostic::error(id, "not a flow id")]));
+            return Err(Diagnostics(vec![Diagnostic::new(
+                Code::File,
+                id,
+                "not a flow id",
+            )]));
         }
         let beside = beside.map(|p| (p.to_path_buf(), Origin::Path as fn(PathBuf) -> Origin));
         let folders = beside.iter().map(|(p, o)| (p, *o)).chain(self.folders());
@@ -142,7 +147,8 @@ impl FlowFinder {
                 });
             }
         }
-        Err(Diagnostics(vec![Diagnostic::error(
+        Err(Diagnostics(vec![Diagnostic::new(
+            Code::File,
             id,
             format!("no flow called `{id}`"),
         )]))

@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Code, Diagnostic};
 
 /// At most this many YAML mistakes are fixed and read past in one run.
 const MAX_ROUNDS: usize = 20;
@@ -22,6 +22,7 @@ const MAX_ROUNDS: usize = 20;
 /// A YAML mistake: where, what, how to fix it, and the fixed line when the fix is certain.
 #[derive(Debug, Clone)]
 pub struct Mistake {
+    pub code: Code,
     pub line: u32,
     pub column: u32,
     pub message: String,
@@ -31,8 +32,9 @@ pub struct Mistake {
 }
 
 impl Mistake {
-    fn new(line: u32, column: u32, message: impl Into<String>) -> Mistake {
+    fn new(code: Code, line: u32, column: u32, message: impl Into<String>) -> Mistake {
         Mistake {
+            code,
             line,
             column,
             message: message.into(),
@@ -45,24 +47,34 @@ impl Mistake {
         self.help = Some(help.into());
         self
     }
-
     fn fix(mut self, line: String) -> Mistake {
-        self.help = Some(format!(
-            "{}write it as:  {}",
-            self.help.map(|h| format!("{h}; ")).unwrap_or_default(),
-            line.trim_start()
-        ));
         self.fixed_line = Some(line);
         self
     }
 
-    /// This mistake as a diagnostic about `file`, shown against `source`.
+    /// This mistake as a diagnostic about `file`, shown against `source`; the fix replaces
+    /// the whole line.
     pub fn diagnostic(&self, file: &str, source: &str) -> Diagnostic {
-        let d = Diagnostic::error(file, self.message.clone()).at(source, self.line, self.column);
-        match &self.help {
-            Some(h) => d.with_help(h.clone()),
-            None => d,
+        let mut d = Diagnostic::new(self.code, file, self.message.clone()).at(
+            source,
+            self.line,
+            self.column,
+        );
+        if let Some(h) = &self.help {
+            d = d.with_help(h.clone());
         }
+        if let Some(fixed) = &self.fixed_line {
+            let old = source
+                .lines()
+                .nth((self.line as usize).saturating_sub(1))
+                .unwrap_or_default();
+            let end = old.trim_end_matches('\r').chars().count() as u32 + 1;
+            if d.help.is_none() {
+                d = d.with_help("write it as:");
+            }
+            d = d.with_fix(self.line, 1, end, fixed.clone());
+        }
+        d
     }
 }
 
@@ -185,7 +197,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
         .location()
         .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
     if let Some(m) = budget(message) {
-        return Mistake::new(line, column, m);
+        return Mistake::new(Code::TooLarge, line, column, m);
     }
     if message.contains("found a tab") || message.contains("tab character") {
         if let Some(m) = tab(source, line) {
@@ -199,6 +211,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
         if let Some((at, key)) = key_and_value(text) {
             if (column as usize) > at {
                 let m = Mistake::new(
+                    Code::NeedsQuotes,
                     line,
                     column,
                     "text containing `: ` needs quotes, or YAML reads it as another `name: value`",
@@ -217,6 +230,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
             if matches!(first, '{' | '[') && (column as usize) > at {
                 let what = if first == '{' { "map" } else { "list" };
                 let m = Mistake::new(
+                    Code::NeedsQuotes,
                     line,
                     at as u32 + 1,
                     format!(
@@ -235,9 +249,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
         if let Some((at, key)) = key_and_value(text) {
             let first = text[at..].chars().next().unwrap_or(' ');
             if matches!(first, '@' | '`' | '*' | '&' | '!' | '%') {
-                let m = Mistake::new(
-                    line,
-                    at as u32 + 1,
+                let m = Mistake::new(Code::NeedsQuotes, line, at as u32 + 1,
                     format!("text starting with `{first}` needs quotes: YAML gives `{first}` a meaning of its own at the start of a value"),
                 )
                 .help(format!("put the text of `{key}` in quotes"));
@@ -259,6 +271,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
             _ => "\"",
         };
         return Mistake::new(
+            Code::UnclosedQuote,
             line,
             column,
             format!("this quoted text has no closing `{q}`"),
@@ -274,7 +287,7 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
     if let Some(m) = indentation(source, line, column, message) {
         return m;
     }
-    Mistake::new(line, column, message.to_owned())
+    Mistake::new(Code::YamlSyntax, line, column, message.to_owned())
 }
 
 /// A `[` or `{` opened at the start of a value and not closed on its line: YAML reads on,
@@ -305,6 +318,7 @@ fn unclosed_bracket(source: &str, line: u32) -> Option<Mistake> {
         ("map", '}')
     };
     let m = Mistake::new(
+        Code::NeedsQuotes,
         i as u32 + 1,
         at as u32 + 1,
         format!("this `{first}` starts a {what} that is never closed with `{close}`"),
@@ -355,6 +369,7 @@ fn tab(source: &str, from: u32) -> Option<Mistake> {
     let fixed = format!("{}{content}", " ".repeat(width));
     Some(
         Mistake::new(
+            Code::Tab,
             i as u32 + 1,
             tab_at as u32 + 1,
             "use spaces, not tabs, to indent: YAML does not allow tabs here",
@@ -447,7 +462,7 @@ fn indentation(source: &str, line: u32, column: u32, message: &str) -> Option<Mi
         format!("this line's indentation ({indent} spaces) does not line up with the lines above")
     };
     Some(
-        Mistake::new(n, indent as u32 + 1, message)
+        Mistake::new(Code::Indentation, n, indent as u32 + 1, message)
             .help(format!(
                 "line it up with {what} on line {at_line} ({col} spaces) to put it in the same {}",
                 if is_item { "list" } else { "map" }
@@ -475,7 +490,7 @@ pub fn strip_position(message: &str) -> &str {
 mod tests {
     use super::*;
 
-    /// The mistakes found in `source`, as `line:column message (help)`.
+    /// The mistakes found in `source`, as `line:column message (help) => fixed line`.
     fn mistakes(source: &str) -> Vec<String> {
         let (_, found) = read_tree(source);
         found
@@ -486,7 +501,12 @@ mod tests {
                     .as_deref()
                     .map(|h| format!(" ({h})"))
                     .unwrap_or_default();
-                format!("{}:{} {}{help}", m.line, m.column, m.message)
+                let fix = m
+                    .fixed_line
+                    .as_deref()
+                    .map(|f| format!(" => {}", f.trim_start()))
+                    .unwrap_or_default();
+                format!("{}:{} {}{help}{fix}", m.line, m.column, m.message)
             })
             .collect()
     }
@@ -499,7 +519,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                r#"5:21 text containing `: ` needs quotes, or YAML reads it as another `name: value` (put the text of `prompt` in quotes; write it as:  prompt: "Remember: are you both ready")"#
+                r#"5:21 text containing `: ` needs quotes, or YAML reads it as another `name: value` (put the text of `prompt` in quotes) => prompt: "Remember: are you both ready""#
             ]
         );
     }
@@ -513,7 +533,7 @@ mod tests {
             "{found:?}"
         );
         assert!(
-            found[0].ends_with(r#"prompt: "{{ name }}, what is it")"#),
+            found[0].ends_with(r#"=> prompt: "{{ name }}, what is it""#),
             "{found:?}"
         );
     }
@@ -526,7 +546,7 @@ mod tests {
             found[0].starts_with("5:1 use spaces, not tabs"),
             "{found:?}"
         );
-        assert!(found[0].ends_with("write it as:  say: hi)"), "{found:?}");
+        assert!(found[0].ends_with("=> say: hi"), "{found:?}");
     }
 
     #[test]
