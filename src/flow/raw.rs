@@ -72,126 +72,165 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
     }
 }
 
+/// A trustguide flow: a guided exercise of steps that show text, ask questions and branch on the answers. See docs/flow-format.md.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlow {
+    /// The flow's id: lowercase letters, digits, `-` and `_`, starting with a letter. It is also the file's name (`ID.yaml`) and what `trustguide run ID` and `call: ID` use.
     #[schemars(with = "String")]
     #[schemars(required)]
     pub flow: Option<Sp<String>>,
-    #[schemars(with = "String")]
+    /// The name people see in `trustguide list` and at the start of a run.
+    #[schemars(with = "Text")]
     #[schemars(required)]
     pub title: Option<Sp<String>>,
+    /// One or two sentences on what the exercise is for, shown by `trustguide list`.
+    #[schemars(with = "Option<Text>")]
     #[serde(default)]
     pub summary: Option<String>,
+    /// About how many minutes the exercise takes, shown by `trustguide list`.
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub minutes: Option<Sp<u32>>,
+    /// Words to group flows by, such as `daily` or `weekly`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The roles taking part, in snake_case, such as `[speaker, listener]`. Each role is also a variable holding that person's name.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub participants: Vec<Sp<String>>,
+    /// Variables and their starting values, such as `{ rounds: 0 }`, for templates and expressions to use.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub vars: IndexMap<String, Value>,
+    /// The steps, in order. Each starts with `- `.
     #[schemars(with = "Vec<RawStep>")]
     #[schemars(required)]
     pub steps: Option<Sp<Vec<Sp<RawStep>>>>,
+    /// Scripted playthroughs that `trustguide test` runs: answers in, the expected ending out.
     #[serde(default)]
     #[schemars(with = "Vec<RawTest>")]
     pub tests: Vec<Sp<RawTest>>,
-    /// Additions to the global safety profile.
+    /// What this flow adds to the safety screening: more patterns, and categories of its own. A flow cannot switch any screening off.
     #[schemars(with = "Option<RawFlowSafety>")]
     pub safety: Option<Sp<RawFlowSafety>>,
 }
 
-/// What a flow adds to the global safety profile: patterns for its categories, and
-/// categories of its own. There is no way to take anything away.
+/// What a flow adds to the safety screening. Nothing can be taken away.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlowSafety {
-    /// Extra patterns for a global category or one of the flow's own, by category id.
+    /// More patterns for a category, by category id: a built-in one (such as `self_harm`) or one of this flow's `categories`.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Vec<String>>")]
     pub patterns: IndexMap<String, Vec<Sp<String>>>,
-    /// The flow's own categories.
+    /// This flow's own safety categories, by id, each with the message shown when an answer matches.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, RawFlowCategory>")]
     pub categories: IndexMap<String, Sp<RawFlowCategory>>,
 }
 
+/// A safety category of this flow.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlowCategory {
-    #[schemars(with = "String")]
+    /// What the participants read when an answer matches this category.
+    #[schemars(with = "Text")]
     #[schemars(required)]
     pub message: Option<Sp<String>>,
+    /// `true` (the default): a match ends the session with the help message; `false`: the message is shown and the session goes on.
     #[serde(default = "yes")]
     pub stop: bool,
+    /// The patterns that match an answer to this category.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub patterns: Vec<Sp<String>>,
 }
 
+/// One step: it shows text, asks a question, or both, then goes on.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "required": ["ask"] }, "then" = { "required": ["prompt"] }))]
 pub struct RawStep {
+    /// The step's name, in snake_case. Needed on a step that asks (the answer is stored under it) or that something jumps to.
     #[schemars(with = "Option<String>")]
     pub id: Option<Sp<String>>,
-    #[schemars(with = "Option<String>")]
+    /// Text to show. On a step that asks, it is shown before the question. `{{ name }}` puts in a variable.
+    #[schemars(with = "Option<Text>")]
     pub say: Option<Sp<String>>,
+    /// The kind of question: `text`, `choice`, `multi`, `confirm`, `scale`, `number`, `date`, `time` or `list`. Needs a `prompt`.
     #[schemars(with = "Option<AskKindName>")]
     pub ask: Option<Sp<AskKindName>>,
-    #[schemars(with = "Option<String>")]
+    /// The question to ask. `{{ name }}` puts in a variable.
+    #[schemars(with = "Option<Text>")]
     pub prompt: Option<Sp<String>>,
+    /// Who answers: one of the `participants`, or `both` (each in turn). Left out: whoever is at the keyboard.
     #[schemars(with = "Option<String>")]
     pub who: Option<Sp<String>>,
+    /// `true`: the answer is not left on the screen, and is left out of shared exports.
     #[serde(default)]
     pub private: bool,
+    /// `true`: an empty answer is allowed; its value is then `none`.
     #[serde(default)]
     pub optional: bool,
+    /// Variables to change after the answer, as `{ name: expression }`, in order.
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, String>")]
+    #[schemars(with = "IndexMap<String, Expr>")]
     pub set: IndexMap<String, Sp<String>>,
+    /// Where to go after this step: a step id, `end`, or a list of branches (`- when: expression` / `goto: step_id`). Left out: the step below.
     #[schemars(with = "Option<RawNext>")]
     pub next: Option<Box<Sp<RawNext>>>,
+    /// Run another flow, by its id, then come back here.
     #[schemars(with = "Option<String>")]
     pub call: Option<Box<Sp<String>>>,
+    /// Seconds for a timed turn: a countdown that Enter can end early.
     #[schemars(with = "Option<u32>")]
     pub timer: Option<Box<Sp<u32>>>,
+    /// A safety check after the answer: when `when` is true, the session stops (or pauses) with the help of `category`.
     #[schemars(with = "Option<RawSafety>")]
     pub safety: Option<Box<Sp<RawSafety>>>,
+    /// End the flow at this step: `completed` or `stopped`. The `say` text is the closing words.
     #[schemars(with = "Option<RawOutcome>")]
     pub end: Option<Box<Sp<RawOutcome>>>,
+    /// Numbers to keep when the flow ends here, as `{ metric: expression }`, for `trustguide progress`. Only on a step with `end`.
     #[serde(default)]
-    #[schemars(with = "IndexMap<String, String>")]
+    #[schemars(with = "IndexMap<String, Expr>")]
     pub record: IndexMap<String, Sp<String>>,
-    /// A check-in schedule made when the flow ends here (only on an `end` step).
+    /// Check-ins to plan when the flow ends here, for `trustguide schedule` and calendars. Only on a step with `end`.
     #[schemars(with = "Option<RawSchedule>")]
     pub schedule: Option<Sp<Box<RawSchedule>>>,
     // Fields of particular ask kinds. Which ones a kind accepts is checked in `load.rs`,
+    /// For `ask: text`: `true` lets the answer run over several lines, until an empty one.
     // where the message can name the step and the kind.
     #[schemars(with = "Option<bool>")]
     pub multiline: Option<Box<Sp<bool>>>,
+    /// For `ask: text`: the fewest characters an answer may have.
     #[schemars(with = "Option<usize>")]
     pub min_length: Option<Box<Sp<usize>>>,
+    /// For `ask: text`: the most characters an answer may have.
     #[schemars(with = "Option<usize>")]
     pub max_length: Option<Box<Sp<usize>>>,
+    /// For `ask: choice` and `ask: multi`: the options, each a label, or a map with `label` (and `value`, `goto`, `safety`).
     #[schemars(with = "Option<Vec<RawOption>>")]
     pub options: Option<Sp<Vec<Sp<RawOption>>>>,
-    #[schemars(with = "Option<serde_json::Value>")]
+    /// The smallest answer: a number (`scale`, `number`), the fewest entries (`multi`, `list`), a date (`today`, `+7d`, `2026-03-14`) or a time (`"07:30"`).
+    #[schemars(with = "Option<Bound>")]
     pub min: Option<Box<Sp<Value>>>,
-    #[schemars(with = "Option<serde_json::Value>")]
+    /// The largest answer: a number (`scale`, `number`), the most entries (`multi`, `list`), a date (`today`, `+7d`, `2026-03-14`) or a time (`"21:00"`).
+    #[schemars(with = "Option<Bound>")]
     pub max: Option<Box<Sp<Value>>>,
+    /// For `ask: scale`: words for some of the numbers, such as `{ 0: not at all, 10: completely }`.
     #[schemars(with = "Option<std::collections::BTreeMap<i64, String>>")]
     pub labels: Option<Box<Sp<IndexMap<i64, String>>>>,
+    /// For `ask: confirm`: the answer when Enter is pressed alone.
     #[schemars(with = "Option<bool>")]
     pub default: Option<Box<Sp<bool>>>,
+    /// For `ask: number`: `true` allows whole numbers only.
     #[schemars(with = "Option<bool>")]
     pub integer: Option<Box<Sp<bool>>>,
 }
 
-/// The names of the ask kinds; serde rejects anything else with the list of known ones.
+/// The kind of question a step asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AskKindName {
@@ -229,15 +268,83 @@ pub enum RawOutcome {
     Stopped,
 }
 
+/// Text in a flow: YAML may also read a bare number or `true` as text, and the flow takes it
+/// as written. (For the schema only.)
+struct Text;
+
+impl JsonSchema for Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// An expression: usually text such as `rounds + 1`, but a bare number or `true` is one too.
+/// (For the schema only.)
+struct Expr;
+
+impl JsonSchema for Expr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expression".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// `min` and `max`: a number, a date (`today`, `+7d`, `-3d`, `2026-03-14`) or a time
+/// (`07:30`). (For the schema only.)
+struct Bound;
+
+impl JsonSchema for Bound {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Bound".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [
+                { "type": "number" },
+                { "type": "string", "pattern": "^(today|[+-][0-9]+d|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}:[0-9]{2})$" }
+            ]
+        })
+    }
+}
+
+/// How a test's run may end.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ExpectedOutcome {
+    Completed,
+    Stopped,
+    SafetyStop,
+    Paused,
+}
+
+/// A safety check on a step.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSafety {
-    #[schemars(with = "String")]
+    /// An expression; when it is true after the answer, the check acts.
+    #[schemars(with = "Expr")]
     #[schemars(required)]
     pub when: Option<Sp<String>>,
+    /// The safety category whose help is shown: a built-in one or one of the flow's own.
     #[schemars(with = "String")]
     #[schemars(required)]
     pub category: Option<Sp<String>>,
+    /// `true` (the default): the session ends with the help message; `false`: it pauses and can go on.
     #[serde(default = "yes")]
     pub stop: bool,
 }
@@ -246,48 +353,50 @@ fn yes() -> bool {
     true
 }
 
-/// `schedule:` on an ending step: check-ins for `trustguide schedule` and its calendar export.
-/// `title` and `note` are templates; `times`, `every_days`, `start` and `until` are expressions.
+/// Check-ins planned when the flow ends, for `trustguide schedule` and its calendar file.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSchedule {
-    /// A newer schedule with the same name replaces an older one (default: the flow's id).
+    /// A name for this schedule; a newer schedule with the same name replaces the older one. Default: the flow's id.
     #[schemars(with = "Option<String>")]
     pub name: Option<Sp<String>>,
-    /// The calendar entry's title (a template).
-    #[schemars(with = "String")]
+    /// The calendar entry's title. `{{ name }}` puts in a variable.
+    #[schemars(with = "Text")]
     #[schemars(required)]
     pub title: Option<Sp<String>>,
-    /// The calendar entry's description (a template).
-    #[schemars(with = "Option<String>")]
+    /// The calendar entry's description. `{{ name }}` puts in a variable.
+    #[schemars(with = "Option<Text>")]
     pub note: Option<Sp<String>>,
-    /// An expression giving a time `"19:00"` or a list of times.
-    #[schemars(with = "String")]
+    /// An expression giving the time of day, such as `"'19:00'"`, or a list of times.
+    #[schemars(with = "Expr")]
     #[schemars(required)]
     pub times: Option<Sp<String>>,
     /// An expression giving the number of days between check-in days (default 1).
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<Expr>")]
     pub every_days: Option<Sp<String>>,
     /// An expression giving the first day, `YYYY-MM-DD` (default today).
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<Expr>")]
     pub start: Option<Sp<String>>,
     /// An expression giving the last day, `YYYY-MM-DD`.
-    #[schemars(with = "String")]
+    #[schemars(with = "Expr")]
     #[schemars(required)]
     pub until: Option<Sp<String>>,
-    /// Length of each check-in in minutes (default 15).
+    /// How long each check-in lasts, in minutes (default 15).
     #[schemars(with = "Option<u32>")]
     pub minutes: Option<Sp<u32>>,
-    /// Minutes before each check-in that the calendar reminds (default 10; 0 for none).
+    /// How many minutes before each check-in the calendar reminds (default 10; 0 for none).
     #[schemars(with = "Option<u32>")]
     pub remind: Option<Sp<u32>>,
 }
 
+/// One branch of `next`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBranch {
-    #[schemars(with = "Option<String>")]
+    /// An expression; the first branch whose `when` is true (or that has none) is taken.
+    #[schemars(with = "Option<Expr>")]
     pub when: Option<Sp<String>>,
+    /// The step id to go to, or `end`.
     #[schemars(with = "String")]
     #[schemars(required)]
     pub goto: Option<Sp<String>>,
@@ -353,21 +462,23 @@ pub enum RawOption {
     Invalid(&'static str),
 }
 
-/// An option written as a map. Read by hand in [`RawOption`]'s visitor (serde's derived
-/// reader would stop at an unknown field); the fields it has are those listed here.
+/// An option written as a map.
 #[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOptionFull {
-    #[schemars(with = "String")]
+    /// What the participants see.
+    #[schemars(with = "Text")]
     #[schemars(required)]
     pub label: Option<Sp<String>>,
+    /// What the answer holds when this option is chosen (default: the label).
     #[schemars(with = "Option<serde_json::Value>")]
     pub value: Option<Value>,
+    /// For `ask: choice`: the step to go to when this option is chosen.
     #[schemars(with = "Option<String>")]
     pub goto: Option<Sp<String>>,
+    /// A safety category: choosing this option pauses the session with that category's help.
     #[schemars(with = "Option<String>")]
     pub safety: Option<Sp<String>>,
-    /// Fields an option does not have, for `load.rs` to report.
     #[schemars(skip)]
     pub unknown: Vec<Sp<String>>,
 }
@@ -428,40 +539,49 @@ impl<'de> Deserialize<'de> for RawOption {
     }
 }
 
-/// A scripted playthrough under `tests:`.
+/// A scripted playthrough for `trustguide test`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTest {
+    /// What the test is called in `trustguide test`'s report.
     #[schemars(with = "String")]
     #[schemars(required)]
     pub name: Option<Sp<String>>,
+    /// The answers, by step id (or `flow-id/step` for a called flow). For a `who: both` step, a map by role.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub answers: IndexMap<Sp<String>, Value>,
+    /// The participants' names, in the order of `participants` (default: made-up names).
     #[serde(default, rename = "as")]
     pub names: Vec<String>,
-    /// What `previous` holds in this case: the metrics of an earlier session of the flow.
+    /// What `previous` holds in this test: the metrics of an earlier session of the flow.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub previous: IndexMap<String, Value>,
+    /// What the run must end with.
     #[serde(default)]
     pub expect: RawExpect,
 }
 
+/// What a test expects of its run.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
-    #[schemars(with = "Option<String>")]
+    /// How the run ends: `completed`, `stopped`, `safety_stop` or `paused`.
+    #[schemars(with = "Option<ExpectedOutcome>")]
     pub outcome: Option<Sp<String>>,
+    /// The step id the run ends at.
     #[schemars(with = "Option<String>")]
     pub ends_at: Option<Sp<String>>,
+    /// Variables and the values they must have at the end.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub vars: IndexMap<String, Value>,
+    /// Metrics and the values the run must record.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub records: IndexMap<String, Value>,
-    /// Fields of the schedule the run made (`times`, `every_days`, `start`, `until`, ...).
+    /// Fields of the schedule the run must make (`times`, `every_days`, `start`, `until`...).
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub schedule: IndexMap<String, Value>,

@@ -1,0 +1,157 @@
+//! Every diagnostic `check` can print, pinned: one flow per mistake in
+//! `tests/fixtures/diagnostics/`, its expected report beside it (`NAME.snap`, an insta
+//! snapshot). A changed message, position, underline or fix shows up as a diff to review
+//! (`INSTA_UPDATE=always cargo test --test integration diagnostics` writes the new ones).
+//!
+//! The pages of `trustguide explain` are checked too: each page's example must report its
+//! code, and the page's fix must check clean.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::util::Test;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/diagnostics");
+
+/// What `trustguide check FILE` prints about one fixture, run where the file is.
+fn check_report(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a file name");
+    let text = std::fs::read(path).expect("the fixture reads");
+    let out = Test::new().file(name, text).args(["check", name]).run();
+    format!("exit: {:?}\n{}{}", out.code, out.stdout, out.stderr)
+}
+
+/// The codes in a report.
+fn codes_in(report: &str) -> BTreeSet<String> {
+    report
+        .lines()
+        .filter_map(|l| {
+            let rest = l
+                .strip_prefix("error[")
+                .or_else(|| l.strip_prefix("warning["))?;
+            Some(rest.split(']').next()?.to_owned())
+        })
+        .collect()
+}
+
+fn fixtures() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(FIXTURES)
+        .expect("the fixture folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_mistake_is_reported_as_pinned() {
+    let files = fixtures();
+    assert!(files.len() >= 36, "only {} fixtures", files.len());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(FIXTURES);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for path in &files {
+            let stem = path.file_stem().and_then(|s| s.to_str()).expect("a name");
+            insta::assert_snapshot!(stem, check_report(path));
+        }
+    });
+}
+
+#[test]
+fn the_fixtures_cover_every_code_and_name_it_first() {
+    let mut seen = BTreeSet::new();
+    for path in fixtures() {
+        let report = check_report(&path);
+        let codes = codes_in(&report);
+        // A fixture is named after the code it is about: `e0201-unknown-field.yaml` (in
+        // lower case, as flow ids are, so the file name matches its `flow:` id).
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let named = stem.split('-').next().unwrap_or_default().to_uppercase();
+        assert!(
+            codes.contains(&named),
+            "{stem}: the report has no {named}:\n{report}"
+        );
+        seen.extend(codes);
+    }
+    let all: BTreeSet<String> = Test::new()
+        .args(["explain"])
+        .run()
+        .code(0)
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.len() == 5 && (w.starts_with('E') || w.starts_with('W')))
+        .map(str::to_owned)
+        .collect();
+    assert!(all.len() >= 36, "explain lists {} codes", all.len());
+    let missing: Vec<_> = all.difference(&seen).collect();
+    assert!(missing.is_empty(), "no fixture reports {missing:?}");
+}
+
+/// The first ```yaml block after `heading` in a page.
+fn yaml_after<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
+    let rest = &page[page.find(heading)?..];
+    let start = rest.find("```yaml\n")? + "```yaml\n".len();
+    let end = rest[start..].find("```")?;
+    Some(&rest[start..start + end])
+}
+
+#[test]
+fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
+    let list = Test::new().args(["explain"]).run().code(0).stdout;
+    let codes: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.len() == 5 && (w.starts_with('E') || w.starts_with('W')))
+        .map(str::to_owned)
+        .collect();
+    for code in &codes {
+        let page = Test::new().args(["explain", code]).run().code(0).stdout;
+        assert!(page.starts_with(&format!("# {code}: ")), "{code}: {page}");
+        let (Some(example), Some(fix)) = (
+            yaml_after(&page, "## Example"),
+            yaml_after(&page, "## The fix"),
+        ) else {
+            // The file-level codes have no flow to show.
+            assert!(
+                ["E0101"].contains(&code.as_str()),
+                "{code}: the page needs an `## Example` and a `## The fix` with a ```yaml block"
+            );
+            continue;
+        };
+        let name = example
+            .lines()
+            .find_map(|l| l.strip_prefix("flow: "))
+            .map_or("example".to_owned(), |id| id.trim().to_owned());
+        let file = format!("{name}.yaml");
+        let bad = Test::new()
+            .file(&file, example)
+            .args(["check", &file])
+            .run();
+        assert!(
+            codes_in(&bad.stderr).contains(code),
+            "{code}: the example does not report it:\n{}",
+            bad.stderr
+        );
+        let good = Test::new().file(&file, fix).args(["check", &file]).run();
+        assert!(
+            good.code == Some(0) && !codes_in(&good.stderr).contains(code),
+            "{code}: the fix does not check clean:\n{}",
+            good.stderr
+        );
+    }
+    Test::new()
+        .args(["explain", "E9999"])
+        .run()
+        .code(1)
+        .stderr_has("there is no diagnostic code `E9999`");
+}
