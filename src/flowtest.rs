@@ -8,8 +8,8 @@ use std::io;
 use chrono::{DateTime, FixedOffset};
 use minijinja::Value;
 
-use crate::engine::Engine;
-use crate::flow::{FlowTest, Library};
+use crate::engine::{accept, Engine, Reply};
+use crate::flow::{AskKind, Code, Diagnostic, FlowTest, Library, Who};
 use crate::run::drive;
 use crate::safety::Screen;
 use crate::term::headless::{AnswerBook, Headless};
@@ -55,6 +55,109 @@ pub fn run_flow_tests(
             }
         })
         .collect()
+}
+
+/// Test answers that cannot work, found without running them: a value the step's question
+/// refuses (`trust: 11` on a 0 to 10 scale, an option that does not exist), one answer for a
+/// step that asks each partner (`who: both`), an answer for a step that asks nothing. The
+/// answers go through the same checks a run gives them.
+pub fn check_answers(lib: &Library, flow: usize) -> Vec<Diagnostic> {
+    let f = lib.flow(flow);
+    let source = lib.source(flow);
+    let file = f.origin.display_name();
+    // Date bounds such as `today` move with the calendar; they are checked when a test runs.
+    let any_day = chrono::NaiveDate::default();
+    let mut found = Vec::new();
+    for case in &f.tests {
+        for (i, (step_id, value)) in case.answers.iter().enumerate() {
+            let Some(step) = f.step_by_id(step_id).map(|s| &f.steps[s]) else {
+                continue; // a step of a called flow: checked when the test runs
+            };
+            let (line, key_column) = case.answer_at.get(i).copied().unwrap_or((case.line, 0));
+            let value_column = value_column(source, line, key_column, step_id);
+            let mut problem = |message: String, help: Option<String>| {
+                let d = Diagnostic::new(Code::TestAnswer, &file, message).at(source, line, value_column);
+                found.push(match help {
+                    Some(h) => d.with_help(h),
+                    None => d,
+                });
+            };
+            let Some(ask) = &step.ask else {
+                problem(
+                    format!("test `{}` answers step `{step_id}`, which asks nothing", case.name),
+                    Some("remove this answer".to_owned()),
+                );
+                continue;
+            };
+            let both = matches!(step.who, Who::Both);
+            let visits: Vec<Value> = if crate::term::headless::is_answer_list(value, &ask.kind, both) {
+                value.try_iter().map(|items| items.collect()).unwrap_or_default()
+            } else {
+                vec![value.clone()]
+            };
+            for visit in visits {
+                let answers: Vec<(Option<&str>, Value)> = if both {
+                    if visit.kind() != minijinja::value::ValueKind::Map {
+                        let roles: Vec<String> =
+                            f.participants.iter().map(|r| format!("{r}: …")).collect();
+                        problem(
+                            format!("step `{step_id}` asks each of you (`who: both`), but test `{}` gives it one answer", case.name),
+                            Some(format!("give one answer per role: `{{ {} }}`", roles.join(", "))),
+                        );
+                        continue;
+                    }
+                    f.participants
+                        .iter()
+                        .filter_map(|role| {
+                            visit
+                                .get_attr(role)
+                                .ok()
+                                .filter(|v| !v.is_undefined())
+                                .map(|v| (Some(role.as_str()), v))
+                        })
+                        .collect()
+                } else {
+                    vec![(None, visit)]
+                };
+                for (role, answer) in answers {
+                    if matches!(ask.kind, AskKind::Date { .. }) {
+                        continue;
+                    }
+                    if let Err(refusal) = accept(&ask.kind, step.optional, Reply::Value(answer.clone()), any_day) {
+                        let whose = role.map(|r| format!(" ({r}'s)")).unwrap_or_default();
+                        problem(
+                            format!("test `{}`: the answer{whose} `{answer}` for step `{step_id}` cannot work: {refusal}", case.name),
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The column of the value after `step_id:` on `line`, or the key's column.
+fn value_column(source: &str, line: u32, key_column: u32, step_id: &str) -> u32 {
+    let Some(text) = source.lines().nth((line as usize).saturating_sub(1)) else {
+        return key_column;
+    };
+    let start = text
+        .char_indices()
+        .nth((key_column as usize).saturating_sub(1))
+        .map_or(0, |(b, _)| b);
+    let after_key = start + step_id.len();
+    match text.get(after_key..).and_then(|rest| rest.strip_prefix(':')) {
+        Some(rest) => {
+            let value_at = after_key + 1 + (rest.len() - rest.trim_start().len());
+            if value_at >= text.len() {
+                key_column
+            } else {
+                text[..value_at].chars().count() as u32 + 1
+            }
+        }
+        None => key_column,
+    }
 }
 
 /// The ways between the flow's steps that no test takes, as "from -> to (label)". A way

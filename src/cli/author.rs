@@ -49,7 +49,8 @@ fn load(env: &Environment, name: &str) -> (Library, Result<usize, Vec<Diagnostic
 fn check_one(env: &Environment, name: &str) -> Checked {
     let (lib, result) = load(env, name);
     let mut diagnostics = match result {
-        Ok(_) => Vec::new(),
+        // Test answers that cannot work are mistakes too, found without running the tests.
+        Ok(index) => trustguide::flowtest::check_answers(&lib, index),
         Err(d) => d,
     };
     diagnostics.extend(lib.warnings().iter().cloned());

@@ -459,9 +459,18 @@ fn token_end(text: &str, column: u32) -> u32 {
             if is_key || !after_key || word == 0 {
                 word.max(1)
             } else {
-                // A plain value: to the end of the line, before a comment.
+                // A plain value: to the end of the line, before a comment; inside `{ }` or
+                // `[ ]`, to the next `,` or closing bracket.
                 let line_rest: String = rest.iter().collect();
-                let cut = line_rest.find(" #").unwrap_or(line_rest.len());
+                let depth = chars[..start].iter().fold(0i32, |d, c| match c {
+                    '{' | '[' => d + 1,
+                    '}' | ']' => d - 1,
+                    _ => d,
+                });
+                let mut cut = line_rest.find(" #").unwrap_or(line_rest.len());
+                if depth > 0 {
+                    cut = cut.min(line_rest.find([',', '}', ']']).unwrap_or(cut));
+                }
                 line_rest[..cut].trim_end().chars().count().max(1)
             }
         }
@@ -564,5 +573,7 @@ mod tests {
         );
         let line = "    say: Thank you, {{ speeker }}";
         assert_eq!(token_end(line, 24), 31, "a word inside a template");
+        let line = "    answers: { trust: 11, feel: fine }";
+        assert_eq!(token_end(line, 23), 25, "a value in a flow map");
     }
 }

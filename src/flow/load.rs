@@ -1826,6 +1826,7 @@ impl<'s> Checker<'s> {
         let t = raw.value;
         let name = self.required(&t.name, raw.referenced, "name", "this test");
         let mut answers = Vec::new();
+        let mut answer_at = Vec::new();
         for (key, value) in t.answers {
             let known =
                 step_index.contains_key(&key.value) || key.value.contains('/') || calls_flows;
@@ -1838,6 +1839,7 @@ impl<'s> Checker<'s> {
                 let d = self.error(Code::UnknownStep, key.referenced, msg);
                 d.set_suggestion(hint);
             }
+            answer_at.push((key.referenced.line() as u32, key.referenced.column() as u32));
             answers.push((key.value, value));
         }
         if let Some(end) = &t.expect.ends_at {
@@ -1874,6 +1876,7 @@ impl<'s> Checker<'s> {
             name: name.value,
             line: raw.referenced.line() as u32,
             answers,
+            answer_at,
             names: t.names,
             previous: t.previous.into_iter().collect(),
             expect_outcome: t.expect.outcome.map(|o| o.value),

@@ -354,6 +354,8 @@ pub struct FlowTest {
     pub line: u32,
     /// The answers, by step id (or `flow-id/step` in a called flow), as in an answers file.
     pub answers: Vec<(String, Value)>,
+    /// Where each answer's step id is written in the file (line, column), by index.
+    pub answer_at: Vec<(u32, u32)>,
     /// The participants' names (`as:`), in role order; a role without one goes by its name.
     pub names: Vec<String>,
     /// What `previous` holds in the case: an earlier session's metrics, by metric name.

@@ -241,7 +241,7 @@ impl AnswerBook {
 }
 
 /// Whether a list value is several answers (one per visit) rather than one list answer.
-fn is_answer_list(value: &Value, kind: &AskKind, both: bool) -> bool {
+pub(crate) fn is_answer_list(value: &Value, kind: &AskKind, both: bool) -> bool {
     if value.kind() != ValueKind::Seq {
         return false;
     }
