@@ -76,7 +76,11 @@ pub fn check_answers(lib: &Library, flow: usize) -> Vec<Diagnostic> {
             let (line, key_column) = case.answer_at.get(i).copied().unwrap_or((case.line, 0));
             let value_column = value_column(source, line, key_column, step_id);
             let mut problem = |message: String, help: Option<String>| {
-                let d = Diagnostic::new(Code::TestAnswer, &file, message).at(source, line, value_column);
+                let d = Diagnostic::new(Code::TestAnswer, &file, message).at(
+                    source,
+                    line,
+                    value_column,
+                );
                 found.push(match help {
                     Some(h) => d.with_help(h),
                     None => d,
@@ -84,17 +88,24 @@ pub fn check_answers(lib: &Library, flow: usize) -> Vec<Diagnostic> {
             };
             let Some(ask) = &step.ask else {
                 problem(
-                    format!("test `{}` answers step `{step_id}`, which asks nothing", case.name),
+                    format!(
+                        "test `{}` answers step `{step_id}`, which asks nothing",
+                        case.name
+                    ),
                     Some("remove this answer".to_owned()),
                 );
                 continue;
             };
             let both = matches!(step.who, Who::Both);
-            let visits: Vec<Value> = if crate::term::headless::is_answer_list(value, &ask.kind, both) {
-                value.try_iter().map(|items| items.collect()).unwrap_or_default()
-            } else {
-                vec![value.clone()]
-            };
+            let visits: Vec<Value> =
+                if crate::term::headless::is_answer_list(value, &ask.kind, both) {
+                    value
+                        .try_iter()
+                        .map(|items| items.collect())
+                        .unwrap_or_default()
+                } else {
+                    vec![value.clone()]
+                };
             for visit in visits {
                 let answers: Vec<(Option<&str>, Value)> = if both {
                     if visit.kind() != minijinja::value::ValueKind::Map {
@@ -123,7 +134,12 @@ pub fn check_answers(lib: &Library, flow: usize) -> Vec<Diagnostic> {
                     if matches!(ask.kind, AskKind::Date { .. }) {
                         continue;
                     }
-                    if let Err(refusal) = accept(&ask.kind, step.optional, Reply::Value(answer.clone()), any_day) {
+                    if let Err(refusal) = accept(
+                        &ask.kind,
+                        step.optional,
+                        Reply::Value(answer.clone()),
+                        any_day,
+                    ) {
                         let whose = role.map(|r| format!(" ({r}'s)")).unwrap_or_default();
                         problem(
                             format!("test `{}`: the answer{whose} `{answer}` for step `{step_id}` cannot work: {refusal}", case.name),
@@ -147,7 +163,10 @@ fn value_column(source: &str, line: u32, key_column: u32, step_id: &str) -> u32 
         .nth((key_column as usize).saturating_sub(1))
         .map_or(0, |(b, _)| b);
     let after_key = start + step_id.len();
-    match text.get(after_key..).and_then(|rest| rest.strip_prefix(':')) {
+    match text
+        .get(after_key..)
+        .and_then(|rest| rest.strip_prefix(':'))
+    {
         Some(rest) => {
             let value_at = after_key + 1 + (rest.len() - rest.trim_start().len());
             if value_at >= text.len() {

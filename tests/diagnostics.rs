@@ -105,6 +105,13 @@ fn yaml_after<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
     Some(&rest[start..start + end])
 }
 
+/// The first ```text block of a page: the report it shows.
+fn text_block(page: &str) -> Option<&str> {
+    let start = page.find("```text\n")? + "```text\n".len();
+    let end = page[start..].find("```")?;
+    Some(&page[start..start + end])
+}
+
 #[test]
 fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
     let list = Test::new().args(["explain"]).run().code(0).stdout;
@@ -128,11 +135,23 @@ fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
             );
             continue;
         };
-        let name = example
-            .lines()
-            .find_map(|l| l.strip_prefix("flow: "))
-            .map_or("example".to_owned(), |id| id.trim().to_owned());
-        let file = format!("{name}.yaml");
+        // The file is named as the page's "`trustguide check NAME.yaml` says", else after
+        // the example's flow id.
+        let named = page
+            .split("`trustguide check ")
+            .nth(1)
+            .and_then(|rest| rest.split('`').next())
+            .filter(|n| n.ends_with(".yaml"));
+        let file = named.map_or_else(
+            || {
+                let id = example
+                    .lines()
+                    .find_map(|l| l.strip_prefix("flow: "))
+                    .map_or("example", str::trim);
+                format!("{id}.yaml")
+            },
+            str::to_owned,
+        );
         let bad = Test::new()
             .file(&file, example)
             .args(["check", &file])
@@ -142,6 +161,20 @@ fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
             "{code}: the example does not report it:\n{}",
             bad.stderr
         );
+        // The report shown on the page is the real one.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("docs/diagnostics/{code}.md"));
+        let source = std::fs::read_to_string(&path).expect("the page's file");
+        if let Some(shown) = text_block(&source) {
+            let real = format!("{}\n", bad.stderr.trim_end());
+            if shown != real {
+                if std::env::var_os("TRUSTGUIDE_UPDATE_PAGES").is_some() {
+                    std::fs::write(&path, source.replacen(shown, &real, 1)).expect("writes");
+                } else {
+                    panic!("{code}: the page shows\n{shown}\nbut check says\n{real}\n(TRUSTGUIDE_UPDATE_PAGES=1 rewrites it)");
+                }
+            }
+        }
         let good = Test::new().file(&file, fix).args(["check", &file]).run();
         assert!(
             good.code == Some(0) && !codes_in(&good.stderr).contains(code),
