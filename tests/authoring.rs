@@ -130,7 +130,7 @@ fn each_mistake_is_reported_at_its_line_with_a_hint() {
         (
             "Welcome {{ speaker }} and",
             "Welcome {{ speaker } and",
-            "good.yaml:8:7: error: template error: unexpected `}`",
+            "good.yaml:8:26: error: template error: `{{` is not closed with `}}`",
             "",
         ),
         (
@@ -371,12 +371,12 @@ fn hostile_flows_are_refused_with_one_clear_message() {
         (
             "huge.yaml",
             huge.into_bytes(),
-            "huge.yaml: error: the file is 52428",
+            "huge.yaml: error: the file is 50.0 MiB; a flow file may be at most 4 MiB",
         ),
         (
             "bad.yaml",
             b"flow: bad\ntitle: B\xff\xfead\nsteps:\n  - say: hi\n".to_vec(),
-            "bad.yaml:2: error: the file is not UTF-8 text",
+            "bad.yaml:2:9: error: the file is not saved as UTF-8 text",
         ),
     ];
     for (name, text, message) in &cases {
@@ -532,7 +532,7 @@ fn mistakes_anywhere_in_a_big_flow_are_all_found_at_their_lines() {
             at[&1600] + 1
         ))
         .has_diagnostic(&format!(
-            "big.yaml:{}:11: error: template error: unexpected end of input",
+            "big.yaml:{}:21: error: template error: `{{% if %}}` is not closed",
             at[&2400] + 1
         ))
         .has_diagnostic(&format!(

@@ -169,7 +169,13 @@ fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
             let real = format!("{}\n", bad.stderr.trim_end());
             if shown != real {
                 if std::env::var_os("TRUSTGUIDE_UPDATE_PAGES").is_some() {
-                    std::fs::write(&path, source.replacen(shown, &real, 1)).expect("writes");
+                    let start = source.find("```text\n").expect("a text block") + "```text\n".len();
+                    let rewritten = format!(
+                        "{}{real}{}",
+                        &source[..start],
+                        &source[start + shown.len()..]
+                    );
+                    std::fs::write(&path, rewritten).expect("writes");
                 } else {
                     panic!("{code}: the page shows\n{shown}\nbut check says\n{real}\n(TRUSTGUIDE_UPDATE_PAGES=1 rewrites it)");
                 }

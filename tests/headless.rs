@@ -274,7 +274,7 @@ fn an_answers_file_that_is_not_a_map_is_refused_clearly() {
         .args(["run", "listening", "--answers", "a.yaml"])
         .run()
         .code(1)
-        .has_diagnostic("a.yaml:1: error: the file is not UTF-8 text");
+        .has_diagnostic("a.yaml:1:16: error: the file is not saved as UTF-8 text");
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn every_semantic_problem_is_reported_in_one_go() {
         .code(1)
         .has_diagnostic("faults.yaml:7:10: error: scale `min` 5 must be less than `max` 1")
         .has_diagnostic("faults.yaml:10:10: error: `who: b` is not a role of this flow")
-        .has_diagnostic("faults.yaml:12:11: error: template error")
+        .has_diagnostic("faults.yaml:12:18: error: template error: `{{` is not closed with `}}`")
         .has_diagnostic("faults.yaml:13:11: error: no step with id `thre` to go to")
         .stderr_has("did you mean `three`?")
         .stderr_has("(4 errors)");

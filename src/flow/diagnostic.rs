@@ -297,20 +297,26 @@ impl Diagnostic {
             (line, 0) => format!("{}:{line}", self.file),
             (line, col) => format!("{}:{line}:{col}", self.file),
         };
+        // The mistake's own line first: the place shown at the top is the mistake's.
         let mut lines: Vec<&Excerpt> = Vec::new();
         lines.extend(self.excerpt.as_deref());
-        lines.extend(self.labels.iter().filter_map(|l| l.excerpt.as_ref()));
-        lines.sort_by_key(|e| e.line);
-        lines.dedup_by_key(|e| e.line);
+        let mut others: Vec<&Excerpt> = self
+            .labels
+            .iter()
+            .filter_map(|l| l.excerpt.as_ref())
+            .collect();
+        others.sort_by_key(|e| e.line);
+        others.retain(|e| e.line != self.line);
+        others.dedup_by_key(|e| e.line);
+        lines.extend(others);
         if lines.is_empty() {
             main = main.element(annotate_snippets::Origin::path(origin.clone()));
         }
-        for (i, e) in lines.iter().enumerate() {
+        for e in &lines {
             let mut snippet = Snippet::source(e.text.as_str()).line_start(e.line as usize);
-            if i == 0 {
-                // annotate-snippets adds the line and column of the primary underline.
-                snippet = snippet.path(&*self.file);
-            }
+            // annotate-snippets adds the line and column of the underline; the first one is
+            // the mistake's, the others are marked `:::`.
+            snippet = snippet.path(&*self.file);
             if e.line == self.line {
                 // A mistake about a whole line underlines what the line says.
                 let (column, end) = if self.column > 0 {

@@ -104,28 +104,58 @@ pub fn read_raw(file: &str, source: &str) -> (Option<RawFlow>, Diagnostics) {
 /// Checks text read from a file before it reaches the YAML parser: size and UTF-8.
 pub fn decode_source(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     if bytes.len() as u64 > MAX_FLOW_BYTES {
-        return Err(Diagnostic::new(
-            Code::File,
-            file,
-            format!(
-                "the file is {} bytes; flow files may be at most {} bytes",
-                bytes.len(),
-                MAX_FLOW_BYTES
-            ),
-        ));
+        return Err(too_big(file, bytes.len() as u64));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
-        let line = text.matches('\n').count() as u32 + 1;
-        let mut d = Diagnostic::new(
+        let before = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let line = before.matches('\n').count() as u32 + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        // The snippet shows the line with the bad bytes as `�`.
+        let shown = String::from_utf8_lossy(e.as_bytes());
+        Diagnostic::new(
             Code::File,
             file,
-            format!("the file is not UTF-8 text (invalid byte at offset {at})"),
-        );
-        d.line = line;
-        d.with_help("save the file as UTF-8")
+            "the file is not saved as UTF-8 text: a character here cannot be read",
+        )
+        .at(&shown, line, column)
+        .to_column(column + 1)
+        .with_help("save the file as UTF-8 (most editors offer it under \"Save with encoding\")")
     })
+}
+
+/// A file over [`MAX_FLOW_BYTES`], in words.
+pub fn too_big(file: &str, bytes: u64) -> Diagnostic {
+    let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+    Diagnostic::new(
+        Code::File,
+        file,
+        format!(
+            "the file is {:.1} MiB; a flow file may be at most {:.0} MiB",
+            mib(bytes),
+            mib(MAX_FLOW_BYTES)
+        ),
+    )
+    .with_help("a flow that long is better split into flows that `call:` each other")
+}
+
+/// A file that cannot be opened, in words.
+pub fn unreadable(file: &str, what: &str, e: &std::io::Error) -> Diagnostic {
+    let (message, help) = match e.kind() {
+        std::io::ErrorKind::NotFound => (
+            format!("there is no file `{file}`"),
+            "check the name and the folder; `trustguide list` shows the flows it finds",
+        ),
+        std::io::ErrorKind::PermissionDenied => (
+            format!("trustguide may not read `{file}` (permission denied)"),
+            "check the file's permissions",
+        ),
+        _ => (
+            format!("cannot read {what}: {e}"),
+            "check that the file is there and can be read",
+        ),
+    };
+    Diagnostic::new(Code::File, file, message).with_help(help)
 }
 
 /// Loads one flow from its text, registering its templates in `env`.
@@ -142,6 +172,10 @@ pub fn load_flow(
     let Some(raw) = raw else {
         return Err(diags);
     };
+    // A value that could not be read is reported once: the checks after it may find the
+    // stand-in empty (a `steps:` that is not a list has "no steps"), at the same place.
+    let read_places: HashSet<(u32, u32)> = diags.0.iter().map(|d| (d.line, d.column)).collect();
+    let read_count = diags.0.len();
     let mut checker = Checker {
         file,
         source,
@@ -159,6 +193,11 @@ pub fn load_flow(
         ),
     };
     let flow = checker.flow(raw, origin, env);
+    let mut n = 0;
+    checker.diags.0.retain(|d| {
+        n += 1;
+        n <= read_count || !read_places.contains(&(d.line, d.column))
+    });
     // In file order, whichever part of the checks (or thread) found them.
     checker.diags.0.sort_by_key(|d| (d.line, d.column));
     if checker.diags.has_errors() {
@@ -217,6 +256,21 @@ pub fn is_flow_id(s: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
 }
 
+/// `Rounds Done` as `rounds_done`: the name a snake_case rule wants, when there is one.
+fn snake_case_of(s: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in s.trim().chars() {
+        match c {
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            'a'..='z' | '0'..='9' | '_' => out.push(c),
+            ' ' | '-' | '.' if !out.ends_with('_') => out.push('_'),
+            _ => {}
+        }
+    }
+    let out = out.trim_matches('_').to_owned();
+    (is_snake_case(&out) && out != s).then_some(out)
+}
+
 fn has_template_syntax(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
@@ -242,9 +296,9 @@ impl<'s> Checker<'s> {
         self.diags.push(d);
         self.diags.0.last_mut().expect("just pushed")
     }
-
     /// A field that must be there: its value, or an error at `at` (where its map starts)
-    /// saying what is missing, and an empty stand-in so the other checks can go on.
+    /// saying what is missing (or that it is empty, when the line is there with nothing
+    /// after it), and an empty stand-in so the other checks can go on.
     fn required(
         &mut self,
         field: &Option<Sp<String>>,
@@ -255,10 +309,52 @@ impl<'s> Checker<'s> {
         match field {
             Some(f) => f.clone(),
             None => {
-                self.error(Code::MissingField, at, format!("{of} has no `{name}:`"));
+                match self.key_at(at, name) {
+                    Some(key) => {
+                        self.error(Code::Empty, key, format!("`{name}` of {of} is empty"));
+                    }
+                    None => {
+                        self.error(Code::MissingField, at, format!("{of} has no `{name}:`"));
+                    }
+                }
                 Sp::new(String::new(), at)
             }
         }
+    }
+
+    /// Where `key:` is written in the map that starts at `at` (its first key), if it is.
+    fn key_at(&self, at: Pos, key: &str) -> Option<Pos> {
+        let indent = (at.column() as usize).saturating_sub(1);
+        let first = at.line() as usize;
+        for n in first..(first + 400).min(self.line_starts.len() + 1) {
+            let text = self.line_text(n);
+            let trimmed = text.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let own = text.len() - trimmed.len();
+            // The map's first line may start with `- `.
+            let (own, trimmed) = match trimmed.strip_prefix("- ") {
+                Some(rest) if n == first => (own + 2, rest),
+                _ => (own, trimmed),
+            };
+            if n > first && own < indent {
+                return None; // past the end of the map
+            }
+            if own == indent
+                && trimmed
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            {
+                return Some(Pos::new(n as u32, own as u32 + 1));
+            }
+        }
+        None
+    }
+
+    /// Where field `key` of the step at `at` is written, or the step's start.
+    fn field_at(&self, at: Pos, key: &str) -> Pos {
+        self.key_at(at, key).unwrap_or(at)
     }
 
     /// Flows are found by file name (`trustguide run NAME`, `call: NAME`), so a file named
@@ -370,6 +466,13 @@ impl<'s> Checker<'s> {
                 }
                 title.value
             }
+            None if self.key_at(top, "title").is_some() => {
+                let at = self.key_at(top, "title").unwrap_or(top);
+                self.error(Code::Empty, at, "the title is empty").help = Some(
+                    "write the name people see in `trustguide list` after `title:`".to_owned(),
+                );
+                String::new()
+            }
             None => {
                 self.error(Code::MissingField, top, "the flow has no `title:`")
                     .help = Some(
@@ -426,10 +529,11 @@ impl<'s> Checker<'s> {
             if let Some(sid) = &step.value.id {
                 let name = &sid.value;
                 if !is_snake_case(name) {
-                    self.error(Code::BadName,
+                    let d = self.error(Code::BadName,
                         sid.referenced,
                         format!("step id `{name}` must be snake_case: lowercase letters, digits and `_`, not starting with a digit"),
                     );
+                    d.set_suggestion(snake_case_of(name).as_deref());
                 } else if name == "end" || RESERVED_NAMES.contains(&name.as_str()) {
                     self.error(
                         Code::ReservedName,
@@ -442,26 +546,47 @@ impl<'s> Checker<'s> {
                         format!("step id `{name}` is also a role; the answer would hide the participant's name"),
                     );
                 }
-                if step_index.insert(name.clone(), i).is_some() {
-                    self.error(
-                        Code::DuplicateName,
-                        sid.referenced,
-                        format!("duplicate step id `{name}`"),
-                    );
+                if let Some(first) = step_index.insert(name.clone(), i) {
+                    // Keep the first: jumps go to it.
+                    step_index.insert(name.clone(), first);
+                    let first_at = raw_steps[first].value.id.as_ref().map(|f| f.referenced);
+                    let d = self
+                        .error(
+                            Code::DuplicateName,
+                            sid.referenced,
+                            format!("duplicate step id `{name}`"),
+                        )
+                        .clone()
+                        .with_help("give each step its own id");
+                    let d = match first_at {
+                        Some(at) => d.label(
+                            self.source,
+                            at.line() as u32,
+                            at.column() as u32,
+                            "first used here",
+                        ),
+                        None => d,
+                    };
+                    self.diags.0.pop();
+                    self.diags.push(d);
                 }
             }
         }
 
         let mut vars = Vec::new();
         for (name, value) in raw.vars {
-            if !is_snake_case(&name) {
-                self.error(
+            if !is_snake_case(&name.value) {
+                let d = self.error(
                     Code::BadName,
-                    flow_id.referenced,
-                    format!("variable `{name}` must be snake_case"),
+                    name.referenced,
+                    format!(
+                        "variable `{}` must be snake_case: lowercase letters, digits and `_`",
+                        name.value
+                    ),
                 );
+                d.set_suggestion(snake_case_of(&name.value).as_deref());
             }
-            vars.push((name, value));
+            vars.push((name.value, value));
         }
         // A variable is looked up before an answer: one named like an asking step would hide
         // that step's answer for good.
@@ -544,10 +669,17 @@ impl<'s> Checker<'s> {
                 places[i],
                 format!("step `{label}` can never be reached"),
             )
-            .help = Some(if i > 0 && steps[i - 1].end.is_some() {
-                format!("the step above ends the flow and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
-            } else {
-                format!("the step above always jumps elsewhere and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
+            .help = Some({
+                let above = if i > 0 && steps[i - 1].end.is_some() {
+                    "the step above ends the flow"
+                } else {
+                    "the step above always jumps elsewhere"
+                };
+                if steps[i].id.is_some() {
+                    format!("{above} and nothing jumps to `{label}`; add a `goto: {label}` where it belongs, or remove it")
+                } else {
+                    format!("{above} and nothing jumps here; give this step an `id:` and add a `goto:` to it where it belongs, or remove it")
+                }
             });
         }
         let can_end = analysis::can_end(&succ);
@@ -610,11 +742,22 @@ impl<'s> Checker<'s> {
                     u.name, steps[i].label
                 ),
             )
-            .at(self.source, line, column)
-            .with_help(format!(
-                "give `{}` a starting value under `vars:`, or use it only after it is answered or set",
-                u.name
-            ));
+            .at(self.source, line, column);
+            // A variable named like a question may not have a starting value (E0303).
+            let is_answer = steps
+                .iter()
+                .any(|s| s.id.as_deref() == Some(u.name.as_str()) && s.ask.is_some());
+            let d = d.with_help(if is_answer {
+                format!(
+                    "use `{}` only on steps that every way reaches through step `{}`, or show this text in a step after it",
+                    u.name, u.name
+                )
+            } else {
+                format!(
+                    "give `{}` a starting value under `vars:`, or use it only after it is set",
+                    u.name
+                )
+            });
             self.diags.push(d);
         }
     }
@@ -1015,17 +1158,21 @@ impl<'s> Checker<'s> {
         for (step, name, src) in std::mem::take(&mut self.later) {
             self.step = step;
             if let Err(e) = env.add_template_owned(name.clone(), src.value.clone()) {
-                let (line, column) = self.file_position(&src, e.line().unwrap_or(1) as u32, 0);
-                let msg = format!(
-                    "template error: {}",
-                    e.detail().unwrap_or("invalid template")
-                );
+                let (line, column) = match e.range() {
+                    Some(range) => self.expression_position(&src, range.start),
+                    None => self.file_position(&src, e.line().unwrap_or(1) as u32, 0),
+                };
+                let detail = e.detail().unwrap_or("invalid template");
+                let (msg, help) = template_slip(detail, &src.value);
                 let d = Diagnostic::new(Code::TemplateSyntax, &self.file, msg).at(
                     self.source,
                     line,
                     column,
                 );
-                self.diags.push(d);
+                self.diags.push(match help {
+                    Some(h) => d.with_help(h),
+                    None => d,
+                });
             } else if let Ok(template) = env.get_template(&name) {
                 let names = template.undeclared_variables(false);
                 self.note_uses(names, &src, false, false);
@@ -1156,7 +1303,7 @@ impl<'s> Checker<'s> {
             if s.prompt.is_some() {
                 self.error(
                     Code::MissingField,
-                    cx.at,
+                    self.field_at(cx.at, "prompt"),
                     format!("step `{label}` has a `prompt` but no `ask`"),
                 )
                 .help =
@@ -1186,7 +1333,8 @@ impl<'s> Checker<'s> {
                     Code::MissingField,
                     kind.referenced,
                     format!("step `{label}` asks but has no `prompt`"),
-                );
+                )
+                .help = Some("add a `prompt:` line with the question to ask".to_owned());
                 TemplateRef::Literal(String::new())
             }
         };
@@ -1200,16 +1348,17 @@ impl<'s> Checker<'s> {
         s.set
             .iter()
             .map(|(name, expr)| {
-                if !is_snake_case(name) {
-                    self.error(
+                if !is_snake_case(&name.value) {
+                    let d = self.error(
                         Code::BadName,
-                        expr.referenced,
-                        format!("`set` variable `{name}` must be snake_case"),
+                        name.referenced,
+                        format!("`set` variable `{}` must be snake_case: lowercase letters, digits and `_`", name.value),
                     );
+                    d.set_suggestion(snake_case_of(&name.value).as_deref());
                 }
                 (
-                    name.clone(),
-                    self.expression(expr, &format!("in `set: {name}`")),
+                    name.value.clone(),
+                    self.expression(expr, &format!("in `set: {}`", name.value)),
                 )
             })
             .collect()
@@ -1230,7 +1379,7 @@ impl<'s> Checker<'s> {
         if !s.record.is_empty() && s.end.is_none() {
             self.error(
                 Code::Misplaced,
-                cx.at,
+                self.field_at(cx.at, "record"),
                 format!(
                     "step `{}` has `record` but no `end`: metrics are recorded when the flow ends",
                     cx.label
@@ -1326,7 +1475,7 @@ impl<'s> Checker<'s> {
         if s.end.is_some() && s.next.is_some() {
             self.error(
                 Code::Misplaced,
-                cx.at,
+                self.field_at(cx.at, "next"),
                 format!(
                     "step `{}` has both `end` and `next`; an ending step goes nowhere",
                     cx.label
@@ -1409,7 +1558,7 @@ impl<'s> Checker<'s> {
         if s.call.is_some() && s.ask.is_some() {
             self.error(
                 Code::Misplaced,
-                cx.at,
+                self.field_at(cx.at, "call"),
                 format!(
                     "step `{}` both calls a flow and asks; split it into two steps",
                     cx.label
@@ -1425,14 +1574,14 @@ impl<'s> Checker<'s> {
         if s.private && s.ask.is_none() {
             self.warning(
                 Code::NothingAsked,
-                cx.at,
+                self.field_at(cx.at, "private"),
                 format!("step `{label}` is `private` but asks nothing"),
             );
         }
         if s.optional && s.ask.is_none() {
             self.warning(
                 Code::NothingAsked,
-                cx.at,
+                self.field_at(cx.at, "optional"),
                 format!("step `{label}` is `optional` but asks nothing"),
             );
         }
@@ -1881,7 +2030,12 @@ impl<'s> Checker<'s> {
             previous: t.previous.into_iter().collect(),
             expect_outcome: t.expect.outcome.map(|o| o.value),
             expect_ends_at: t.expect.ends_at.map(|e| e.value),
-            expect_vars: t.expect.vars.into_iter().collect(),
+            expect_vars: t
+                .expect
+                .vars
+                .into_iter()
+                .map(|(k, v)| (k.value, v))
+                .collect(),
             expect_records: t.expect.records.into_iter().collect(),
             expect_schedule: t.expect.schedule.into_iter().collect(),
         }
@@ -1894,7 +2048,7 @@ fn gives(step: &RawStep) -> Vec<String> {
     if let (Some(_), Some(id)) = (&step.ask, &step.id) {
         out.push(id.value.clone());
     }
-    out.extend(step.set.keys().cloned());
+    out.extend(step.set.keys().map(|k| k.value.clone()));
     if let Some(call) = &step.call {
         // `call: safety-check` leaves its answers under `safety_check`.
         out.push(call.value.replace('-', "_"));
@@ -1985,6 +2139,38 @@ fn bfs(predecessors: &[Vec<usize>], sources: &[usize]) -> Vec<u32> {
 
 /// A hint for the slips people make in expressions, written as in other languages or as a
 /// template.
+/// minijinja's message for a template that does not compile, in an author's words where it
+/// speaks of the parser's "blocks", with a hint.
+fn template_slip(detail: &str, text: &str) -> (String, Option<&'static str>) {
+    let count = |what: &str| text.matches(what).count();
+    let open_if = count("{% if") + count("{%- if") > count("endif");
+    let open_for = count("{% for") + count("{%- for") > count("endfor");
+    let (plain, help) = if detail.starts_with("unexpected end of input") && open_if {
+        (
+            "`{% if %}` is not closed",
+            Some("end the part it shows with `{% endif %}`"),
+        )
+    } else if detail.starts_with("unexpected end of input") && open_for {
+        (
+            "`{% for %}` is not closed",
+            Some("end the part it repeats with `{% endfor %}`"),
+        )
+    } else if detail.ends_with("expected end of variable block") {
+        (
+            "`{{` is not closed with `}}`",
+            Some("a name is put in as `{{ name }}`, with two braces on each side"),
+        )
+    } else if detail.starts_with("unexpected end of input") {
+        (
+            "the text ends inside `{{ }}` or `{% %}`",
+            Some("close it: `}}` after a name, `%}` after `if …`"),
+        )
+    } else {
+        return (format!("template error: {detail}"), None);
+    };
+    (format!("template error: {plain}"), help)
+}
+
 fn expression_slip(source: &str) -> Option<String> {
     if source.contains("{{") || source.contains("{%") {
         return Some("this is already an expression: write it without `{{ }}`".into());

@@ -102,7 +102,7 @@ pub struct RawFlow {
     /// Variables and their starting values, such as `{ rounds: 0 }`, for templates and expressions to use.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
-    pub vars: IndexMap<String, Value>,
+    pub vars: IndexMap<Sp<String>, Value>,
     /// The steps, in order. Each starts with `- `.
     #[schemars(with = "Vec<RawStep>")]
     #[schemars(required)]
@@ -176,7 +176,7 @@ pub struct RawStep {
     /// Variables to change after the answer, as `{ name: expression }`, in order.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Expr>")]
-    pub set: IndexMap<String, Sp<String>>,
+    pub set: IndexMap<Sp<String>, Sp<String>>,
     /// Where to go after this step: a step id, `end`, or a list of branches (`- when: expression` / `goto: step_id`). Left out: the step below.
     #[schemars(with = "Option<RawNext>")]
     pub next: Option<Box<Sp<RawNext>>>,
@@ -526,8 +526,26 @@ impl<'de> Deserialize<'de> for RawOption {
                         "value" => full.value = map.next_value()?,
                         "goto" => full.goto = map.next_value()?,
                         "safety" => full.safety = map.next_value()?,
-                        _ => {
-                            map.next_value::<de::IgnoredAny>()?;
+                        // A misspelt field is read as the one it is nearest to, when that
+                        // one is not given yet, so the checks after agree with the author.
+                        other => {
+                            match super::suggest::nearest(other, OPTION_FIELDS.iter().copied()) {
+                                Some("label") if full.label.is_none() => {
+                                    full.label = map.next_value()?
+                                }
+                                Some("value") if full.value.is_none() => {
+                                    full.value = map.next_value()?
+                                }
+                                Some("goto") if full.goto.is_none() => {
+                                    full.goto = map.next_value()?
+                                }
+                                Some("safety") if full.safety.is_none() => {
+                                    full.safety = map.next_value()?
+                                }
+                                _ => {
+                                    map.next_value::<de::IgnoredAny>()?;
+                                }
+                            }
                             full.unknown.push(key);
                         }
                     }
@@ -576,7 +594,7 @@ pub struct RawExpect {
     /// Variables and the values they must have at the end.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
-    pub vars: IndexMap<String, Value>,
+    pub vars: IndexMap<Sp<String>, Value>,
     /// Metrics and the values the run must record.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]

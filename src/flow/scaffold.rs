@@ -65,6 +65,9 @@ steps:
     ask: text
     who: partner_a
     optional: true              # an empty answer is allowed (its value is `none`)
+    # In quotes because it starts with `{`: unquoted, YAML would read `{{ ... }}` as a map.
+    # Quote any text that starts with `{`, `[`, `*`, `@` or `'`, or that has `: ` or ` #`
+    # in it (`trustguide explain E0103` says more).
     prompt: "{{ partner_a }}, describe one moment this week when you felt close."
 
   - id: next_step
@@ -92,8 +95,7 @@ steps:
     say: |
       Thank you both. You rated this week {{ closeness.partner_a }} and {{ closeness.partner_b }}.
     record:                     # metrics that `trustguide progress` charts over the weeks
-      closeness_a: closeness.partner_a
-      closeness_b: closeness.partner_b
+      closeness: closeness      # a `who: both` answer, {partner_a: 6, partner_b: 7}: one line per partner
 
 tests:                          # scripted playthroughs: `trustguide test {ID}.yaml`
   - name: they pick a walk

@@ -7,7 +7,7 @@ use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 
 use super::diagnostic::{Code, Diagnostic, Diagnostics};
-use super::load::{decode_source, yaml_error, yaml_options, MAX_FLOW_BYTES};
+use super::load::{decode_source, too_big, unreadable, yaml_error, yaml_options, MAX_FLOW_BYTES};
 use super::model::Origin;
 use super::suggest::nearest;
 
@@ -56,20 +56,11 @@ fn is_path_like(name: &str) -> bool {
 
 fn read_flow_file(path: &Path) -> Result<String, Diagnostic> {
     let file = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::new(Code::File, &file, format!("cannot read the flow: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(&file, "the flow", &e))?;
     if meta.len() > MAX_FLOW_BYTES {
-        return Err(Diagnostic::new(
-            Code::File,
-            &file,
-            format!(
-                "the file is {} bytes; flow files may be at most {MAX_FLOW_BYTES} bytes",
-                meta.len()
-            ),
-        ));
+        return Err(too_big(&file, meta.len()));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(Code::File, &file, format!("cannot read the flow: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(&file, "the flow", &e))?;
     decode_source(&file, bytes)
 }
 

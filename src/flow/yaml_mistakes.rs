@@ -249,8 +249,13 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
         if let Some((at, key)) = key_and_value(text) {
             let first = text[at..].chars().next().unwrap_or(' ');
             if matches!(first, '@' | '`' | '*' | '&' | '!' | '%') {
+                let shown = if first == '`' {
+                    "a backtick (`` ` ``)".to_owned()
+                } else {
+                    format!("`{first}`")
+                };
                 let m = Mistake::new(Code::NeedsQuotes, line, at as u32 + 1,
-                    format!("text starting with `{first}` needs quotes: YAML gives `{first}` a meaning of its own at the start of a value"),
+                    format!("text starting with {shown} needs quotes: YAML gives {shown} a meaning of its own at the start of a value"),
                 )
                 .help(format!("put the text of `{key}` in quotes"));
                 return match quote_value(text) {
@@ -281,6 +286,31 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
             if q == "'" { "''" } else { "\\\"" }
         ));
     }
+    if message.starts_with("multiple YAML documents") {
+        // The parser stops after the second document's first line; the `---` is above it.
+        let dashes = source
+            .lines()
+            .enumerate()
+            .take(line as usize)
+            .filter(|(_, l)| l.trim_end() == "---")
+            .last()
+            .map_or(line, |(i, _)| i as u32 + 1);
+        return Mistake::new(
+            Code::YamlSyntax,
+            dashes,
+            1,
+            "a file holds one flow, and `---` starts a second one here",
+        )
+        .help("put each flow in a file of its own, named after its `flow:` id");
+    }
+    if message.contains("trailing content after") && message.contains("quoted") {
+        if let Some(m) = quote_ends_early(text, column, line) {
+            return m;
+        }
+    }
+    if let Some(m) = dash_without_space(source, line) {
+        return m;
+    }
     if let Some(m) = unclosed_bracket(source, line) {
         return m;
     }
@@ -288,6 +318,57 @@ pub fn explain(source: &str, err: &serde_saphyr::Error) -> Mistake {
         return m;
     }
     Mistake::new(Code::YamlSyntax, line, column, message.to_owned())
+}
+
+/// `'Let's go'` or `"Thank you" is where…`: the quote inside the text ends it early, and
+/// YAML finds more after the closing quote.
+fn quote_ends_early(text: &str, column: u32, line: u32) -> Option<Mistake> {
+    let (at, key) = key_and_value(text)?;
+    let value = text[at..].trim_end();
+    let q = value.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    // The whole value, quoted the other way, or with the inner quotes doubled/escaped.
+    let inner = value
+        .strip_prefix(q)
+        .map(|v| v.strip_suffix(q).unwrap_or(v))?;
+    let fixed = if q == '\'' {
+        double_quoted(inner)
+    } else {
+        format!("'{}'", inner.replace('\'', "''"))
+    };
+    let m = Mistake::new(
+        Code::UnclosedQuote,
+        line,
+        column,
+        format!("the text of `{key}` is in `{q}` quotes and has a `{q}` inside, which ends it early"),
+    )
+    .help(if q == '\'' {
+        "use double quotes around a text that has an apostrophe, or write the apostrophe twice (`''`)"
+    } else {
+        "use single quotes around a text that has double quotes in it, or write them as `\\\"`"
+    });
+    Some(m.fix(format!("{}{fixed}", &text[..at])))
+}
+
+/// `-id: x`: a `-` starts a list item only with a space after it.
+fn dash_without_space(source: &str, line: u32) -> Option<Mistake> {
+    let lines: Vec<&str> = source.lines().collect();
+    let from = (line as usize).saturating_sub(2);
+    let (i, text) = lines.iter().enumerate().skip(from).take(3).find(|(_, l)| {
+        let t = l.trim_start();
+        t.starts_with('-') && t[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+    })?;
+    let indent = indent_of(text);
+    let fixed = format!("{}- {}", &text[..indent], &text[indent + 1..]);
+    Some(
+        Mistake::new(
+            Code::Indentation,
+            i as u32 + 1,
+            indent as u32 + 1,
+            "a `-` starts a new item of a list only with a space after it",
+        )
+        .help("put a space after the `-`")
+        .fix(fixed),
+    )
 }
 
 /// A `[` or `{` opened at the start of a value and not closed on its line: YAML reads on,
@@ -324,6 +405,12 @@ fn unclosed_bracket(source: &str, line: u32) -> Option<Mistake> {
         format!("this `{first}` starts a {what} that is never closed with `{close}`"),
     )
     .help(format!("if the value of `{key}` is text, put it in quotes"));
+    let value = text[at..].trim_end();
+    if value.contains(", ") {
+        // `tags: [weekly, needs`: a list that lost its end.
+        let m = m.help(format!("end the {what} with `{close}`"));
+        return Some(m.fix(format!("{}{close}", text.trim_end())));
+    }
     Some(match quote_value(text) {
         Some(fixed) => m.fix(fixed),
         None => m,

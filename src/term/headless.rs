@@ -17,7 +17,7 @@ use serde_saphyr::Spanned;
 use crate::engine::{Finished, Progress, Question, Reply, SafetyChoice};
 use crate::flow::load::{decode_source, yaml_error, yaml_options};
 use crate::flow::suggest::nearest;
-use crate::flow::{AskKind, Code, Diagnostic, Library};
+use crate::flow::{AskKind, Diagnostic, Library};
 use crate::run::{DriveError, FrontEnd, Input};
 
 /// The answers of one headless run.
@@ -44,13 +44,8 @@ impl AnswerBook {
     /// Reads an answers file.
     pub fn read(path: &Path) -> Result<AnswerBook, Diagnostic> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            Diagnostic::new(
-                Code::File,
-                &file,
-                format!("cannot read the answers file: {e}"),
-            )
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| crate::flow::load::unreadable(&file, "the answers file", &e))?;
         let text = decode_source(&file, bytes)?;
         AnswerBook::parse(&file, &text)
     }
