@@ -194,3 +194,82 @@ fn each_explain_page_shows_its_mistake_and_a_fix_that_works() {
         .code(1)
         .stderr_has("there is no diagnostic code `E9999`");
 }
+
+/// `text` with columns `column..end_column` (1-based, in characters) of line `line` replaced.
+fn apply_fix(text: &str, line: u64, column: u64, end_column: u64, replacement: &str) -> String {
+    let mut out = String::with_capacity(text.len() + replacement.len());
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i as u64 + 1 != line {
+            out.push_str(l);
+            continue;
+        }
+        let body = l.trim_end_matches(['\n', '\r']);
+        let ending = &l[body.len()..];
+        let chars: Vec<char> = body.chars().collect();
+        let from = (column as usize).saturating_sub(1).min(chars.len());
+        let to = (end_column as usize)
+            .saturating_sub(1)
+            .clamp(from, chars.len());
+        out.extend(&chars[..from]);
+        out.push_str(replacement);
+        out.extend(&chars[to..]);
+        out.push_str(ending);
+    }
+    out
+}
+
+/// The (code, line) of each diagnostic in `check --format json`'s report, with its fix.
+fn json_diagnostics(stdout: &str) -> Vec<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_str(stdout).expect("JSON");
+    assert_eq!(report["version"], 1);
+    report["files"][0]["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Every fix `check` offers, applied on its own to the fixture it was found in, makes that
+/// problem go away: advice that leads to the same error again is a bug.
+#[test]
+fn every_fix_offered_removes_its_problem() {
+    let mut applied = 0;
+    for path in fixtures() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("a name")
+            .to_owned();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // the file that is not UTF-8 has nothing to fix in place
+        };
+        let out = Test::new()
+            .file(&name, text.as_str())
+            .args(["check", &name, "--format", "json"])
+            .run();
+        for d in json_diagnostics(&out.stdout) {
+            let Some(fix) = d.get("fix") else { continue };
+            let at = |key: &str| fix[key].as_u64().expect("a number");
+            let fixed = apply_fix(
+                &text,
+                at("line"),
+                at("column"),
+                at("end_column"),
+                fix["replacement"].as_str().expect("a replacement"),
+            );
+            let again = Test::new()
+                .file(&name, fixed.as_str())
+                .args(["check", &name, "--format", "json"])
+                .run();
+            let still = json_diagnostics(&again.stdout)
+                .into_iter()
+                .any(|e| e["code"] == d["code"] && e["line"] == d["line"]);
+            assert!(
+                !still,
+                "{name}: the fix for {} at line {} does not remove it:\n{fixed}\n{}",
+                d["code"], d["line"], again.stdout
+            );
+            applied += 1;
+        }
+    }
+    assert!(applied >= 25, "only {applied} fixes were tried");
+}
