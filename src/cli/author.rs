@@ -39,15 +39,21 @@ struct Checked {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads `name` (a file, or a flow id) with every flow it calls, into a fresh library.
-fn load(env: &Environment, name: &str) -> (Library, Result<usize, Vec<Diagnostic>>) {
-    let mut lib = env.library();
+/// Loads `name` (a file, or a flow id) with every flow it calls, into a fresh library; one
+/// that only checks drops each compiled expression once it is known to compile.
+fn load(
+    env: &Environment,
+    name: &str,
+    only_check: bool,
+) -> (Library, Result<usize, Vec<Diagnostic>>) {
+    let lib = env.library();
+    let mut lib = if only_check { lib.checking_only() } else { lib };
     let result = lib.load(name).map_err(|d| d.0);
     (lib, result)
 }
 
 fn check_one(env: &Environment, name: &str) -> Checked {
-    let (lib, result) = load(env, name);
+    let (lib, result) = load(env, name, true);
     let mut diagnostics = match result {
         // Test answers that cannot work are mistakes too, found without running the tests.
         Ok(index) => trustguide::flowtest::check_answers(&lib, index),
@@ -175,12 +181,13 @@ pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
     let mut out = io::stdout().lock();
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for name in files {
-        let (lib, result) = load(env, name);
+        let (lib, result) = load(env, name, false);
         let index = match result {
             Ok(i) => i,
             Err(diagnostics) => {
+                let styled = console::colors_enabled_stderr();
                 for d in diagnostics.iter().filter(|d| d.is_error()) {
-                    eprintln!("{d}\n");
+                    eprintln!("{}\n", d.render(styled));
                 }
                 writeln!(out, "{name}: does not load; run `trustguide check {name}`")?;
                 broken += 1;

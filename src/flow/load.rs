@@ -166,6 +166,7 @@ pub fn load_flow(
     source: &str,
     origin: Origin,
     env: &mut Environment<'static>,
+    keep_compiled: bool,
 ) -> Result<Loaded, Diagnostics> {
     let file = origin.display_name();
     let (raw, diags) = read_raw(&file, source);
@@ -179,6 +180,7 @@ pub fn load_flow(
     let mut checker = Checker {
         file,
         source,
+        keep_compiled,
         diags,
         known: Arc::default(),
         uses: Vec::new(),
@@ -213,6 +215,8 @@ pub fn load_flow(
 struct Checker<'s> {
     file: String,
     source: &'s str,
+    /// Keep each compiled expression in the flow for the engine (not when only checking).
+    keep_compiled: bool,
     diags: Diagnostics,
     /// Every name a template or expression of this flow may use.
     known: Arc<FxHashSet<String>>,
@@ -1076,7 +1080,7 @@ impl<'s> Checker<'s> {
                     let names = expr.undeclared_variables(false);
                     self.note_uses(names, src, true, true);
                     self.filters_and_tests(src, true);
-                    Some(std::sync::Arc::new(expr))
+                    self.keep_compiled.then(|| std::sync::Arc::new(expr))
                 }
                 Err(e) => {
                     let (line, column) = match e.range() {

@@ -46,6 +46,8 @@ pub struct Library {
     by_id: HashMap<String, usize>,
     finder: FlowFinder,
     warnings: Vec<Diagnostic>,
+    /// See [`Library::checking_only`].
+    keep_compiled: bool,
 }
 
 impl std::fmt::Debug for Library {
@@ -66,7 +68,18 @@ impl Library {
             by_id: HashMap::new(),
             finder,
             warnings: Vec::new(),
+            keep_compiled: true,
         }
+    }
+
+    /// A library that loads flows only to check them (`trustguide check`): every expression
+    /// is still compiled, to find its mistakes, but then dropped instead of kept for the
+    /// engine. A big flow then costs far less memory (minijinja holds a compiled expression
+    /// in about 8 KB). Its flows cannot be run: the engine would stop at the first
+    /// expression.
+    pub fn checking_only(mut self) -> Library {
+        self.keep_compiled = false;
+        self
     }
 
     /// A library over the built-in flows and content only; handy for embedding and tests.
@@ -90,7 +103,7 @@ impl Library {
     }
 
     fn add(&mut self, found: FoundFlow) -> Result<usize, Diagnostics> {
-        let loaded = load::load_flow(&found.text, found.origin, &mut self.env)?;
+        let loaded = load::load_flow(&found.text, found.origin, &mut self.env, self.keep_compiled)?;
         let flow = loaded.flow;
         self.warnings.extend(loaded.warnings);
         if let Some(&existing) = self.by_id.get(&flow.id) {

@@ -73,12 +73,22 @@ impl Node {
     }
 }
 
+/// The most values a flow file may hold.
+pub const MAX_NODES: usize = 2_000_000;
+
 /// Reads `source` into a tree; a YAML error is serde-saphyr's, for `yaml_mistakes` to explain.
 pub fn read(source: &str) -> Result<Node, serde_saphyr::Error> {
     let mut options = crate::yaml::options();
     // Repeated keys reach the shape pass, which reports every one of them (and says that a
     // repeated `id:` usually means a missing `- `) instead of stopping at the first.
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    // A flow file of the largest size allowed (4 MiB, about 36,000 steps) has about a million
+    // values; serde-saphyr's default of 250,000 suits a configuration file. Aliases keep their
+    // own, smaller limits, so an alias bomb still stops early.
+    let mut budget = options.budget.take().unwrap_or_default();
+    budget.max_nodes = budget.max_nodes.max(MAX_NODES);
+    budget.max_events = budget.max_events.max(2 * MAX_NODES);
+    options.budget = Some(budget);
     serde_saphyr::from_str_with_options(source, options)
 }
 
