@@ -116,6 +116,11 @@ enum Command {
         /// Flow files (or ids of flows `trustguide list` shows).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
+        /// Report only the cases whose name contains this text.
+        #[arg(long, value_name = "NAME")]
+        filter: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: author::TestFormat,
     },
     /// Draw a flow: its steps and every way between them, for Mermaid or Graphviz.
     Graph {
@@ -358,7 +363,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::HelpNow { region } => safety::help_now(region),
         Command::Safety(SafetyCommand::Scan { flow }) => safety::safety_scan(&env, flow.as_deref()),
         Command::Check { files, format } => author::check(&env, &files, format),
-        Command::Test { files } => author::test(&env, &files),
+        Command::Test {
+            files,
+            filter,
+            format,
+        } => author::test(&env, &files, filter.as_deref(), format),
         Command::New { name, force } => author::new(&name, force),
         Command::Graph { flow, format } => author::graph(&env, &flow, format),
         Command::Schema => author::schema(),

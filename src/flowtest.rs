@@ -3,8 +3,6 @@
 //! Each case runs headless through the same engine and answer handling as
 //! `trustguide run --answers`, so a passing test means the flow really plays that way.
 
-use std::io;
-
 use chrono::{DateTime, FixedOffset};
 use minijinja::Value;
 
@@ -217,6 +215,29 @@ pub fn untested(lib: &Library, flow: usize, reports: &[CaseReport]) -> Vec<Strin
     out
 }
 
+/// A value for a test's report: as written, and with its type when that is what differs
+/// (`"6" (text)` against `6 (number)`).
+fn typed(v: &Value, other: &Value) -> String {
+    use minijinja::value::ValueKind;
+    let shown = match v.kind() {
+        ValueKind::String => format!("{:?}", v.as_str().unwrap_or_default()),
+        _ => v.to_string(),
+    };
+    if v.kind() == other.kind() {
+        return shown;
+    }
+    let kind = match v.kind() {
+        ValueKind::String => "text",
+        ValueKind::Number => "number",
+        ValueKind::Bool => "true/false",
+        ValueKind::Seq => "list",
+        ValueKind::Map => "map",
+        ValueKind::None | ValueKind::Undefined => "nothing",
+        _ => "value",
+    };
+    format!("{shown} ({kind})")
+}
+
 fn run_case(
     lib: &Library,
     flow: usize,
@@ -237,7 +258,7 @@ fn run_case(
         Some(s) => engine.with_screen(s),
         None => engine,
     };
-    let mut front = Headless::new(book, io::sink());
+    let mut front = Headless::new(book, Vec::new());
     let finished = drive(&mut engine, &mut front, &mut []);
     let ways = engine
         .trace()
@@ -250,6 +271,20 @@ fn run_case(
         Err(e) => return (vec![e.to_string()], ways),
     };
     let mut problems = Vec::new();
+    let shown = String::from_utf8_lossy(front.written());
+    for text in &case.expect_shows {
+        if !shown.contains(text.as_str()) {
+            problems.push(format!(
+                "shows: expected the run to show \"{text}\", but it did not"
+            ));
+        }
+    }
+    if case.expect_outcome.is_none() && finished.outcome == crate::flow::Outcome::SafetyStop {
+        problems.push(
+            "the run ended in a safety stop (an answer matched a safety category); if that is what this test is for, add `expect: { outcome: safety_stop }`"
+                .to_owned(),
+        );
+    }
     if let Some(expected) = &case.expect_outcome {
         if expected != finished.outcome.as_str() {
             problems.push(format!(
@@ -273,7 +308,11 @@ fn run_case(
         for (name, want) in expected {
             match actual.get(name) {
                 Some(got) if got == want => {}
-                Some(got) => problems.push(format!("{what}.{name}: expected {want}, got {got}")),
+                Some(got) => problems.push(format!(
+                    "{what}.{name}: expected {}, got {}",
+                    typed(want, got),
+                    typed(got, want)
+                )),
                 None => problems.push(format!(
                     "{what}.{name}: expected {want}, but it was never set"
                 )),

@@ -623,3 +623,77 @@ fn expression_slips_and_templated_labels_are_explained() {
         .code(0)
         .stderr_has("0 errors");
 }
+
+/// `trustguide test` for authors: `expect: shows:` asserts text the participants saw, a case
+/// with no `expect` fails when the run ends in a safety stop, a value of the wrong type says
+/// so, and `--filter` and `--format json` pick and report cases.
+#[test]
+fn tests_check_what_was_shown_and_say_what_differs() {
+    let flow = r#"flow: shows
+title: Shows
+vars: { count: "6" }
+steps:
+  - id: feeling
+    ask: text
+    prompt: How are you feeling?
+  - say: "Thank you for saying {{ feeling }}."
+tests:
+  - name: thanks are shown
+    answers: { feeling: calm }
+    expect: { outcome: completed, shows: ["Thank you for saying calm."] }
+  - name: a text never shown
+    answers: { feeling: calm }
+    expect: { shows: ["Well done"] }
+  - name: a number where text is kept
+    answers: { feeling: calm }
+    expect: { vars: { count: 6 } }
+  - name: an answer that pauses
+    answers: { feeling: "i want to die" }
+"#;
+    let out = Test::new()
+        .file("shows.yaml", flow)
+        .args(["test", "shows.yaml"])
+        .run()
+        .code(1)
+        .stdout_has("ok    thanks are shown")
+        .stdout_has("FAIL  a text never shown")
+        .stdout_has("shows: expected the run to show \"Well done\", but it did not")
+        .stdout_has("vars.count: expected 6 (number), got \"6\" (text)")
+        .stdout_has("FAIL  an answer that pauses")
+        .stdout_has("the run ended in a safety stop")
+        .stdout_has("1 passed, 3 failed");
+    // The advice works: saying the stop is expected makes the case pass.
+    let fixed = flow.replace(
+        "    answers: { feeling: \"i want to die\" }\n",
+        "    answers: { feeling: \"i want to die\" }\n    expect: { outcome: safety_stop }\n",
+    );
+    out.file("shows.yaml", fixed)
+        .then(["test", "shows.yaml", "--filter", "pauses"])
+        .code(0)
+        .stdout_has("ok    an answer that pauses")
+        .stdout_has("1 passed, 0 failed");
+    let json = Test::new()
+        .file("shows.yaml", flow)
+        .args([
+            "test",
+            "shows.yaml",
+            "--filter",
+            "shown",
+            "--format",
+            "json",
+        ])
+        .run()
+        .code(1)
+        .stdout;
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(report["version"], 1);
+    let cases = report["files"][0]["cases"].as_array().expect("cases");
+    let names: Vec<&str> = cases.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["thanks are shown", "a text never shown"]);
+    assert_eq!(cases[0]["passed"], true);
+    assert_eq!(cases[1]["passed"], false);
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+}

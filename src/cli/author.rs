@@ -175,70 +175,172 @@ pub fn explain(code: Option<&str>) -> Result<i32> {
     }
 }
 
-/// `trustguide test FILE...`: each flow's `tests:` run headless; exit 1 on any failure.
-pub fn test(env: &Environment, files: &[String]) -> Result<i32> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// A line per case, and what differed for a case that failed.
+    Human,
+    /// One JSON document (format version 1): every case with its problems, for CI.
+    Json,
+}
+
+/// What `test --format json` says of one flow file.
+#[derive(serde::Serialize)]
+struct TestedFile {
+    file: String,
+    flow: Option<String>,
+    loads: bool,
+    cases: Vec<TestedCase>,
+    /// The ways between steps no case takes (left out under `--filter`).
+    untested: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct TestedCase {
+    name: String,
+    line: u32,
+    passed: bool,
+    problems: Vec<String>,
+}
+
+/// `trustguide test FILE...`: each flow's `tests:` run headless (only the cases whose name
+/// contains `filter`, when given); exit 1 on any failure.
+pub fn test(
+    env: &Environment,
+    files: &[String],
+    filter: Option<&str>,
+    format: TestFormat,
+) -> Result<i32> {
     let profile = trustguide::safety::builtin_profile()?;
-    let mut out = io::stdout().lock();
-    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    let mut tested = Vec::new();
     for name in files {
         let (lib, result) = load(env, name, false);
         let index = match result {
             Ok(i) => i,
             Err(diagnostics) => {
-                let styled = console::colors_enabled_stderr();
-                for d in diagnostics.iter().filter(|d| d.is_error()) {
-                    eprintln!("{}\n", d.render(styled));
+                if format == TestFormat::Human {
+                    let styled = console::colors_enabled_stderr();
+                    for d in diagnostics.iter().filter(|d| d.is_error()) {
+                        eprintln!("{}\n", d.render(styled));
+                    }
                 }
-                writeln!(out, "{name}: does not load; run `trustguide check {name}`")?;
-                broken += 1;
+                tested.push(TestedFile {
+                    file: name.clone(),
+                    flow: None,
+                    loads: false,
+                    cases: Vec::new(),
+                    untested: Vec::new(),
+                });
                 continue;
             }
         };
+        let mut reports = run_flow_tests(&lib, index, env.now(), Some(profile));
+        // Every case runs (they are quick); the filter chooses which are reported.
+        let untested = match filter {
+            Some(f) => {
+                reports.retain(|r| r.name.contains(f));
+                Vec::new()
+            }
+            None if reports.is_empty() => Vec::new(),
+            None => untested(&lib, index, &reports),
+        };
         let flow = lib.flow(index);
-        writeln!(out, "{} ({})", flow.origin.display_name(), flow.id)?;
-        if flow.tests.is_empty() {
-            writeln!(
-                out,
-                "  no tests: add a `tests:` section (see docs/flow-format.md)"
-            )?;
-            continue;
+        tested.push(TestedFile {
+            file: flow.origin.display_name(),
+            flow: Some(flow.id.clone()),
+            loads: true,
+            cases: reports
+                .into_iter()
+                .map(|r| TestedCase {
+                    passed: r.passed(),
+                    name: r.name,
+                    line: r.line,
+                    problems: r.problems,
+                })
+                .collect(),
+            untested,
+        });
+    }
+    let cases = || tested.iter().flat_map(|t| &t.cases);
+    let passed = cases().filter(|c| c.passed).count();
+    let failed = cases().filter(|c| !c.passed).count();
+    let broken = tested.iter().filter(|t| !t.loads).count();
+    let mut out = io::stdout().lock();
+    match format {
+        TestFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                version: u32,
+                files: &'a [TestedFile],
+                passed: usize,
+                failed: usize,
+                not_loaded: usize,
+            }
+            let report = Report {
+                version: 1,
+                files: &tested,
+                passed,
+                failed,
+                not_loaded: broken,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
         }
-        let reports = run_flow_tests(&lib, index, env.now(), Some(profile));
-        for case in &reports {
-            if case.passed() {
-                passed += 1;
-                writeln!(out, "  ok    {}", case.name)?;
-            } else {
-                failed += 1;
-                writeln!(out, "  FAIL  {} (line {})", case.name, case.line)?;
-                for p in &case.problems {
-                    writeln!(out, "        {p}")?;
+        TestFormat::Human => {
+            for t in &tested {
+                let Some(id) = &t.flow else {
+                    writeln!(
+                        out,
+                        "{}: does not load; run `trustguide check {}`",
+                        t.file, t.file
+                    )?;
+                    continue;
+                };
+                writeln!(out, "{} ({id})", t.file)?;
+                if t.cases.is_empty() {
+                    match filter {
+                        Some(f) => writeln!(out, "  no test's name contains \"{f}\"")?,
+                        None => writeln!(
+                            out,
+                            "  no tests: add a `tests:` section (see docs/flow-format.md)"
+                        )?,
+                    }
+                    continue;
+                }
+                for case in &t.cases {
+                    if case.passed {
+                        writeln!(out, "  ok    {}", case.name)?;
+                    } else {
+                        writeln!(out, "  FAIL  {} (line {})", case.name, case.line)?;
+                        for p in &case.problems {
+                            writeln!(out, "        {p}")?;
+                        }
+                    }
+                }
+                // Not a failure: a way no test takes is worth knowing about, not always a
+                // mistake.
+                if !t.untested.is_empty() {
+                    writeln!(
+                        out,
+                        "  note: {} way{} between steps no test takes:",
+                        t.untested.len(),
+                        if t.untested.len() == 1 { "" } else { "s" }
+                    )?;
+                    for way in &t.untested {
+                        writeln!(out, "        {way}")?;
+                    }
                 }
             }
-        }
-        // Not a failure: a way no test takes is worth knowing about, not always a mistake.
-        let untested = untested(&lib, index, &reports);
-        if !reports.is_empty() && !untested.is_empty() {
             writeln!(
                 out,
-                "  note: {} way{} between steps no test takes:",
-                untested.len(),
-                if untested.len() == 1 { "" } else { "s" }
+                "\n{passed} passed, {failed} failed{}",
+                if broken > 0 {
+                    format!(", {broken} flow(s) did not load")
+                } else {
+                    String::new()
+                }
             )?;
-            for way in &untested {
-                writeln!(out, "        {way}")?;
-            }
         }
     }
-    writeln!(
-        out,
-        "\n{passed} passed, {failed} failed{}",
-        if broken > 0 {
-            format!(", {broken} flow(s) did not load")
-        } else {
-            String::new()
-        }
-    )?;
     Ok(if failed + broken > 0 { 1 } else { 0 })
 }
 

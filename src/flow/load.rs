@@ -2041,6 +2041,7 @@ impl<'s> Checker<'s> {
                 .map(|(k, v)| (k.value, v))
                 .collect(),
             expect_records: t.expect.records.into_iter().collect(),
+            expect_shows: t.expect.shows.into_iter().map(|s| s.value).collect(),
             expect_schedule: t.expect.schedule.into_iter().collect(),
         }
     }

@@ -369,6 +369,8 @@ pub struct FlowTest {
     pub expect_vars: Vec<(String, Value)>,
     /// Recorded metrics expected at the end; only those named are compared.
     pub expect_records: Vec<(String, Value)>,
+    /// Texts the run is expected to show (each a part of a `say` or a question).
+    pub expect_shows: Vec<String>,
     /// Fields of the schedule the run is expected to make; only those named are compared.
     pub expect_schedule: Vec<(String, Value)>,
 }

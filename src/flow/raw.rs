@@ -599,6 +599,11 @@ pub struct RawExpect {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]
     pub records: IndexMap<String, Value>,
+    /// Texts the run must show: each a part of something said or asked, such as
+    /// `["Thank you both"]`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub shows: Vec<Sp<String>>,
     /// Fields of the schedule the run must make (`times`, `every_days`, `start`, `until`...).
     #[serde(default)]
     #[schemars(with = "IndexMap<String, serde_json::Value>")]

@@ -76,6 +76,9 @@ impl Node {
 /// The most values a flow file may hold.
 pub const MAX_NODES: usize = 2_000_000;
 
+/// The most values aliases (`*name`) may repeat in a flow file.
+const MAX_REPLAYED: usize = 250_000;
+
 /// Reads `source` into a tree; a YAML error is serde-saphyr's, for `yaml_mistakes` to explain.
 pub fn read(source: &str) -> Result<Node, serde_saphyr::Error> {
     let mut options = crate::yaml::options();
@@ -88,6 +91,10 @@ pub fn read(source: &str) -> Result<Node, serde_saphyr::Error> {
     let mut budget = options.budget.take().unwrap_or_default();
     budget.max_nodes = budget.max_nodes.max(MAX_NODES);
     budget.max_events = budget.max_events.max(2 * MAX_NODES);
+    // What aliases may repeat stays as small as before the raise: 250,000 values.
+    budget.max_recorded_anchor_events = budget.max_recorded_anchor_events.min(MAX_REPLAYED);
+    options.alias_limits.max_total_replayed_events =
+        options.alias_limits.max_total_replayed_events.min(MAX_REPLAYED);
     options.budget = Some(budget);
     serde_saphyr::from_str_with_options(source, options)
 }

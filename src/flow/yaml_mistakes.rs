@@ -426,9 +426,11 @@ fn budget(message: &str) -> Option<String> {
             .next()
             .unwrap_or("");
         return Some(match what {
-            "Aliases" | "AliasExpansion" | "Anchors" | "ReplayedEvents" => "the YAML expands too far: its aliases (`*name`) repeat more values than a flow ever needs".to_owned(),
+            "Aliases" | "AliasExpansion" | "Anchors" | "ReplayedEvents" | "RecordedAnchorEvents"
+            | "RecordedAnchorBytes" | "AliasAnchorRatio" => "the YAML expands too far: its aliases (`*name`) repeat more values than a flow ever needs".to_owned(),
             "Nodes" | "Events" => "the YAML holds more values than a flow file can (about two million); its aliases (`*name`) may repeat too much".to_owned(),
             "Depth" => "the YAML is nested too deeply; a flow needs only a few levels".to_owned(),
+            w if w.to_lowercase().contains("alias") => "the YAML expands too far: its aliases (`*name`) repeat more values than a flow ever needs".to_owned(),
             _ => "the YAML is too large to read safely (too many values, aliases or levels)".to_owned(),
         });
     }

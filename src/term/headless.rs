@@ -285,6 +285,11 @@ pub struct Headless<W: Write> {
 }
 
 impl<W: Write> Headless<W> {
+    /// What has been written so far (for a test that reads what the run showed).
+    pub fn written(&self) -> &W {
+        &self.out
+    }
+
     /// A headless front-end that takes answers from `book` and writes what it shows to `out`.
     pub fn new(book: AnswerBook, out: W) -> Headless<W> {
         Headless {
