@@ -183,6 +183,7 @@ pub fn load_flow(
         keep_compiled,
         diags,
         known: Arc::default(),
+        option_values: FxHashSet::default(),
         uses: Vec::new(),
         texts: Vec::new(),
         step: 0,
@@ -218,6 +219,8 @@ struct Checker<'s> {
     /// Keep each compiled expression in the flow for the engine (not when only checking).
     keep_compiled: bool,
     diags: Diagnostics,
+    /// The values of every option of the flow's choices, for "did you mean the text".
+    option_values: FxHashSet<String>,
     /// Every name a template or expression of this flow may use.
     known: Arc<FxHashSet<String>>,
     /// The variables each step uses, in step order, for the check that they have a value.
@@ -527,6 +530,24 @@ impl<'s> Checker<'s> {
             participants.push(name);
         }
 
+        for step in &raw_steps {
+            for o in step.value.options.iter().flat_map(|o| &o.value) {
+                match &o.value {
+                    RawOption::Label(l) => {
+                        self.option_values.insert(l.clone());
+                    }
+                    RawOption::Full(f) => {
+                        let value = f.value.as_ref().and_then(|v| v.as_str().map(str::to_owned));
+                        if let Some(v) = value.or_else(|| f.label.as_ref().map(|l| l.value.clone()))
+                        {
+                            self.option_values.insert(v);
+                        }
+                    }
+                    RawOption::Invalid(_) => {}
+                }
+            }
+        }
+
         // Pass 1: step ids, so jumps anywhere in the file can be resolved.
         let mut step_index = HashMap::with_capacity(raw_steps.len());
         for (i, step) in raw_steps.iter().enumerate() {
@@ -802,9 +823,20 @@ impl<'s> Checker<'s> {
                 format!("`{name}` is not defined in this flow"),
             )
             .at(self.source, line, column);
-            match hint {
-                Some(h) => d.set_suggestion(Some(h)),
-                None => d.help = Some(format!("a name is defined by a role in `participants`, an entry under `vars:`, a step with `id: {name}` that asks, or a `set: {{{name}: ...}}`")),
+            if in_expr && self.option_values.contains(name.as_str()) {
+                // `when: topic == tone`: the option's value, meant as text.
+                d.help = Some(format!(
+                    "did you mean the text '{name}'? In an expression, text goes in quotes"
+                ));
+                d.fix = Some(Box::new(crate::flow::Fix {
+                    place: d.place(),
+                    replacement: format!("'{name}'"),
+                }));
+            } else {
+                match hint {
+                    Some(h) => d.set_suggestion(Some(h)),
+                    None => d.help = Some(format!("a name is defined by a role in `participants`, an entry under `vars:`, a step with `id: {name}` that asks, or a `set: {{{name}: ...}}`")),
+                }
             }
             self.diags.push(d);
         }
@@ -915,44 +947,95 @@ impl<'s> Checker<'s> {
     }
 
     /// A position inside a scalar's text (1-based line, 0-based column) as a position in the
-    /// file. A block scalar (`say: |`) starts on the line after its key; a quoted one a
-    /// character after its start.
+    /// file.
     fn file_position(&self, src: &Sp<String>, inner_line: u32, inner_col: u32) -> (u32, u32) {
+        let mut offset = 0;
+        for (i, line) in src.value.split_inclusive('\n').enumerate() {
+            if i + 1 == inner_line.max(1) as usize {
+                offset += line
+                    .char_indices()
+                    .nth(inner_col as usize)
+                    .map_or(line.len(), |(b, _)| b);
+                break;
+            }
+            offset += line.len();
+        }
+        self.locate(src, offset)
+    }
+
+    /// Where byte `offset` of a scalar's text is in the file. The text YAML hands over is not
+    /// the file's: a folded (`>`) or plain text over several lines is joined into one, and
+    /// `\"` or `''` become one character. So the word at the offset is looked for in the
+    /// scalar's own lines (the same occurrence of it, counting from the start), which finds it
+    /// whatever the style.
+    fn locate(&self, src: &Sp<String>, offset: usize) -> (u32, u32) {
         let at = src.referenced;
-        let line_of = |n: usize| self.line_text(n);
-        let key_line = line_of(at.line() as usize).trim_end();
-        let is_block_start = |l: &str| {
-            let l = l.trim_end();
-            ["|", ">", "|-", ">-", "|+", ">+"]
-                .iter()
-                .any(|m| l.ends_with(m))
+        let fallback = (at.line() as u32, at.column() as u32);
+        let text = &src.value;
+        let Some(rest) = text.get(offset..) else {
+            return fallback;
         };
-        // A block scalar's position is its first line of text, or its `|` marker.
-        let starts_here = key_line
-            .get((at.column() as usize).saturating_sub(1)..)
-            .is_some_and(|rest| rest.starts_with('|') || rest.starts_with('>'));
-        let starts_below = !starts_here
-            && at.line() > 1
-            && is_block_start(line_of(at.line() as usize - 1))
-            && key_line.len() - key_line.trim_start().len() + 1 >= at.column() as usize;
-        if starts_here || starts_below {
-            let first = at.line() as u32 + u32::from(starts_here);
-            let line = first + inner_line.max(1) - 1;
-            let text = line_of(line as usize);
-            let indent = (text.len() - text.trim_start().len()) as u32;
-            return (line, indent + inner_col + 1);
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let token: String = match rest.chars().next() {
+            Some(c) if is_word(c) => rest.chars().take_while(|c| is_word(*c)).collect(),
+            Some(c) => c.to_string(),
+            None => return fallback,
+        };
+        let word = token.chars().all(is_word);
+        let occurrences = |hay: &str| -> Vec<usize> {
+            hay.match_indices(token.as_str())
+                .map(|(i, _)| i)
+                .filter(|&i| {
+                    !word
+                        || (!hay[..i].ends_with(is_word)
+                            && !hay[i + token.len()..].starts_with(is_word))
+                })
+                .collect()
+        };
+        let nth = occurrences(&text[..offset + token.len()])
+            .len()
+            .saturating_sub(1);
+        // The scalar's lines: from its start until a line no deeper than the field's key.
+        let first = at.line() as usize;
+        let key_indent = {
+            let l = self.line_text(first);
+            let own = l.len() - l.trim_start().len();
+            if (at.column() as usize).saturating_sub(1) <= own {
+                // A block text's first line: its key is above, less indented.
+                own.saturating_sub(1)
+            } else {
+                own + if l.trim_start().starts_with("- ") {
+                    2
+                } else {
+                    0
+                }
+            }
+        };
+        let mut seen = 0;
+        for n in first..(first + 2000).min(self.line_starts.len() + 1) {
+            let line = self.line_text(n);
+            if n > first
+                && !line.trim().is_empty()
+                && line.len() - line.trim_start().len() <= key_indent
+            {
+                break;
+            }
+            let from = if n == first {
+                line.char_indices()
+                    .nth((at.column() as usize).saturating_sub(1))
+                    .map_or(line.len(), |(b, _)| b)
+            } else {
+                0
+            };
+            for i in occurrences(&line[from..]) {
+                if seen == nth {
+                    let col = line[..from + i].chars().count() as u32 + 1;
+                    return (n as u32, col);
+                }
+                seen += 1;
+            }
         }
-        if inner_line > 1 {
-            return (at.line() as u32 + inner_line - 1, 0);
-        }
-        let quoted = key_line
-            .chars()
-            .nth((at.column() as usize).saturating_sub(1))
-            .is_some_and(|c| c == '"' || c == '\'');
-        (
-            at.line() as u32,
-            at.column() as u32 + u32::from(quoted) + inner_col,
-        )
+        fallback
     }
 
     /// Checks and compiles a flow's additions to the safety profile.

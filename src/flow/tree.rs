@@ -93,8 +93,10 @@ pub fn read(source: &str) -> Result<Node, serde_saphyr::Error> {
     budget.max_events = budget.max_events.max(2 * MAX_NODES);
     // What aliases may repeat stays as small as before the raise: 250,000 values.
     budget.max_recorded_anchor_events = budget.max_recorded_anchor_events.min(MAX_REPLAYED);
-    options.alias_limits.max_total_replayed_events =
-        options.alias_limits.max_total_replayed_events.min(MAX_REPLAYED);
+    options.alias_limits.max_total_replayed_events = options
+        .alias_limits
+        .max_total_replayed_events
+        .min(MAX_REPLAYED);
     options.budget = Some(budget);
     serde_saphyr::from_str_with_options(source, options)
 }
