@@ -1,6 +1,8 @@
 //! The content library: the cards and texts that flows pull in with `{% include %}`.
 //!
-//! Includes resolve here and nowhere else. A name is a relative path of plain components
+//! Includes resolve here and nowhere else: first beside the flow files loaded from a path
+//! (where an author keeps a flow's own cards), then in the content folders, then in the
+//! built-in content. A name is a relative path of plain components
 //! (`cards/deep-listening.md`); `..`, absolute paths and anything that would leave a content
 //! folder (through a symlink, say) are refused, so a flow can never read arbitrary files.
 
@@ -14,10 +16,14 @@ pub static BUILTIN_CONTENT: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/con
 /// Largest content file read from disk.
 const MAX_CONTENT_BYTES: u64 = 1024 * 1024;
 
-/// Where includes are looked up: folders on disk first (in order), then the built-in content.
+/// Where includes are looked up: the folders of flows loaded from a path, then the content
+/// folders on disk (in order), then the built-in content.
 #[derive(Debug, Clone, Default)]
 pub struct ContentLibrary {
     folders: Vec<PathBuf>,
+    /// The folders of the flow files loaded so far, shared by every clone (the template
+    /// environment's loader holds one).
+    beside: std::sync::Arc<std::sync::RwLock<Vec<PathBuf>>>,
 }
 
 /// Why an include could not be read.
@@ -61,13 +67,59 @@ pub fn builtin_names() -> Vec<String> {
 impl ContentLibrary {
     /// A library that searches these folders before the built-in content.
     pub fn new(folders: Vec<PathBuf>) -> ContentLibrary {
-        ContentLibrary { folders }
+        ContentLibrary {
+            folders,
+            beside: Default::default(),
+        }
+    }
+
+    /// Adds the folder of a flow file: its includes are looked up there first.
+    pub fn add_flow_folder(&self, folder: PathBuf) {
+        if let Ok(mut beside) = self.beside.write() {
+            if !beside.contains(&folder) {
+                beside.push(folder);
+            }
+        }
+    }
+
+    /// The folders looked in, in order, before the built-in content.
+    pub fn searched(&self) -> Vec<PathBuf> {
+        let mut all = self.beside.read().map(|b| b.clone()).unwrap_or_default();
+        all.extend(self.folders.iter().cloned());
+        all
+    }
+
+    /// Every content name there is: in the folders (a few levels deep) and built in, for
+    /// "did you mean".
+    pub fn names(&self) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten().take(1000) {
+                let path = entry.path();
+                if path.is_dir() && depth < 3 {
+                    walk(root, &path, depth + 1, out);
+                } else if path.extension().is_some_and(|e| e == "md" || e == "txt") {
+                    if let Some(name) = path.strip_prefix(root).ok().and_then(|p| p.to_str()) {
+                        out.push(name.to_owned());
+                    }
+                }
+            }
+        }
+        let mut out = builtin_names();
+        for folder in self.searched() {
+            walk(&folder, &folder, 0, &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The text of content `name`, or `None` if no folder and no built-in card has it.
     pub fn get(&self, name: &str) -> Result<Option<String>, ContentError> {
         let relative = safe_relative(name).ok_or_else(|| ContentError::BadName(name.to_owned()))?;
-        for folder in &self.folders {
+        for folder in &self.searched() {
             let path = folder.join(&relative);
             if !path.is_file() {
                 continue;

@@ -697,3 +697,37 @@ tests:
         (Some(1), Some(1))
     );
 }
+
+/// A flow's own cards sit beside it: `{% include %}` looks there first, then in the content
+/// folders and the built-in cards, and a missing one says where it looked and the nearest name.
+#[test]
+fn includes_are_found_beside_the_flow_first() {
+    let flow = "flow: own-card\ntitle: Own card\nsteps:\n  - say: \"{% include 'cards/our-agreement.md' %}\"\n";
+    let out = Test::new()
+        .file("work/own-card.yaml", flow)
+        .file(
+            "work/cards/our-agreement.md",
+            "We agreed to pause, not to leave.",
+        )
+        .args(["check", "work/own-card.yaml"])
+        .run()
+        .code(0);
+    out.file("a.yaml", "{}\n")
+        .then([
+            "run",
+            "work/own-card.yaml",
+            "--answers",
+            "a.yaml",
+            "--no-save",
+        ])
+        .code(0)
+        .stdout_has("We agreed to pause, not to leave.");
+    Test::new()
+        .file("work/own-card.yaml", flow.replace("our-agreement", "our-agrement"))
+        .file("work/cards/our-agreement.md", "We agreed to pause, not to leave.")
+        .args(["check", "work/own-card.yaml"])
+        .run()
+        .code(1)
+        .has_diagnostic("work/own-card.yaml:4:22: error: `include \"cards/our-agrement.md\"`: there is no content with that name (looked in `work`, the built-in cards)")
+        .stderr_has("did you mean `cards/our-agreement.md`?");
+}

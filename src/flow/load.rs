@@ -19,6 +19,7 @@ use super::diagnostic::{Code, Diagnostic, Diagnostics};
 use super::model::*;
 use super::raw::*;
 use super::suggest::nearest;
+use crate::content::ContentLibrary;
 
 /// The largest flow file we read. Real flows are a few kilobytes; this keeps a hostile file
 /// from costing more than a moment.
@@ -167,6 +168,7 @@ pub fn load_flow(
     origin: Origin,
     env: &mut Environment<'static>,
     keep_compiled: bool,
+    content: &ContentLibrary,
 ) -> Result<Loaded, Diagnostics> {
     let file = origin.display_name();
     let (raw, diags) = read_raw(&file, source);
@@ -181,6 +183,7 @@ pub fn load_flow(
         file,
         source,
         keep_compiled,
+        content,
         diags,
         known: Arc::default(),
         option_values: FxHashSet::default(),
@@ -218,6 +221,8 @@ struct Checker<'s> {
     source: &'s str,
     /// Keep each compiled expression in the flow for the engine (not when only checking).
     keep_compiled: bool,
+    /// Where includes are found, for messages about one that is not.
+    content: &'s ContentLibrary,
     diags: Diagnostics,
     /// The values of every option of the flow's choices, for "did you mean the text".
     option_values: FxHashSet<String>,
@@ -881,7 +886,16 @@ impl<'s> Checker<'s> {
             };
             let (line, column) =
                 self.file_position(src, u32::from(span.start_line), u32::from(span.start_col));
-            let names = crate::content::builtin_names();
+            let names = self.content.names();
+            let mut looked: Vec<String> = self
+                .content
+                .searched()
+                .iter()
+                .filter(|f| f.is_dir())
+                .map(|f| format!("`{}`", f.display()))
+                .collect();
+            looked.push("the built-in cards".to_owned());
+            let problem = format!("{problem} (looked in {})", looked.join(", "));
             let d = Diagnostic::new(Code::MissingInclude, &self.file, problem)
                 .at(self.source, line, column)
                 .suggest(nearest(&name, names.iter().map(String::as_str)));

@@ -40,6 +40,8 @@ use crate::content::ContentLibrary;
 /// Loading needs `&mut`; running needs only `&`, so one library can drive many engines.
 pub struct Library {
     env: Environment<'static>,
+    /// Where includes are found; shared with the environment's loader.
+    content: ContentLibrary,
     flows: Vec<Flow>,
     /// Each flow's text as loaded, by index (sessions keep it to notice later edits).
     sources: Vec<String>,
@@ -62,7 +64,8 @@ impl Library {
     /// An empty library that finds flows with `finder` and includes content from `content`.
     pub fn new(finder: FlowFinder, content: ContentLibrary) -> Library {
         Library {
-            env: crate::render::environment(content),
+            env: crate::render::environment(content.clone()),
+            content,
             flows: Vec::new(),
             sources: Vec::new(),
             by_id: HashMap::new(),
@@ -103,7 +106,24 @@ impl Library {
     }
 
     fn add(&mut self, found: FoundFlow) -> Result<usize, Diagnostics> {
-        let loaded = load::load_flow(&found.text, found.origin, &mut self.env, self.keep_compiled)?;
+        // A flow's own cards may sit beside it.
+        if let Origin::Path(p) = &found.origin {
+            if let Some(dir) = p.parent() {
+                let dir = if dir.as_os_str().is_empty() {
+                    std::path::Path::new(".")
+                } else {
+                    dir
+                };
+                self.content.add_flow_folder(dir.to_path_buf());
+            }
+        }
+        let loaded = load::load_flow(
+            &found.text,
+            found.origin,
+            &mut self.env,
+            self.keep_compiled,
+            &self.content,
+        )?;
         let flow = loaded.flow;
         self.warnings.extend(loaded.warnings);
         if let Some(&existing) = self.by_id.get(&flow.id) {
