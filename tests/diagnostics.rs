@@ -273,3 +273,90 @@ fn every_fix_offered_removes_its_problem() {
     }
     assert!(applied >= 25, "only {applied} fixes were tried");
 }
+
+/// Issue 16's "done when": a flow with ten different mistakes, three of them in its shape,
+/// gets all ten reported in one run, each at its line and column with a fix; applying the
+/// ten fixes gives a flow that checks clean.
+#[test]
+fn ten_mistakes_are_all_reported_in_one_run_and_their_fixes_work() {
+    let flow = "flow: ten
+title: Ten mistakes
+minutes: ten
+participants: [speaker, listener]
+steps:
+  - id: open
+    say: Welcome: take a breath together
+  - id: topic
+    ask: text
+    who: speaker
+    promt: What would you like to talk about?
+  - id: feel
+    ask: scael
+    min: 0
+    max: 10
+    prompt: How are you feeling?
+  - id: reflect
+    ask: text
+    who: listner
+    prompt: What did you hear?
+    private: yes
+    next: clsoe
+  - id: close
+    say: \"Thank you, {{ speeker }}\"
+    end: complete
+tests:
+  - name: basic
+    answers: { topic: chores, feel: 7, reflect: ok }
+    expect: { outcome: complete }
+";
+    let out = Test::new()
+        .file("ten.yaml", flow)
+        .args(["check", "ten.yaml", "--format", "json"])
+        .run()
+        .code(1);
+    let found = json_diagnostics(&out.stdout);
+    let places: Vec<(u64, u64, &str)> = found
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+                d["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (3, 10, "E0202"),  // minutes: ten (shape)
+            (7, 17, "E0103"),  // an unquoted `: ` (YAML)
+            (11, 5, "E0201"),  // promt (shape)
+            (13, 10, "E0203"), // scael (shape)
+            (19, 10, "E0306"), // listner
+            (21, 14, "E0202"), // private: yes (shape)
+            (22, 11, "E0304"), // clsoe
+            (24, 25, "E0403"), // speeker
+            (25, 10, "E0203"), // end: complete (shape)
+            (29, 24, "E0203"), // outcome: complete
+        ]
+    );
+    // Every one has a fix; applied from the last to the first, they give a clean flow.
+    let mut fixed = flow.to_owned();
+    for d in found.iter().rev() {
+        let fix = d.get("fix").unwrap_or_else(|| panic!("no fix: {d}"));
+        let at = |key: &str| fix[key].as_u64().expect("a number");
+        fixed = apply_fix(
+            &fixed,
+            at("line"),
+            at("column"),
+            at("end_column"),
+            fix["replacement"].as_str().expect("text"),
+        );
+    }
+    Test::new()
+        .file("ten.yaml", fixed.as_str())
+        .args(["check", "ten.yaml"])
+        .run()
+        .code(0)
+        .stdout_has("ten.yaml: ok");
+}

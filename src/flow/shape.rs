@@ -172,8 +172,52 @@ impl<'a> NodeDe<'a> {
     fn wrong(&self, expected: &str) {
         let found = self.node.kind.describe();
         let message = format!("{} should be {expected}, not {found}", self.what.name());
+        // A value with one right spelling gets it as the fix: `yes` is `true`, `ten` is `10`.
+        if let Some(meant) = self.meant(expected) {
+            self.cx
+                .record_near(Code::WrongType, self.node.at, message, meant);
+            return;
+        }
         let help = self.hint(expected);
         self.cx.record(Code::WrongType, self.node.at, message, help);
+    }
+
+    /// The value meant, when the text written has exactly one: `yes` for a yes/no field,
+    /// a number written in words for a number field.
+    fn meant(&self, expected: &str) -> Option<&'static str> {
+        let Kind::Str(s) = &self.node.kind else {
+            return None;
+        };
+        let said = s.trim().to_lowercase();
+        if expected == "`true` or `false`" {
+            return match said.as_str() {
+                "yes" | "y" | "on" => Some("true"),
+                "no" | "n" | "off" => Some("false"),
+                _ => None,
+            };
+        }
+        if !expected.starts_with("a whole number") && expected != "a number" {
+            return None;
+        }
+        const WORDS: [(&str, &str); 16] = [
+            ("zero", "0"),
+            ("one", "1"),
+            ("two", "2"),
+            ("three", "3"),
+            ("four", "4"),
+            ("five", "5"),
+            ("six", "6"),
+            ("seven", "7"),
+            ("eight", "8"),
+            ("nine", "9"),
+            ("ten", "10"),
+            ("fifteen", "15"),
+            ("twenty", "20"),
+            ("thirty", "30"),
+            ("forty-five", "45"),
+            ("sixty", "60"),
+        ];
+        WORDS.iter().find(|(w, _)| *w == said).map(|(_, n)| *n)
     }
 
     /// A hint for the usual causes of a wrong shape.
