@@ -268,8 +268,8 @@ pub enum RawOutcome {
     Stopped,
 }
 
-/// Text in a flow: YAML may also read a bare number or `true` as text, and the flow takes it
-/// as written. (For the schema only.)
+/// Text in a flow (or an expression): YAML may also read a bare number or `true` as text, and
+/// the flow takes it as written. (For the schema only.)
 struct Text;
 
 impl JsonSchema for Text {
@@ -284,21 +284,9 @@ impl JsonSchema for Text {
     }
 }
 
-/// An expression: usually text such as `rounds + 1`, but a bare number or `true` is one too.
-/// (For the schema only.)
-struct Expr;
-
-impl JsonSchema for Expr {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Expression".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": ["string", "number", "boolean"] })
-    }
-}
+/// An expression: usually text such as `rounds + 1`, but a bare number or `true` is one too,
+/// so its schema is a text's. (For the schema only.)
+type Expr = Text;
 
 /// `min` and `max`: a number, a date (`today`, `+7d`, `-3d`, `2026-03-14`) or a time
 /// (`07:30`). (For the schema only.)
