@@ -941,7 +941,7 @@ steps:
     let short: Vec<String> = err.0.iter().map(|d| d.short()).collect();
     let short = short.join("\n");
     assert!(
-        short.contains("soft.yaml:7:7: error[E0701]: `self_harm` is a global safety category"),
+        short.contains("soft.yaml:6:5: error[E0701]: `self_harm` is a global safety category"),
         "{shown}"
     );
     assert!(

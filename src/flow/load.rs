@@ -1054,22 +1054,22 @@ impl<'s> Checker<'s> {
 
     /// Checks and compiles a flow's additions to the safety profile.
     fn flow_safety(&mut self, raw: Sp<RawFlowSafety>) -> FlowSafety {
-        let at = raw.referenced;
         let raw = raw.value;
         let global = crate::safety::builtin_category_ids();
         let mut categories = Vec::new();
         let mut lists: Vec<(String, Vec<String>)> = Vec::new();
-        for (id, c) in raw.categories {
+        for (key, c) in raw.categories {
+            let (id, key_at) = (key.value, key.referenced);
             if !is_snake_case(&id) {
                 self.error(
                     Code::Safety,
-                    c.referenced,
+                    key_at,
                     format!("safety category `{id}` must be snake_case"),
                 );
             }
             if global.iter().any(|g| g == &id) {
                 self.error(Code::Safety,
-                    c.referenced,
+                    key_at,
                     format!("`{id}` is a global safety category; add patterns to it under `safety.patterns.{id}` instead"),
                 );
                 continue;
@@ -1095,14 +1095,14 @@ impl<'s> Checker<'s> {
             });
             lists.push((id, patterns));
         }
-        for (id, patterns) in raw.patterns {
+        for (key, patterns) in raw.patterns {
+            let (id, key_at) = (key.value, key.referenced);
             let known = global.iter().any(|g| g == &id) || categories.iter().any(|c| c.id == id);
             if !known {
                 let mut names: Vec<&str> = global.iter().map(String::as_str).collect();
                 names.extend(categories.iter().map(|c| c.id.as_str()));
-                let loc = patterns.first().map(|p| p.referenced).unwrap_or(at);
                 let d = self.error(Code::Safety,
-                    loc,
+                    key_at,
                     format!("`safety.patterns.{id}`: there is no safety category `{id}`; define it under `safety.categories` or use one of: {}", names.join(", ")),
                 );
                 d.set_suggestion(nearest(&id, names.iter().copied()));
@@ -1791,11 +1791,12 @@ impl<'s> Checker<'s> {
                 }
                 let mut labels = Vec::new();
                 if let Some(l) = &s.labels {
-                    for (n, text) in &l.value {
+                    for (key, text) in &l.value {
+                        let n = &key.value;
                         if *n < min || *n > max {
                             self.error(
                                 Code::OutOfRange,
-                                l.referenced,
+                                key.referenced,
                                 format!("label {n} is outside the scale {min}..{max}"),
                             );
                         }

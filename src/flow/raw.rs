@@ -123,11 +123,11 @@ pub struct RawFlowSafety {
     /// More patterns for a category, by category id: a built-in one (such as `self_harm`) or one of this flow's `categories`.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Vec<String>>")]
-    pub patterns: IndexMap<String, Vec<Sp<String>>>,
+    pub patterns: IndexMap<Sp<String>, Vec<Sp<String>>>,
     /// This flow's own safety categories, by id, each with the message shown when an answer matches.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, RawFlowCategory>")]
-    pub categories: IndexMap<String, Sp<RawFlowCategory>>,
+    pub categories: IndexMap<Sp<String>, Sp<RawFlowCategory>>,
 }
 
 /// A safety category of this flow.
@@ -221,7 +221,7 @@ pub struct RawStep {
     pub max: Option<Box<Sp<Value>>>,
     /// For `ask: scale`: words for some of the numbers, such as `{ 0: not at all, 10: completely }`.
     #[schemars(with = "Option<std::collections::BTreeMap<i64, String>>")]
-    pub labels: Option<Box<Sp<IndexMap<i64, String>>>>,
+    pub labels: Option<Box<Sp<ScaleLabels>>>,
     /// For `ask: confirm`: the answer when Enter is pressed alone.
     #[schemars(with = "Option<bool>")]
     pub default: Option<Box<Sp<bool>>>,
@@ -229,6 +229,9 @@ pub struct RawStep {
     #[schemars(with = "Option<bool>")]
     pub integer: Option<Box<Sp<bool>>>,
 }
+
+/// A scale's `labels:`, each number with where it is written.
+pub type ScaleLabels = IndexMap<Sp<i64>, String>;
 
 /// The kind of question a step asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -238,12 +238,6 @@ impl<'a> NodeDe<'a> {
             Kind::Map(_) if expected == "a list" => Some(
                 "start each item with `- ` (a dash and a space), one item under another".to_owned(),
             ),
-            Kind::Str(s) if expected == "`true` or `false`" => {
-                let said = s.to_lowercase();
-                let yes = matches!(said.as_str(), "yes" | "y" | "on");
-                let no = matches!(said.as_str(), "no" | "n" | "off");
-                (yes || no).then(|| format!("write `{}`", if yes { "true" } else { "false" }))
-            }
             _ => None,
         }
     }
@@ -781,7 +775,7 @@ mod tests {
             [
                 (
                     3,
-                    "`minutes` should be a whole number, 0 or more, not the text 'ten'".to_owned()
+                    "`minutes` should be a whole number, 0 or more, not the text 'ten' (did you mean `10`?)".to_owned()
                 ),
                 (
                     6,
@@ -793,7 +787,7 @@ mod tests {
                 ),
                 (
                     10,
-                    "`private` should be `true` or `false`, not the text 'yes' (write `true`)"
+                    "`private` should be `true` or `false`, not the text 'yes' (did you mean `true`?)"
                         .to_owned()
                 ),
                 (
