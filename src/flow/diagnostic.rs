@@ -146,15 +146,6 @@ impl Diagnostic {
         self
     }
 
-    /// Points the diagnostic at the whole of line `line`.
-    pub fn at_line(mut self, source: &str, line: u32) -> Diagnostic {
-        self.line = line;
-        self.column = 0;
-        self.end_column = 0;
-        self.excerpt = line_text(source, line).map(|t| Box::new(Excerpt::around(line, t, 1)));
-        self
-    }
-
     /// Ends the underline before 1-based column `end` (on the same line).
     pub fn to_column(mut self, end: u32) -> Diagnostic {
         if end > self.column {

@@ -8,7 +8,6 @@
 //! compiles anything.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveTime};
 use minijinja::{Environment, Value};
@@ -185,18 +184,16 @@ pub fn load_flow(
         keep_compiled,
         content,
         diags,
-        known: Arc::default(),
+        known: FxHashSet::default(),
         option_values: FxHashSet::default(),
         uses: Vec::new(),
         texts: Vec::new(),
         step: 0,
         later: Vec::new(),
         unresolved_jumps: false,
-        line_starts: Arc::new(
-            std::iter::once(0)
-                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
-        ),
+        line_starts: std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
     };
     let flow = checker.flow(raw, origin, env);
     let mut n = 0;
@@ -227,20 +224,20 @@ struct Checker<'s> {
     /// The values of every option of the flow's choices, for "did you mean the text".
     option_values: FxHashSet<String>,
     /// Every name a template or expression of this flow may use.
-    known: Arc<FxHashSet<String>>,
+    known: FxHashSet<String>,
     /// The variables each step uses, in step order, for the check that they have a value.
     uses: Vec<Use>,
     /// The texts those uses are in: their positions are worked out only for a warning.
     texts: Vec<Sp<String>>,
     /// The index of the step being checked.
     step: usize,
-    /// Templates that need compiling into the environment, which the steps (checked in
-    /// parallel) only share: (step, template name, text). See [`Checker::compile_later`].
+    /// Templates that need compiling into the environment, which the step checks only read:
+    /// (step, template name, text), compiled after the steps. See [`Checker::compile_later`].
     later: Vec<(usize, String, Sp<String>)>,
     /// A `goto` named a step that does not exist.
     unresolved_jumps: bool,
     /// Where each line of the source starts, for positions inside templates.
-    line_starts: Arc<Vec<usize>>,
+    line_starts: Vec<usize>,
 }
 
 /// A variable used in a step's text or expressions.
@@ -643,7 +640,7 @@ impl<'s> Checker<'s> {
         let mut known = always.clone();
         known.reserve(gives.len());
         known.extend(gives.iter().flatten().cloned());
-        self.known = Arc::new(known);
+        self.known = known;
 
         // Pass 2: each step.
         let (steps, places) = self.steps(raw_steps, &id, &participants, &step_index, env);
