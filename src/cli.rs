@@ -207,6 +207,10 @@ struct ResumeArgs {
     /// Go on from this step (when the flow changed and the saved step is gone).
     #[arg(long, value_name = "STEP")]
     from: Option<String>,
+    /// Take the session over from another trustguide that has it open (when that one is gone,
+    /// or on another machine); the other stops at its next answer and saves nothing more.
+    #[arg(long)]
+    take_over: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -297,7 +301,20 @@ impl Environment {
 
     /// The store, if one exists (read-only commands never create it).
     fn existing_store(&self) -> Result<Option<Store>> {
-        Ok(Store::open_existing(self.home()?)?)
+        let store = Store::open_existing(self.home()?)?;
+        for notice in store.iter().flat_map(Store::notices) {
+            eprintln!("{notice}");
+        }
+        Ok(store)
+    }
+
+    /// The store, created when there is none yet.
+    fn store(&self) -> Result<Store> {
+        let store = Store::open(self.home()?)?;
+        for notice in store.notices() {
+            eprintln!("{notice}");
+        }
+        Ok(store)
     }
 }
 

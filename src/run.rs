@@ -150,9 +150,12 @@ pub enum DriveError {
     /// Standard input ended before the flow did.
     #[error("input ended before the flow finished (at step `{0}`)")]
     InputClosed(String),
-    /// The terminal, the answers file or the transcript failed.
+    /// The terminal or the answers file failed.
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The transcript could not be written (a full disk, a file-size limit).
+    #[error("the transcript could not be written: {0}")]
+    Transcript(io::Error),
 }
 
 /// How a front-end presents the engine's events.
@@ -227,7 +230,7 @@ pub trait Recorder {
 
 impl<W: Write> Recorder for TranscriptWriter<W> {
     fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError> {
-        Ok(self.say(step, text)?)
+        self.say(step, text).map_err(DriveError::Transcript)
     }
 
     fn answered(
@@ -237,12 +240,14 @@ impl<W: Write> Recorder for TranscriptWriter<W> {
         _engine: &Engine<'_>,
     ) -> Result<(), DriveError> {
         let who = question.who.as_ref().map(|p| p.role.as_str());
-        Ok(self.ask(&question.step, who, &question.prompt, value)?)
+        self.ask(&question.step, who, &question.prompt, value)
+            .map_err(DriveError::Transcript)
     }
 
     fn withheld(&mut self, question: &Question<'_>, value: &Value) -> Result<(), DriveError> {
         let who = question.who.as_ref().map(|p| p.role.as_str());
-        Ok(self.ask(&question.step, who, &question.prompt, value)?)
+        self.ask(&question.step, who, &question.prompt, value)
+            .map_err(DriveError::Transcript)
     }
 
     fn safety(
@@ -252,11 +257,11 @@ impl<W: Write> Recorder for TranscriptWriter<W> {
         _stop: bool,
         _engine: &Engine<'_>,
     ) -> Result<(), DriveError> {
-        Ok(TranscriptWriter::safety(self, step, category)?)
+        TranscriptWriter::safety(self, step, category).map_err(DriveError::Transcript)
     }
 
     fn finished(&mut self, finished: &Finished) -> Result<(), DriveError> {
-        Ok(self.finish(finished)?)
+        self.finish(finished).map_err(DriveError::Transcript)
     }
 }
 

@@ -272,7 +272,7 @@ impl<'lib, 's> Session<'lib, 's> {
         let (engine, notices, keep_seq) = restore(lib, saved, &names, start_at, front)?;
         let previous = store.previous_metrics(&saved.flow)?;
         let engine = engine.with_previous(&previous);
-        store.reopen(saved.id, keep_seq, now)?;
+        store.reopen(saved, keep_seq, now)?;
         let earlier = store.session(saved.id)?.events;
         Ok(Session {
             engine,
@@ -318,7 +318,7 @@ impl<'lib, 's> Session<'lib, 's> {
             recorders.push(r);
         }
         if let Some(t) = transcript {
-            replay(t, &self.earlier).map_err(|e| SessionError::Drive(e.into()))?;
+            replay(t, &self.earlier).map_err(|e| SessionError::Drive(DriveError::Transcript(e)))?;
             recorders.push(t);
         }
         let result = drive(&mut self.engine, front, &mut recorders);

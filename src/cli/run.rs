@@ -1,7 +1,6 @@
 //! `run` and `resume`: the front-end chosen from the arguments, then one call into the
 //! library's [`Session`], and what the end of a session means said on the terminal.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal};
 use std::path::Path;
 
@@ -9,6 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use trustguide::engine::Finished;
 use trustguide::flow::{Library, Outcome};
+use trustguide::private_file::PrivateFile;
 use trustguide::run::{DriveError, FrontEnd, PauseSignal, SafetyHelp};
 use trustguide::session::{self, day, Ended, PauseWord, Session, SessionError};
 use trustguide::store::Store;
@@ -118,7 +118,7 @@ pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     let mut store = if args.no_save {
         Store::open_existing(env.home()?)?
     } else {
-        Some(Store::open(env.home()?)?)
+        Some(env.store()?)
     };
     let pause = session::pause_signal(store.as_ref())?;
     let mut front = front_end(
@@ -153,6 +153,19 @@ pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     let Some(mut store) = env.existing_store()? else {
         bail!("there are no saved sessions yet");
     };
+    if args.take_over {
+        let id = match args.session {
+            Some(id) => id,
+            None => {
+                session::find_resumable(&store, None)
+                    .map_err(session_error)?
+                    .id
+            }
+        };
+        if let Some(since) = store.take_over(id)? {
+            eprintln!("Took session {id} over from the trustguide that had it open since {since}.");
+        }
+    }
     let saved = session::find_resumable(&store, args.session).map_err(session_error)?;
     let mut lib = env.library();
     let notices_before = session::load_saved_flow(&mut lib, &saved).map_err(session_error)?;
@@ -215,10 +228,13 @@ fn run_session(
     front: &mut Front,
     transcript_path: Option<&Path>,
 ) -> Result<Ended> {
+    let shown = |path: &Path| path.display().to_string();
     let mut transcript = match transcript_path {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot write the transcript {}", path.display()))?;
+            // Written to a private temporary file beside it, put in place when the run ends:
+            // a run that fails or is killed leaves no half-written transcript.
+            let file = PrivateFile::create(path)
+                .with_context(|| format!("cannot write the transcript {}", shown(path)))?;
             Some(TranscriptWriter::start(
                 BufWriter::new(file),
                 &session.engine().flow().id,
@@ -229,11 +245,8 @@ fn run_session(
     let ended = match session.run(front.as_dyn(), transcript.as_mut(), env.clock()) {
         Ok(ended) => ended,
         Err(e) => {
-            // A transcript of a run that failed would be misleading; leave none behind.
+            // A transcript of a run that failed would be misleading: dropping it removes it.
             drop(transcript);
-            if let Some(path) = transcript_path {
-                let _ = std::fs::remove_file(path);
-            }
             return Err(match e {
                 // Ctrl-C inside a line editor arrives as an interrupted read, not a signal.
                 SessionError::Drive(DriveError::Io(io))
@@ -245,10 +258,25 @@ fn run_session(
                 SessionError::Drive(DriveError::Io(io)) => {
                     anyhow!(io).context("terminal input/output failed")
                 }
+                SessionError::Drive(DriveError::Transcript(io)) => {
+                    let path = transcript_path.map(shown).unwrap_or_default();
+                    anyhow!("{path}: the transcript could not be written ({io}); nothing of it was kept, and the answers saved before are intact")
+                }
                 other => session_error(other),
             });
         }
     };
+    if let (Some(t), Some(path)) = (transcript, transcript_path) {
+        let file = t
+            .into_inner()
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(PrivateFile::commit)
+            .with_context(|| format!("{}: the transcript could not be written", shown(path)))?;
+        if let Some(notice) = file {
+            eprintln!("{notice}");
+        }
+    }
     match (&ended.session, &ended.finished.outcome) {
         // The quick exit: nothing more on the screen.
         _ if ended.left_quickly => {}

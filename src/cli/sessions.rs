@@ -100,17 +100,13 @@ pub(super) fn export(
     Ok(0)
 }
 
-/// Exports hold intimate answers: they are created readable by their owner only.
+/// Exports hold intimate answers: written as a private file (owner-only, whole or not at
+/// all); a file others could read that it replaces is made private, and the person told.
 pub(super) fn write_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    if let Some(notice) = trustguide::private_file::write(path, bytes)? {
+        eprintln!("{notice}");
+    }
+    Ok(())
 }
 
 pub(super) fn progress(

@@ -78,6 +78,8 @@ pub const MIGRATIONS: &[&str] = &[
     UPDATE sessions SET snapshot = json_set(json_remove(snapshot, '$.screened'), '$.safety_pause',
             json_object('stop', json(CASE WHEN status = 'safety_stop' THEN 'true' ELSE 'false' END)))
         WHERE json_valid(snapshot) AND json_type(snapshot, '$.screened') = 'text';",
+    // 5: the trustguide that has a session open (JSON, see `store::owner`); NULL when none.
+    "ALTER TABLE sessions ADD COLUMN owner TEXT;",
 ];
 
 /// Runs the migrations this database has not had yet, in one write transaction: a second

@@ -17,6 +17,7 @@
 
 mod history;
 mod migrations;
+mod owner;
 mod progress;
 mod schedules;
 mod session;
@@ -31,6 +32,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use history::{
     export_json, export_markdown, status_words, SessionDetail, SessionSummary, StoredEvent,
 };
+pub use owner::Owner;
 pub use progress::{MetricPoint, ProgressChart};
 pub use schedules::StoredSchedule;
 pub use session::{
@@ -116,12 +118,41 @@ pub enum StoreError {
     /// No session has this id (it was never made, or was forgotten).
     #[error("no session {0}; `trustguide history` lists them")]
     NoSuchSession(i64),
+    /// Another trustguide has the session open; nothing was deleted or written.
+    #[error(
+        "session {id} is open in another trustguide (since {since}); close it there, \
+         or `trustguide resume {id} --take-over` if that one is gone"
+    )]
+    SessionOpen {
+        /// The session.
+        id: i64,
+        /// When the other trustguide took it, in words.
+        since: String,
+    },
+    /// The session changed between reading it and opening it (another trustguide went on with
+    /// it in between); nothing was deleted or written.
+    #[error("session {id} changed while it was being opened (another trustguide went on with it); `trustguide history` shows where it stands now")]
+    SessionChanged {
+        /// The session.
+        id: i64,
+    },
+    /// Another trustguide took the session over (`resume --take-over`), or it was forgotten,
+    /// while this one had it open: this one stops, and writes nothing more to it.
+    #[error("session {id} was taken over by another trustguide, or forgotten, while it was open here; nothing more is saved from this one (what was answered before is kept)")]
+    NotOwner {
+        /// The session.
+        id: i64,
+    },
 }
 
 /// The open store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// This store's claim token (see [`Owner`]): the sessions it started or resumed carry it.
+    token: String,
+    /// What opening it had to tell the person (files found readable by others, made private).
+    notices: Vec<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,7 +173,6 @@ impl Store {
             .mode(0o700)
             .create(home)
             .map_err(folder_error)?;
-        fs::set_permissions(home, fs::Permissions::from_mode(0o700)).map_err(folder_error)?;
         let path = home.join(DB_FILE);
         if !path.exists() {
             // Created owner-only before SQLite touches it; its -wal and -shm files copy the mode.
@@ -154,7 +184,10 @@ impl Store {
                 .open(&path)
                 .map_err(folder_error)?;
         }
-        Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        let notices = make_private(home).map_err(folder_error)?;
+        let mut store = Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        store.notices = notices;
+        Ok(store)
     }
 
     /// Opens the store in `home` if there is one, without creating anything.
@@ -163,7 +196,19 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
-        Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map(Some)
+        let notices = make_private(home).map_err(|e| StoreError::Folder {
+            path: home.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut store = Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        store.notices = notices;
+        Ok(Some(store))
+    }
+
+    /// What opening the store had to tell the person: a folder or file that others could read,
+    /// now made private. Each is said once, since the next open finds them private.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     fn connect(path: PathBuf, flags: OpenFlags) -> Result<Store, StoreError> {
@@ -193,7 +238,12 @@ impl Store {
         .map_err(|e| classify(&shown, "setting up the database", e))?;
         migrations::migrate(&mut conn)
             .map_err(|e| classify(&shown, "updating the database schema", e))?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            token: Owner::new_token(),
+            notices: Vec::new(),
+        })
     }
 
     /// Runs `write` with `synchronous=NORMAL`: committed at once and visible to every reader,
@@ -284,6 +334,34 @@ impl Store {
             )
             .map_err(|e| classify(&shown, "compacting the database", e))
     }
+}
+
+/// Makes the trustguide folder `0700` and the database and its `-wal` and `-shm` files `0600`,
+/// whatever mode they were found at (a copy from a backup, a loose umask, an older release);
+/// returns a sentence for each that others could read or write.
+fn make_private(home: &Path) -> std::io::Result<Vec<String>> {
+    let mut notices = Vec::new();
+    let mut tighten = |path: &Path, private: u32| -> std::io::Result<()> {
+        let mode = match fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => return Ok(()),
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(private))?;
+            notices.push(format!(
+                "{} could be read by others (mode {mode:04o}); it is now private to you ({private:04o}).",
+                path.display()
+            ));
+        }
+        Ok(())
+    };
+    tighten(home, 0o700)?;
+    for suffix in ["", "-wal", "-shm"] {
+        tighten(&home.join(format!("{DB_FILE}{suffix}")), 0o600)?;
+    }
+    Ok(notices)
 }
 
 /// A SQLite failure as a message a person can act on.

@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{classify, Store, StoreError};
+use super::{classify, Owner, Store, StoreError};
 use crate::engine::{Finished, Person, Question, Snapshot};
 use crate::flow::Library;
 
@@ -131,12 +131,13 @@ impl Store {
         let clock = new
             .clock
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let owner = self.claim(new.clock).to_json();
         // Nothing typed yet: made durable with the first answer.
         self.without_waiting_for_disk(|conn| {
             conn.execute(
-                "INSERT INTO sessions (flow, title, started_at, updated_at, clock, people, status, flows)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'in_progress', ?6)",
-                params![new.flow, new.title, at, clock, people, flows],
+                "INSERT INTO sessions (flow, title, started_at, updated_at, clock, people, status, flows, owner)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'in_progress', ?6, ?7)",
+                params![new.flow, new.title, at, clock, people, flows, owner],
             )?;
             Ok(conn.last_insert_rowid())
         })
@@ -252,31 +253,103 @@ impl Store {
         }))
     }
 
-    /// Prepares session `id` to go on from its snapshot: events recorded after the snapshot
-    /// (texts shown after the last answer) are dropped, since the run shows them again.
+    /// This store's claim on a session, taken at `at`.
+    fn claim(&self, at: DateTime<FixedOffset>) -> Owner {
+        Owner::this_process(&self.token, at)
+    }
+
+    /// Prepares `saved` to go on from its snapshot, and claims it for this store (see
+    /// [`Owner`]): events recorded after the event numbered `keep_seq` (texts shown after the
+    /// last answer) are dropped, since the run shows them again.
+    ///
+    /// All in one immediate transaction, before anything is deleted: a session another live
+    /// trustguide has open is [`StoreError::SessionOpen`], and one that moved on since `saved`
+    /// was read is [`StoreError::SessionChanged`]. A claim whose process is gone is taken.
     pub fn reopen(
         &mut self,
-        id: i64,
-        snapshot_seq: i64,
+        saved: &Resumable,
+        keep_seq: i64,
         at: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let shown = self.shown();
+        let owner = self.claim(at).to_json();
+        let id = saved.id;
         let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let fail = |e| classify(&shown, "resuming the session", e);
         let tx = self
             .conn
-            .transaction()
-            .map_err(|e| classify(&shown, "resuming the session", e))?;
-        tx.execute("DELETE FROM events WHERE session_id = ?1 AND seq > ?2", params![id, snapshot_seq])
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let row = tx
+            .query_row(
+                "SELECT status, snapshot_seq, owner FROM sessions WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(fail)?;
+        let Some((status, snapshot_seq, holder)) = row else {
+            return Err(StoreError::NoSuchSession(id));
+        };
+        if let Some(holder) = holder
+            .as_deref()
+            .and_then(|h| serde_json::from_str::<Owner>(h).ok())
+        {
+            if holder.token != self.token && holder.is_alive() {
+                return Err(StoreError::SessionOpen {
+                    id,
+                    since: holder.since_words(),
+                });
+            }
+        }
+        if status != saved.status || snapshot_seq != saved.snapshot_seq {
+            return Err(StoreError::SessionChanged { id });
+        }
+        tx.execute("DELETE FROM events WHERE session_id = ?1 AND seq > ?2", params![id, keep_seq])
             .and_then(|_| {
                 tx.execute(
-                    "UPDATE sessions SET status = 'in_progress', ended_at = NULL, updated_at = ?2 WHERE id = ?1",
-                    params![id, at],
+                    "UPDATE sessions SET status = 'in_progress', ended_at = NULL, updated_at = ?2, owner = ?3 WHERE id = ?1",
+                    params![id, at, owner],
                 )
             })
             .and_then(|_| tx.execute("INSERT INTO log (session_id, at, what) VALUES (?1, ?2, 'resumed')", params![id, at]))
-            .map_err(|e| classify(&shown, "resuming the session", e))?;
-        tx.commit()
-            .map_err(|e| classify(&shown, "resuming the session", e))
+            .map_err(fail)?;
+        tx.commit().map_err(fail)
+    }
+
+    /// Lets go of whatever claim is on session `id`, for `resume --take-over` when the
+    /// trustguide holding it is gone (or on another machine). Returns when the claim was
+    /// taken, in words, when there was one. A trustguide still running with the session stops
+    /// at its next write ([`StoreError::NotOwner`]).
+    pub fn take_over(&mut self, id: i64) -> Result<Option<String>, StoreError> {
+        let shown = self.shown();
+        let fail = |e| classify(&shown, "taking the session over", e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let holder: Option<Option<String>> = tx
+            .query_row("SELECT owner FROM sessions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(fail)?;
+        let Some(holder) = holder else {
+            return Err(StoreError::NoSuchSession(id));
+        };
+        tx.execute("UPDATE sessions SET owner = NULL WHERE id = ?1", [id])
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(holder
+            .as_deref()
+            .and_then(|h| serde_json::from_str::<Owner>(h).ok())
+            .map(|o| o.since_words()))
     }
 
     /// The ids of saved flows whose text differs from the library's now (or that are gone).
@@ -322,14 +395,19 @@ impl SessionRecorder<'_> {
         self.seq += 1;
         let at = self.now();
         let (id, seq) = (self.id, self.seq);
+        let token = self.store.token.clone();
         let result = self.store.without_waiting_for_disk(|conn| {
             conn.execute(
-                "INSERT INTO events (session_id, seq, at, step, kind, text) VALUES (?1, ?2, ?3, ?4, 'say', ?5)",
-                params![id, seq, at, step, text],
+                "INSERT INTO events (session_id, seq, at, step, kind, text)
+                 SELECT ?1, ?2, ?3, ?4, 'say', ?5 WHERE EXISTS
+                     (SELECT 1 FROM sessions WHERE id = ?1 AND json_extract(owner, '$.token') = ?6)",
+                params![id, seq, at, step, text, token],
             )
         });
-        result.map_err(|e| self.fail("the text shown", e))?;
-        Ok(())
+        match result.map_err(|e| self.fail("the text shown", e))? {
+            0 => Err(StoreError::NotOwner { id }),
+            _ => Ok(()),
+        }
     }
 
     /// An accepted answer, with `snapshot` (where the run stands after it), in one
@@ -350,6 +428,7 @@ impl SessionRecorder<'_> {
         })?;
         let who = question.who.as_ref().map(|p| p.role.clone());
         let (id, seq) = (self.id, self.seq);
+        let token = self.store.token.clone();
         let result = (|| {
             let tx = self.store.conn.transaction()?;
             tx.execute(
@@ -366,13 +445,27 @@ impl SessionRecorder<'_> {
                     question.private
                 ],
             )?;
-            tx.execute(
-                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, snapshot, seq, at],
-            )?;
-            tx.commit()
+            if tx.execute(
+                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4
+                 WHERE id = ?1 AND json_extract(owner, '$.token') = ?5",
+                params![id, snapshot, seq, at, token],
+            )? == 0
+            {
+                return Ok(false);
+            }
+            tx.commit().map(|()| true)
         })();
-        result.map_err(|e| self.fail("your answer", e))
+        self.owned(result, "your answer")
+    }
+
+    /// A write's result, where `Ok(false)` means the session is no longer this store's (the
+    /// write was rolled back).
+    fn owned(&self, result: rusqlite::Result<bool>, what: &str) -> Result<(), StoreError> {
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::NotOwner { id: self.id }),
+            Err(e) => Err(self.fail(what, e)),
+        }
     }
 
     /// Records that the run paused for safety at `step`, when, and whether that ended the
@@ -391,23 +484,28 @@ impl SessionRecorder<'_> {
         let at = self.now();
         let (id, seq) = (self.id, self.seq);
         let what = if stop { "safety_stop" } else { "safety_pause" };
+        let token = self.store.token.clone();
         let result = (|| {
             let tx = self.store.conn.transaction()?;
             tx.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind) VALUES (?1, ?2, ?3, ?4, 'safety')",
                 params![id, seq, at, step],
             )?;
-            tx.execute(
-                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, snapshot, seq - 1, at],
-            )?;
+            if tx.execute(
+                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4
+                 WHERE id = ?1 AND json_extract(owner, '$.token') = ?5",
+                params![id, snapshot, seq - 1, at, token],
+            )? == 0
+            {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, ?3, ?4)",
                 params![id, at, what, step],
             )?;
-            tx.commit()
+            tx.commit().map(|()| true)
         })();
-        result.map_err(|e| self.fail("the safety pause", e))
+        self.owned(result, "the safety pause")
     }
 
     /// The end of the run: its status, variables, schedule and recorded metrics.
@@ -422,12 +520,18 @@ impl SessionRecorder<'_> {
         let vars = serde_json::to_string(&finished.vars).unwrap_or_else(|_| "{}".into());
         let id = self.id;
         let people = person_names(&self.store.conn, id);
+        let token = self.store.token.clone();
         let result = (|| {
             let tx = self.store.conn.transaction()?;
-            tx.execute(
-                "UPDATE sessions SET status = ?2, ended_at = ?3, vars = ?4, updated_at = ?5 WHERE id = ?1",
-                params![id, status, finished.ended_at, vars, at],
-            )?;
+            // The end lets go of the session.
+            if tx.execute(
+                "UPDATE sessions SET status = ?2, ended_at = ?3, vars = ?4, updated_at = ?5, owner = NULL
+                 WHERE id = ?1 AND json_extract(owner, '$.token') = ?6",
+                params![id, status, finished.ended_at, vars, at, token],
+            )? == 0
+            {
+                return Ok(false);
+            }
             if status == "paused" || status == SAFETY_PAUSE_STATUS {
                 tx.execute(
                     "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, 'paused', ?3)",
@@ -436,11 +540,19 @@ impl SessionRecorder<'_> {
             }
             if let Some(schedule) = &finished.schedule {
                 let body = serde_json::to_string(schedule).unwrap_or_else(|_| "{}".into());
+                // One schedule of each name per session, however often it ends.
+                tx.execute(
+                    "DELETE FROM schedules WHERE session_id = ?1 AND name = ?2",
+                    params![id, schedule.name],
+                )?;
                 tx.execute(
                     "INSERT INTO schedules (session_id, name, made_at, body) VALUES (?1, ?2, ?3, ?4)",
                     params![id, schedule.name, at, body],
                 )?;
             }
+            // Records are written once per session: a session that paused and ended again
+            // replaces what it recorded before.
+            tx.execute("DELETE FROM records WHERE session_id = ?1", [id])?;
             for (metric, value) in &finished.records {
                 for (person, number) in metric_values(value, &people) {
                     tx.execute(
@@ -449,9 +561,9 @@ impl SessionRecorder<'_> {
                     )?;
                 }
             }
-            tx.commit()
+            tx.commit().map(|()| true)
         })();
-        result.map_err(|e| self.fail("the end of the session", e))
+        self.owned(result, "the end of the session")
     }
 
     /// A snapshot as the JSON the store keeps. A snapshot that cannot be written is an
