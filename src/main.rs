@@ -12,5 +12,15 @@ fn main() {
             nix::sys::signal::SigHandler::SigDfl,
         );
     }
+    // Under a file-size limit (`ulimit -f`), a write past it would kill the process with no
+    // word. Ignored, the write fails with EFBIG instead, and the usual message names the file
+    // that could not be written; what was saved before stays intact.
+    // SAFETY: as above, one signal's disposition set before any other thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGXFSZ,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
+    }
     std::process::exit(cli::main());
 }

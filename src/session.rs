@@ -48,13 +48,13 @@ pub enum SessionError {
     Store(#[from] StoreError),
     /// Saving failed during the run; what was saved before is intact.
     #[error(
-        "{source}\nSession {session} is kept up to the last saved answer; `trustguide resume {session}` goes on from there."
+        "{error}\nSession {session} is kept up to the last saved answer; `trustguide resume {session}` goes on from there."
     )]
     Saving {
         /// The session kept up to its last saved answer.
         session: i64,
-        /// What the store said.
-        source: StoreError,
+        /// What the store said (part of this error's own message, so not a separate cause).
+        error: StoreError,
     },
     /// The flow failed at run time (names file, line and step).
     #[error(transparent)]
@@ -120,7 +120,9 @@ impl SessionError {
     /// A failure while driving a run: a store failure keeps the session id it concerns.
     fn driving(session: Option<i64>, e: DriveError) -> SessionError {
         match (e, session) {
-            (DriveError::Store(source), Some(session)) => SessionError::Saving { session, source },
+            // Another trustguide has it now: resuming it here is not the advice.
+            (DriveError::Store(error @ StoreError::NotOwner { .. }), _) => SessionError::Store(error),
+            (DriveError::Store(error), Some(session)) => SessionError::Saving { session, error },
             (DriveError::Store(source), None) => SessionError::Store(source),
             (DriveError::Runtime(e), _) => SessionError::Runtime(e),
             (e, _) => SessionError::Drive(e),

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 /// Every library module, lowest first, with the modules it may use.
 const LAYERS: &[(&str, &[&str])] = &[
     ("content", &[]),
+    ("printable", &[]),
+    ("private_file", &[]),
     ("yaml", &[]),
     ("schedule", &[]),
     ("render", &["content"]),
@@ -19,12 +21,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("flow", &["content", "yaml", "render", "safety", "schedule"]),
     (
         "engine",
-        &["flow", "render", "safety", "schedule", "content"],
+        &["flow", "render", "safety", "schedule", "content", "printable"],
     ),
     ("transcript", &["engine", "flow", "schedule"]),
-    ("store", &["engine", "flow", "schedule"]),
+    ("store", &["engine", "flow", "schedule", "printable"]),
     ("run", &["engine", "store", "transcript", "flow"]),
-    ("term", &["run", "engine", "flow", "yaml", "transcript"]),
+    (
+        "term",
+        &["run", "engine", "flow", "yaml", "transcript", "printable"],
+    ),
     ("session", &["run", "store", "engine", "flow", "transcript"]),
     (
         "flowtest",

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use trustguide::printable::printable;
 use trustguide::session::day;
 use trustguide::store::{export_json, export_markdown, status_words, ProgressChart, Store};
 
@@ -57,7 +58,7 @@ pub(super) fn history(env: &Environment, json: bool) -> Result<i32> {
             s.id,
             day(&s.started_at),
             s.flow,
-            s.people.join(", ")
+            printable(&s.people.join(", "))
         )?;
     }
     out.flush()?;

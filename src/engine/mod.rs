@@ -1125,7 +1125,11 @@ fn people(flow: &Flow, names: &[String]) -> Vec<Person> {
         .enumerate()
         .map(|(i, role)| Person {
             role: role.clone(),
-            name: names.get(i).cloned().unwrap_or_else(|| role.clone()),
+            // A name is printed on every handover: never a terminal escape.
+            name: names
+                .get(i)
+                .map(|n| crate::printable::printable(n).into_owned())
+                .unwrap_or_else(|| role.clone()),
         })
         .collect()
 }

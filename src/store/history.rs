@@ -288,7 +288,8 @@ pub fn export_markdown(d: &SessionDetail, include_private: bool) -> String {
         out.push('\n');
     }
     out.push_str("_Exported from trustguide, an educational tool, not therapy._\n");
-    out
+    // Answers may hold terminal escapes; `show` prints this to a terminal.
+    crate::printable::printable(&out).into_owned()
 }
 
 /// The session as JSON: the transcript's shape plus the session's date and people.

@@ -18,6 +18,7 @@ use crate::engine::{Finished, Progress, Question, Reply, SafetyChoice};
 use crate::flow::load::{decode_source, yaml_error, yaml_options};
 use crate::flow::suggest::nearest;
 use crate::flow::{AskKind, Diagnostic, Library};
+use crate::printable::printable;
 use crate::run::{DriveError, FrontEnd, Input};
 
 /// The answers of one headless run.
@@ -321,7 +322,7 @@ impl<W: Write> Headless<W> {
 
 impl<W: Write> FrontEnd for Headless<W> {
     fn say(&mut self, _step: &str, text: &str, _progress: Progress) -> Result<(), DriveError> {
-        writeln!(self.out, "{text}\n")?;
+        writeln!(self.out, "{}\n", printable(text))?;
         Ok(())
     }
 
@@ -356,7 +357,12 @@ impl<W: Write> FrontEnd for Headless<W> {
         } else {
             display_value(value)
         };
-        writeln!(self.out, "? {who}{}\n> {shown}\n", question.prompt)?;
+        writeln!(
+            self.out,
+            "? {who}{}\n> {}\n",
+            printable(&question.prompt),
+            printable(&shown)
+        )?;
         Ok(())
     }
 

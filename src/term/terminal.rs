@@ -17,6 +17,7 @@ use minijinja::Value;
 use super::timer::{clock, wait_for_enter};
 use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
 use crate::flow::{AskKind, Outcome};
+use crate::printable::printable;
 use crate::run::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
 
 /// How the terminal asks: menus, or plain numbered lines.
@@ -613,7 +614,7 @@ impl FrontEnd for Terminal {
         self.unread = true;
         self.line("")?;
         self.header(progress)?;
-        self.line(&self.wrap(text))?;
+        self.line(&self.wrap(&printable(text)))?;
         Ok(())
     }
 
@@ -670,6 +671,8 @@ impl FrontEnd for Terminal {
         if let Some(person) = &q.who {
             self.handover(person)?;
         }
+        let problem = problem.map(printable);
+        let problem = problem.as_deref();
         if let Some(problem) = problem {
             self.line(&if self.color {
                 style(problem).yellow().to_string()
@@ -680,7 +683,7 @@ impl FrontEnd for Terminal {
             self.line("")?;
             self.header(q.progress)?;
         }
-        let mut prompt = q.prompt.clone();
+        let mut prompt = printable(&q.prompt).into_owned();
         if let Some(person) = &q.who {
             prompt = format!("{}: {prompt}", person.name);
         }
