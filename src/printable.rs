@@ -45,8 +45,14 @@ mod tests {
 
     #[test]
     fn escape_sequences_show_as_symbols_and_ordinary_text_is_untouched() {
-        assert!(matches!(printable("we talked, it was ok\n\tthen tea"), Cow::Borrowed(_)));
-        assert_eq!(printable("hi\u{1b}[2J\u{1b}]0;owned\u{7}"), "hi␛[2J␛]0;owned␇");
+        assert!(matches!(
+            printable("we talked, it was ok\n\tthen tea"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            printable("hi\u{1b}[2J\u{1b}]0;owned\u{7}"),
+            "hi␛[2J␛]0;owned␇"
+        );
         assert_eq!(printable("a\rb\u{7f}\u{9b}c"), "a␍b␡\\u{9b}c");
         assert_eq!(printable("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(printable("ça va — ☺"), "ça va — ☺");

@@ -104,14 +104,15 @@ impl PrivateFile {
 impl Write for PrivateFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.out {
-            Output::Temporary(t) => t.write(buf),
+            // The file itself: its errors are the OS's, without the temporary name.
+            Output::Temporary(t) => t.as_file_mut().write(buf),
             Output::Direct(f) => f.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.out {
-            Output::Temporary(t) => t.flush(),
+            Output::Temporary(t) => t.as_file_mut().flush(),
             Output::Direct(f) => f.flush(),
         }
     }

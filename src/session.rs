@@ -121,7 +121,9 @@ impl SessionError {
     fn driving(session: Option<i64>, e: DriveError) -> SessionError {
         match (e, session) {
             // Another trustguide has it now: resuming it here is not the advice.
-            (DriveError::Store(error @ StoreError::NotOwner { .. }), _) => SessionError::Store(error),
+            (DriveError::Store(error @ StoreError::NotOwner { .. }), _) => {
+                SessionError::Store(error)
+            }
             (DriveError::Store(error), Some(session)) => SessionError::Saving { session, error },
             (DriveError::Store(source), None) => SessionError::Store(source),
             (DriveError::Runtime(e), _) => SessionError::Runtime(e),

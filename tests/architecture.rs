@@ -21,7 +21,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("flow", &["content", "yaml", "render", "safety", "schedule"]),
     (
         "engine",
-        &["flow", "render", "safety", "schedule", "content", "printable"],
+        &[
+            "flow",
+            "render",
+            "safety",
+            "schedule",
+            "content",
+            "printable",
+        ],
     ),
     ("transcript", &["engine", "flow", "schedule"]),
     ("store", &["engine", "flow", "schedule", "printable"]),

@@ -260,7 +260,12 @@ fn run_session(
                 }
                 SessionError::Drive(DriveError::Transcript(io)) => {
                     let path = transcript_path.map(shown).unwrap_or_default();
-                    anyhow!("{path}: the transcript could not be written ({io}); nothing of it was kept, and the answers saved before are intact")
+                    // The OS's reason alone, not the temporary file's name.
+                    let reason = io
+                        .raw_os_error()
+                        .map(|code| io::Error::from_raw_os_error(code).to_string())
+                        .unwrap_or_else(|| io.to_string());
+                    anyhow!("{path}: the transcript could not be written ({reason}); nothing of it was kept, and the answers saved before are intact")
                 }
                 other => session_error(other),
             });

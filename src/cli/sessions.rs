@@ -7,7 +7,9 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use trustguide::printable::printable;
 use trustguide::session::day;
-use trustguide::store::{export_json, export_markdown, status_words, ProgressChart, Store};
+use trustguide::store::{
+    export_json, export_markdown, status_words, ProgressChart, Store, StoreError,
+};
 
 use super::{Environment, ExportFormat, ProgressFormat};
 
@@ -180,7 +182,12 @@ pub(super) fn forget(env: &Environment, id: Option<i64>, all: bool, yes: bool) -
         }
     }
     match (id, all) {
-        (Some(id), _) => store.forget(id)?,
+        (Some(id), _) => store.forget(id).map_err(|e| match e {
+            StoreError::Full { .. } | StoreError::Write { .. } => anyhow!(
+                "{e}\nOn a full disk, `trustguide forget --all` can still delete every session, which frees their space."
+            ),
+            e => e.into(),
+        })?,
         (None, true) => {
             store.forget_all()?;
         }

@@ -212,11 +212,29 @@ impl Store {
     }
 
     fn connect(path: PathBuf, flags: OpenFlags) -> Result<Store, StoreError> {
+        match Store::connect_with(path.clone(), flags, false) {
+            // On a full disk, the write-ahead log's shared-memory index cannot be made, and
+            // that stops even reading. With the exclusive locking mode set before the first
+            // read, SQLite keeps that index in memory instead: history, show, progress and
+            // `forget --all` still work. (It holds the database until this process ends, so
+            // it is kept for when it is needed.)
+            Err(StoreError::Full { .. } | StoreError::Write { .. }) => {
+                Store::connect_with(path, flags, true)
+            }
+            other => other,
+        }
+    }
+
+    fn connect_with(path: PathBuf, flags: OpenFlags, exclusive: bool) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         let mut conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| classify(&shown, "opening the database", e))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|e| classify(&shown, "opening the database", e))?;
+        if exclusive {
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+                .map_err(|e| classify(&shown, "opening the database", e))?;
+        }
         // Reading the schema version is the first real read: a damaged file shows here.
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -313,17 +331,40 @@ impl Store {
     }
 
     /// Deletes every session, and the settings with them.
-    pub fn forget_all(&mut self) -> Result<usize, StoreError> {
+    ///
+    /// On a full disk, where even a deletion cannot be written, the database's files are
+    /// overwritten with zeros where they lie (which needs no new space) and removed: that
+    /// frees the space, and the next trustguide starts an empty store.
+    pub fn forget_all(mut self) -> Result<usize, StoreError> {
         let shown = self.shown();
-        let n = self
-            .conn
-            .execute("DELETE FROM sessions", [])
-            .map_err(|e| classify(&shown, "deleting the sessions", e))?;
-        self.conn
-            .execute("DELETE FROM settings", [])
-            .map_err(|e| classify(&shown, "deleting the settings", e))?;
-        self.compact()?;
-        Ok(n)
+        let deleted = (|| {
+            let n = self
+                .conn
+                .execute("DELETE FROM sessions", [])
+                .map_err(|e| classify(&shown, "deleting the sessions", e))?;
+            self.conn
+                .execute("DELETE FROM settings", [])
+                .map_err(|e| classify(&shown, "deleting the settings", e))?;
+            self.compact()?;
+            Ok(n)
+        })();
+        match deleted {
+            Err(StoreError::Full { .. } | StoreError::Write { .. }) => {
+                let n: i64 = self
+                    .conn
+                    .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+                    .map_err(|e| classify(&shown, "counting the sessions", e))?;
+                let path = self.path.clone();
+                drop(self);
+                erase_database_files(&path).map_err(|e| StoreError::Other {
+                    path: shown,
+                    what: "deleting the database's files".to_owned(),
+                    reason: e.to_string(),
+                })?;
+                Ok(usize::try_from(n).unwrap_or(0))
+            }
+            other => other,
+        }
     }
 
     fn compact(&mut self) -> Result<(), StoreError> {
@@ -334,6 +375,37 @@ impl Store {
             )
             .map_err(|e| classify(&shown, "compacting the database", e))
     }
+}
+
+/// Overwrites the database and its `-wal` and `-shm` files with zeros in place, then removes
+/// them (see [`Store::forget_all`]).
+fn erase_database_files(db: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = PathBuf::from(name);
+        let len = match fs::metadata(&path) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        // Best effort: a file system that copies on write cannot overwrite in place when full.
+        if let Ok(mut file) = OpenOptions::new().write(true).open(&path) {
+            let zeros = [0u8; 64 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                if file.write_all(&zeros[..n]).is_err() {
+                    break;
+                }
+                left -= n as u64;
+            }
+            let _ = file.sync_all();
+        }
+        fs::remove_file(&path)?;
+    }
+    Ok(())
 }
 
 /// Makes the trustguide folder `0700` and the database and its `-wal` and `-shm` files `0600`,
