@@ -15,7 +15,8 @@
 //!   check-in schedule into dates and iCalendar; [`content`] holds the cards flows include;
 //!   [`flowtest`] runs a flow's own `tests:`; [`private_file`] writes a file a partner
 //!   should not read (owner-only, whole or not at all), and [`printable`] makes an answer
-//!   safe to print (no terminal escapes).
+//!   safe to print (no terminal escapes); [`guard`] bounds the time and memory one template
+//!   may take.
 //!
 //! Start with [`engine::Engine`] to drive a flow yourself, or [`session::Session`] to keep
 //! and resume sessions as the `trustguide` command does.
@@ -27,6 +28,7 @@ pub mod content;
 pub mod engine;
 pub mod flow;
 pub mod flowtest;
+pub mod guard;
 pub mod printable;
 pub mod private_file;
 pub(crate) mod render;

@@ -2,6 +2,10 @@
 
 mod cli;
 
+/// Counts what a template allocates, to stop one that runs away (see `trustguide::guard`).
+#[global_allocator]
+static ALLOCATOR: trustguide::guard::BudgetAllocator = trustguide::guard::BudgetAllocator;
+
 fn main() {
     // `trustguide schema | head`: when the reader leaves, end quietly as other command-line
     // tools do, instead of failing on the next write. Rust ignores SIGPIPE by default.
@@ -22,5 +26,6 @@ fn main() {
             nix::sys::signal::SigHandler::SigIgn,
         );
     }
+    trustguide::guard::watch();
     std::process::exit(cli::main());
 }

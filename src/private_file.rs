@@ -51,6 +51,20 @@ impl PrivateFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // What a killed run left for this target: never completed, and never to be.
+        if let Ok(entries) = fs::read_dir(folder) {
+            let (start, end) = (format!(".{name}."), ".partial");
+            for entry in entries.flatten() {
+                let file = entry.file_name();
+                let file = file.to_string_lossy();
+                if file.starts_with(&start)
+                    && file.ends_with(end)
+                    && file.len() > start.len() + end.len()
+                {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".partial")
@@ -70,6 +84,14 @@ impl PrivateFile {
     /// The file's final path.
     pub fn path(&self) -> &Path {
         &self.target
+    }
+
+    /// Where the file is written until it is complete (`None` when written directly).
+    pub fn partial_path(&self) -> Option<&Path> {
+        match &self.out {
+            Output::Temporary(t) => Some(t.path()),
+            Output::Direct(_) => None,
+        }
     }
 
     /// Syncs the file and puts it in place. Returns a notice to show when it replaced a file
@@ -147,8 +169,15 @@ mod tests {
             0,
             "an abandoned write leaves nothing behind"
         );
+        // A killed run cannot remove its partial file; the next write of the target does.
+        let left = dir.path().join(".t.json.Xy12Ab.partial");
+        fs::write(&left, "{\"half\":").expect("a leftover");
+        let other = dir.path().join(".other.json.Xy12Ab.partial");
+        fs::write(&other, "").expect("another target's");
         assert_eq!(write(&target, b"{}").expect("write"), None);
         assert_eq!(fs::read(&target).expect("read"), b"{}");
+        assert!(!left.exists(), "the leftover partial file is removed");
+        assert!(other.exists(), "another target's is not");
         assert_eq!(mode(&target), 0o600);
     }
 

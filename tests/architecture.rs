@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("content", &[]),
     ("printable", &[]),
+    ("guard", &[]),
     ("private_file", &[]),
     ("yaml", &[]),
     ("schedule", &[]),

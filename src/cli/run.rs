@@ -235,6 +235,9 @@ fn run_session(
             // a run that fails or is killed leaves no half-written transcript.
             let file = PrivateFile::create(path)
                 .with_context(|| format!("cannot write the transcript {}", shown(path)))?;
+            if let Some(partial) = file.partial_path() {
+                trustguide::guard::remove_on_abort(partial);
+            }
             Some(TranscriptWriter::start(
                 BufWriter::new(file),
                 &session.engine().flow().id,

@@ -459,6 +459,17 @@ impl<'lib> Engine<'lib> {
         }
     }
 
+    /// Runs one render or expression under the template guard (half a second, 64 MB).
+    fn guarded<T>(&self, line: u32, f: impl FnOnce() -> T) -> T {
+        crate::guard::scope(
+            || {
+                let e = self.fault(line, "");
+                format!("{}:{}: step `{}`", e.file, e.line, e.step)
+            },
+            f,
+        )
+    }
+
     fn fault(&self, line: u32, message: impl Into<String>) -> RuntimeError {
         let frame = self.frame();
         let flow = self.lib.flow(frame.flow);
@@ -519,11 +530,14 @@ impl<'lib> Engine<'lib> {
             } => match crate::render::fill(parts, |k| frame.scope.get(k).cloned()) {
                 Some(text) => return Ok(text.trim_end().to_owned()),
                 // A variable is undefined: minijinja words the error.
-                None => env
-                    .template_from_named_str(name, source)
-                    .and_then(|t| t.render(ctx())),
+                None => self.guarded(line, || {
+                    env.template_from_named_str(name, source)
+                        .and_then(|t| t.render(ctx()))
+                }),
             },
-            TemplateRef::Compiled(name) => env.get_template(name).and_then(|t| t.render(ctx())),
+            TemplateRef::Compiled(name) => self.guarded(line, || {
+                env.get_template(name).and_then(|t| t.render(ctx()))
+            }),
         }
         .map_err(|e| self.fault(line + e.line().map_or(0, |l| l as u32 - 1), describe(&e)))?;
         Ok(rendered.trim_end().to_owned())
@@ -535,9 +549,10 @@ impl<'lib> Engine<'lib> {
             // The loader refuses a flow whose expression did not compile; never reached.
             return Err(self.fault(src.line, format!("`{}` was not compiled", src.source)));
         };
-        compiled
-            .eval(Value::from_dyn_object(self.frame().scope.clone()))
-            .map_err(|e| self.fault(src.line, format!("`{}`: {}", src.source, describe(&e))))
+        self.guarded(src.line, || {
+            compiled.eval(Value::from_dyn_object(self.frame().scope.clone()))
+        })
+        .map_err(|e| self.fault(src.line, format!("`{}`: {}", src.source, describe(&e))))
     }
 
     /// Advances the run to the next thing to present.

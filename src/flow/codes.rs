@@ -95,6 +95,8 @@ codes! {
     MissingInclude = "E0405", "included content that does not exist";
     /// A template in an option label, which is shown as written.
     TemplatedLabel = "E0406", "a template in an option label";
+    /// `*` repeating a text or a list more times than any text needs (`[1] * 100000000`).
+    HugeRepetition = "E0407", "a text or list repeated too many times";
     /// A field that does not fit the step it is on (`min` on a text question, `record`
     /// without `end`...).
     Misplaced = "E0501", "a field that does not fit its step";

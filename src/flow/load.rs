@@ -38,6 +38,9 @@ struct StepPlace<'a> {
     step_index: &'a HashMap<String, usize>,
 }
 
+/// The most times `*` may repeat a quoted text or a list in a flow's template.
+pub const MAX_REPETITION: u128 = 1_000;
+
 impl StepPlace<'_> {
     /// The name a template of this step is compiled under (`FLOW/STEP/PART`).
     fn template(&self, part: &str) -> String {
@@ -944,6 +947,58 @@ impl<'s> Checker<'s> {
         }
     }
 
+    /// `*` repeating a quoted text or a list more than [`MAX_REPETITION`] times would build
+    /// something no screen can show, and fuel does not count the work: refused here, where it
+    /// can be seen. (A count known only when the flow runs is bounded by the render guard.)
+    fn repetitions(&mut self, src: &Sp<String>, in_expr: bool) {
+        use minijinja::machinery::Token;
+        let syntax = minijinja::syntax::SyntaxConfig::default();
+        let tokens: Vec<_> = minijinja::machinery::tokenize(&src.value, in_expr, syntax)
+            .map_while(Result::ok)
+            .collect();
+        let repeated = |t: &Token<'_>| {
+            matches!(
+                t,
+                Token::Str(_) | Token::String(_) | Token::BracketOpen | Token::BracketClose
+            )
+        };
+        let count = |t: &Token<'_>| match t {
+            Token::Int(n) => Some(u128::from(*n)),
+            Token::Int128(n) => Some(**n),
+            _ => None,
+        };
+        for (i, (token, span)) in tokens.iter().enumerate() {
+            if !matches!(token, Token::Mul) || i == 0 {
+                continue;
+            }
+            let (Some((before, _)), Some((after, _))) = (tokens.get(i - 1), tokens.get(i + 1))
+            else {
+                continue;
+            };
+            let n = match (count(before), count(after)) {
+                (Some(n), _) if repeated(after) => n,
+                (_, Some(n)) if repeated(before) => n,
+                _ => continue,
+            };
+            if n <= MAX_REPETITION {
+                continue;
+            }
+            let (line, column) =
+                self.file_position(src, u32::from(span.start_line), u32::from(span.start_col));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::HugeRepetition,
+                    &self.file,
+                    format!("`*` repeats this {n} times; a text or list may be repeated at most {MAX_REPETITION} times"),
+                )
+                .at(self.source, line, column)
+                .with_help(
+                    "repeat it fewer times (a line of dashes is `'-' * 40`), or loop over the answers themselves with `{% for item in list %}`",
+                ),
+            );
+        }
+    }
+
     /// Where `name` first appears in a template or expression, as a position in the file.
     fn position_of(&self, src: &Sp<String>, name: &str, in_expr: bool) -> (u32, u32) {
         let syntax = minijinja::syntax::SyntaxConfig::default();
@@ -1174,6 +1229,7 @@ impl<'s> Checker<'s> {
                     let names = expr.undeclared_variables(false);
                     self.note_uses(names, src, true, true);
                     self.filters_and_tests(src, true);
+                    self.repetitions(src, true);
                     self.keep_compiled.then(|| std::sync::Arc::new(expr))
                 }
                 Err(e) => {
@@ -1276,6 +1332,7 @@ impl<'s> Checker<'s> {
                 self.note_uses(names, &src, false, false);
                 self.includes(&src, env);
                 self.filters_and_tests(&src, false);
+                self.repetitions(&src, false);
             }
         }
     }

@@ -47,6 +47,19 @@ impl AnswerBook {
         let file = path.display().to_string();
         let bytes = std::fs::read(path)
             .map_err(|e| crate::flow::load::unreadable(&file, "the answers file", &e))?;
+        if bytes.len() as u64 > crate::flow::load::MAX_FLOW_BYTES {
+            let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
+            return Err(Diagnostic::new(
+                crate::flow::Code::File,
+                &file,
+                format!(
+                    "the answers file is {:.1} MB; an answers file may be at most {:.0} MB",
+                    mb(bytes.len() as u64),
+                    mb(crate::flow::load::MAX_FLOW_BYTES)
+                ),
+            )
+            .with_help("an answers file holds one `step: answer` line per question; is this the right file?"));
+        }
         let text = decode_source(&file, bytes)?;
         AnswerBook::parse(&file, &text)
     }
@@ -62,6 +75,11 @@ impl AnswerBook {
         let raw: IndexMap<Spanned<String>, Value> =
             serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| {
                 let mut d = yaml_error(file, text, &e);
+                if d.message.starts_with("a file holds one flow") {
+                    d.message = "one YAML document per answers file: `---` starts a second one here".to_owned();
+                    d.help = Some("remove the `---` and put every answer in one document, one `step: answer` line per question".to_owned());
+                    d.fix = None;
+                }
                 if d.message.contains("invalid type") {
                     d = d.with_help(
                         "an answers file maps step ids to answers, e.g. `topic: chores`",
