@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "schedule",
             "content",
             "printable",
+            "guard",
         ],
     ),
     ("transcript", &["engine", "flow", "schedule"]),

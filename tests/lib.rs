@@ -13,6 +13,7 @@ mod diagnostics;
 mod embedding;
 mod headless;
 mod library;
+mod nothing_lost;
 mod pause;
 mod safety;
 mod schedule;

@@ -873,3 +873,58 @@ fn an_edited_flow_asks_at_the_keyboard_where_to_go_on() {
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
     assert!(history.contains("completed"), "{history}");
 }
+
+/// A session open at the keyboard belongs to that trustguide: a second one is told so, and
+/// `--take-over` takes it, after which the first stops at its next answer and saves nothing.
+#[test]
+fn a_session_open_in_one_terminal_is_refused_in_another_until_taken_over() {
+    let mut flow = String::from("flow: steps\ntitle: Steps\nsteps:\n");
+    for i in 0..6 {
+        flow.push_str(&format!(
+            "  - id: q{i}\n    ask: number\n    prompt: Question {i}?\n"
+        ));
+    }
+    let home = tempfile::tempdir().expect("temp folder");
+    std::fs::write(home.path().join("steps.yaml"), flow).expect("flow");
+    std::fs::write(home.path().join("first.yaml"), "q0: 1\nq1: 2\n").expect("answers");
+    std::fs::write(
+        home.path().join("rest.yaml"),
+        "q2: 30\nq3: 40\nq4: 50\nq5: 60\n",
+    )
+    .expect("answers");
+    let first = run_in(&home, &["run", "steps.yaml", "--answers", "first.yaml"]);
+    assert_eq!(first.status.code(), Some(1), "stops where the answers stop");
+
+    let (mut s, home) = spawn_in(home, &["resume", "1"]);
+    s.expect("Question 2?").expect("the keyboard has it open");
+
+    let refused = run_in(&home, &["resume", "1", "--answers", "rest.yaml"]);
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("session 1 is open in another trustguide (since 19:30 on 25 Nov)"),
+        "{said}"
+    );
+    assert!(said.contains("`trustguide resume 1 --take-over`"), "{said}");
+
+    let taken = run_in(
+        &home,
+        &["resume", "1", "--answers", "rest.yaml", "--take-over"],
+    );
+    let said = String::from_utf8_lossy(&taken.stderr).into_owned();
+    assert_eq!(taken.status.code(), Some(0), "{said}");
+    assert!(said.contains("Took session 1 over"), "{said}");
+
+    // The first trustguide finds out at its next answer, and writes nothing.
+    s.send_line("9").expect("type");
+    let end = s.expect(expectrl::Eof).expect("it ends");
+    let screen = String::from_utf8_lossy(end.as_bytes()).into_owned();
+    assert!(
+        screen.contains("taken over by another trustguide"),
+        "told it no longer has the session: {screen}"
+    );
+    assert_eq!(exit_code(&s), Some(1));
+    let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("> 30") && !shown.contains("> 9"), "{shown}");
+    assert!(shown.contains("Outcome: completed"), "{shown}");
+}

@@ -431,6 +431,15 @@ impl SessionRecorder<'_> {
         let token = self.store.token.clone();
         let result = (|| {
             let tx = self.store.conn.transaction()?;
+            // The claim first: a session taken over elsewhere gets nothing more from here.
+            if tx.execute(
+                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4
+                 WHERE id = ?1 AND json_extract(owner, '$.token') = ?5",
+                params![id, snapshot, seq, at, token],
+            )? == 0
+            {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO events (session_id, seq, at, step, kind, who, prompt, answer, private)
                  VALUES (?1, ?2, ?3, ?4, 'ask', ?5, ?6, ?7, ?8)",
@@ -445,14 +454,6 @@ impl SessionRecorder<'_> {
                     question.private
                 ],
             )?;
-            if tx.execute(
-                "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4
-                 WHERE id = ?1 AND json_extract(owner, '$.token') = ?5",
-                params![id, snapshot, seq, at, token],
-            )? == 0
-            {
-                return Ok(false);
-            }
             tx.commit().map(|()| true)
         })();
         self.owned(result, "your answer")
@@ -487,10 +488,6 @@ impl SessionRecorder<'_> {
         let token = self.store.token.clone();
         let result = (|| {
             let tx = self.store.conn.transaction()?;
-            tx.execute(
-                "INSERT INTO events (session_id, seq, at, step, kind) VALUES (?1, ?2, ?3, ?4, 'safety')",
-                params![id, seq, at, step],
-            )?;
             if tx.execute(
                 "UPDATE sessions SET snapshot = ?2, snapshot_seq = ?3, updated_at = ?4
                  WHERE id = ?1 AND json_extract(owner, '$.token') = ?5",
@@ -499,6 +496,10 @@ impl SessionRecorder<'_> {
             {
                 return Ok(false);
             }
+            tx.execute(
+                "INSERT INTO events (session_id, seq, at, step, kind) VALUES (?1, ?2, ?3, ?4, 'safety')",
+                params![id, seq, at, step],
+            )?;
             tx.execute(
                 "INSERT INTO log (session_id, at, what, step) VALUES (?1, ?2, ?3, ?4)",
                 params![id, at, what, step],
