@@ -58,26 +58,32 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-/// Runs `f` (one render or expression) as a guarded scope; `what` words where it is, such as
-/// "flows/listening.yaml, step `reflect`", for the message if it has to be stopped.
-pub fn scope<T>(what: impl FnOnce() -> String, f: impl FnOnce() -> T) -> T {
+/// Runs `f` (one render or expression) as a guarded scope. `at` words where it is, such as
+/// "flows/listening.yaml:12: step `reflect`", for the message if it has to be stopped. The
+/// message is written into buffers kept from the last scope, so a scope allocates nothing
+/// once they are large enough.
+pub fn scope<T>(at: std::fmt::Arguments<'_>, f: impl FnOnce() -> T) -> T {
     if USED.with(Cell::get).is_some() {
         // Nested (a template inside an expression): the outer scope already counts it.
         return f();
     }
-    let message = format!(
-        "error: {}: the text took more than {} MB or {:.1} seconds to build, so trustguide stopped. \
-         Every answer before it is saved; fix the template (`trustguide check` shows templates \
-         it can tell are too big), then `trustguide resume`.\n",
-        what(),
-        MEMORY_LIMIT / (1024 * 1024),
-        TIME_LIMIT.as_secs_f64()
-    )
-    .into_bytes();
-    if let Ok(mut watched) = WATCHED_MESSAGE.lock() {
-        watched.clone_from(&message);
-    }
-    MESSAGE.with(|m| *m.borrow_mut() = message);
+    MESSAGE.with(|m| {
+        use std::io::Write;
+        let mut m = m.borrow_mut();
+        m.clear();
+        let _ = writeln!(
+            m,
+            "error: {at}: the text took more than {} MB or {:.1} seconds to build, so trustguide \
+             stopped. Every answer before it is saved; fix the template (`trustguide check` shows \
+             templates it can tell are too big), then `trustguide resume`.",
+            MEMORY_LIMIT / (1024 * 1024),
+            TIME_LIMIT.as_secs_f64()
+        );
+        if let Ok(mut watched) = WATCHED_MESSAGE.lock() {
+            watched.clear();
+            watched.extend_from_slice(&m);
+        }
+    });
     let since = epoch().elapsed().as_millis() as u64 + 1;
     STARTED.store(since, Ordering::SeqCst);
     USED.with(|u| u.set(Some(0)));

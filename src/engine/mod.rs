@@ -459,13 +459,19 @@ impl<'lib> Engine<'lib> {
         }
     }
 
-    /// Runs one render or expression under the template guard (half a second, 64 MB).
+    /// Runs one render or expression under the template guard (half a second, 64 MB), which
+    /// names the file, line and step if it has to stop the process.
     fn guarded<T>(&self, line: u32, f: impl FnOnce() -> T) -> T {
+        let frame = self.frame();
+        let flow = self.lib.flow(frame.flow);
+        let label = &flow.steps[frame.step].label;
+        let (called, slash) = if self.frames.len() > 1 {
+            (flow.id.as_str(), "/")
+        } else {
+            ("", "")
+        };
         crate::guard::scope(
-            || {
-                let e = self.fault(line, "");
-                format!("{}:{}: step `{}`", e.file, e.line, e.step)
-            },
+            format_args!("{}:{line}: step `{called}{slash}{label}`", flow.origin),
             f,
         )
     }

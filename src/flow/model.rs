@@ -21,13 +21,20 @@ pub enum Origin {
     Builtin(&'static str),
 }
 
+/// The file as messages name it (as [`Origin::display_name`], without allocating).
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Path(p) | Origin::Local(p) | Origin::User(p) => write!(f, "{}", p.display()),
+            Origin::Builtin(name) => write!(f, "flows/{name} (built in)"),
+        }
+    }
+}
+
 impl Origin {
     /// The name used in diagnostics: the path, or `flows/NAME` for a built-in.
     pub fn display_name(&self) -> String {
-        match self {
-            Origin::Path(p) | Origin::Local(p) | Origin::User(p) => p.display().to_string(),
-            Origin::Builtin(name) => format!("flows/{name} (built in)"),
-        }
+        self.to_string()
     }
 
     /// One word for `trustguide list`.
