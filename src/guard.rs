@@ -3,7 +3,7 @@
 //! Fuel bounds how many instructions a template runs, but not what one instruction does:
 //! `[[1] * 100000] * 100000` is two instructions and a hundred million items to show, and
 //! `{% set b = a ~ a %}` doubles a text with one. `check` refuses what it can see
-//! ([`crate::flow::load::MAX_REPETITION`]), but a count or a text that comes from an answer is
+//! (a text or list repeated more than 1,000 times, E0407), but a count or a text that comes from an answer is
 //! only known at run time, and minijinja cannot be stopped from outside in the middle of an
 //! instruction. So the work is watched from outside:
 //!

@@ -92,6 +92,16 @@ impl Lcg {
     }
 }
 
+/// The long run, headless, with its transcript.
+const RUN_WITH_TRANSCRIPT: &[&str] = &[
+    "run",
+    "long.yaml",
+    "--answers",
+    "all.yaml",
+    "--transcript",
+    "t.json",
+];
+
 /// Kill -9 at random moments of a long headless run and of each resume after it: after every
 /// kill the database passes `integrity_check`, the answers stored are exactly the first ones
 /// given, in order, the transcript is either absent or whole, and the next resume goes on
@@ -121,14 +131,7 @@ fn kill_9_at_random_moments_loses_no_committed_answer() {
     let clean = Test::new()
         .file("long.yaml", &flow)
         .file("all.yaml", &all)
-        .args([
-            "run",
-            "long.yaml",
-            "--answers",
-            "all.yaml",
-            "--transcript",
-            "t.json",
-        ])
+        .args(RUN_WITH_TRANSCRIPT)
         .run()
         .code(0);
     let reference = clean.transcript("t.json");
@@ -158,14 +161,7 @@ fn kill_9_at_random_moments_loses_no_committed_answer() {
         let mut first = true;
         let finished_transcript = loop {
             let args: &[&str] = if first {
-                &[
-                    "run",
-                    "long.yaml",
-                    "--answers",
-                    "all.yaml",
-                    "--transcript",
-                    "t.json",
-                ]
+                RUN_WITH_TRANSCRIPT
             } else {
                 &["resume", "--answers", "all.yaml", "--transcript", "t.json"]
             };
