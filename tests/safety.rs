@@ -137,10 +137,11 @@ const FLOOR_FINAL: (f64, f64) = (0.949, 0.065);
 
 /// Blind set 10: hard cases (295 risk, 405 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
-/// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
+/// and the exercises' questions: no code, no model, no other set. The committed model never
+/// trained or tuned on it; it is kept in `spent/` because the fifth round's training reads it.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 10 (hard cases)", &["blind/hard.tsv"]);
+    let f = measure("blind set 10 (hard cases)", &["spent/set10-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
@@ -150,7 +151,7 @@ fn blind_hard_cases() {
 fn blind_everyday_exercise_answers() {
     let f = measure(
         "blind set 11 (everyday exercise answers)",
-        &["blind/everyday.tsv"],
+        &["spent/set11-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
@@ -162,7 +163,7 @@ fn blind_everyday_exercise_answers() {
 fn blind_final_set() {
     let f = measure(
         "blind set 12 (written after the model was final)",
-        &["blind/final.tsv"],
+        &["spent/set12-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
