@@ -4,6 +4,7 @@
 //! 1 an error (bad flow, bad answers file, storage failure); 2 bad usage (clap); 130 Ctrl-C.
 
 mod author;
+mod manual;
 mod practice;
 mod run;
 mod safety;
@@ -157,6 +158,14 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print a tab-completion script for your shell, e.g.
+    /// `trustguide completions bash > ~/.local/share/bash-completion/completions/trustguide`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, e.g. `trustguide man > trustguide.1 && man -l trustguide.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -389,6 +398,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Graph { flow, format } => author::graph(&env, &flow, format),
         Command::Schema => author::schema(),
         Command::Explain { code } => author::explain(code.as_deref()),
+        Command::Completions { shell } => {
+            manual::completions(<Cli as clap::CommandFactory>::command(), shell)
+        }
+        Command::Man => manual::man(<Cli as clap::CommandFactory>::command()),
     }
 }
 

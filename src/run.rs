@@ -52,14 +52,21 @@ impl PauseSignal {
         }
     }
 
-    /// Whether `typed` asks to pause: `/pause` or the couple's word, alone on the line.
+    /// Whether `typed` asks to pause: `/pause` or the couple's word, alone on the line,
+    /// however it is typed: "Pineapple!" for pineapple, "Time out" for time-out.
     pub fn matches(&self, typed: &str) -> bool {
         let typed = typed.trim();
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
         typed.eq_ignore_ascii_case(PAUSE_COMMAND)
-            || self.word.as_deref().is_some_and(|w| {
-                typed.to_lowercase().split_whitespace().collect::<Vec<_>>()
-                    == w.split_whitespace().collect::<Vec<_>>()
-            })
+            || self
+                .word
+                .as_deref()
+                .is_some_and(|w| !words(w).is_empty() && words(typed) == words(w))
     }
 
     /// The couple's word, if they chose one.
@@ -342,10 +349,26 @@ mod tests {
     #[test]
     fn the_couples_word_pauses_like_the_command() {
         let signal = PauseSignal::with_word(Some("red kite"));
-        for typed in ["/pause", " /PAUSE ", "red kite", "Red  Kite", " RED KITE\n"] {
+        for typed in [
+            "/pause",
+            " /PAUSE ",
+            "red kite",
+            "Red  Kite",
+            " RED KITE\n",
+            "Red kite!",
+            "red-kite.",
+        ] {
             assert!(signal.matches(typed), "{typed:?}");
         }
-        for typed in ["a red kite flew over", "red", "kite", "pause", ""] {
+        for typed in [
+            "a red kite flew over",
+            "red",
+            "kite",
+            "redkite",
+            "pause",
+            "",
+            "!",
+        ] {
             assert!(!signal.matches(typed), "{typed:?}");
         }
         assert!(!PauseSignal::default().matches("red kite"));

@@ -9,6 +9,7 @@ mod util;
 mod architecture;
 mod authoring;
 mod builtin_flows;
+mod conventions;
 mod diagnostics;
 mod embedding;
 mod headless;

@@ -62,7 +62,7 @@ fn answer(s: &mut Session, prompt: &str, line: &str) {
 
 #[test]
 fn a_couple_finishes_listening_at_the_keyboard() {
-    let (mut s, _home) = spawn(&["run", "listening"]);
+    let (mut s, home) = spawn(&["run", "listening"]);
     answer(&mut s, "Name for the speaker role", "Sam");
     answer(&mut s, "Name for the listener role", "Alex");
     answer(&mut s, "Press Enter to continue", ""); // after the welcome card
@@ -92,9 +92,17 @@ fn a_couple_finishes_listening_at_the_keyboard() {
         "you feel alone with the chores",
     );
     answer(&mut s, "Please pass the keyboard to Sam", "");
-    s.expect("Sam: Did Alex capture what you meant?")
-        .expect("confirm prompt");
-    s.send("y").expect("type y");
+    // A yes/no question reads the whole line: the "o" of "no" is not the next answer.
+    answer(&mut s, "Sam: Did Alex capture what you meant?", "no");
+    answer(&mut s, "Sam: What did Alex miss?", "the weekends too");
+    answer(&mut s, "Please pass the keyboard to Alex", "");
+    answer(
+        &mut s,
+        "Alex: In your own words",
+        "the chores and the weekends",
+    );
+    answer(&mut s, "Please pass the keyboard to Sam", "");
+    answer(&mut s, "Sam: Did Alex capture what you meant?", "yes");
     answer(&mut s, "Now you swap roles.", "");
     answer(&mut s, "Please pass the keyboard to Alex", "");
     answer(
@@ -106,9 +114,7 @@ fn a_couple_finishes_listening_at_the_keyboard() {
     answer(&mut s, "Please pass the keyboard to Sam", "");
     answer(&mut s, "Sam: In your own words", "you miss our evenings");
     answer(&mut s, "Please pass the keyboard to Alex", "");
-    s.expect("Alex: Did Sam capture what you meant?")
-        .expect("confirm prompt");
-    s.send("y").expect("type y");
+    answer(&mut s, "Alex: Did Sam capture what you meant?", "Y");
     answer(&mut s, "Please pass the keyboard to Sam", "");
     answer(
         &mut s,
@@ -121,6 +127,26 @@ fn a_couple_finishes_listening_at_the_keyboard() {
     s.expect("The exercise is complete.").expect("finished");
     s.expect(expectrl::Eof).expect("the program ends");
     assert_eq!(exit_code(&s), Some(0));
+    let db = rusqlite::Connection::open(home.path().join("home/trustguide.db")).expect("store");
+    let answers: Vec<(String, String)> = db
+        .prepare("SELECT step, answer FROM events WHERE step IN ('heard_speaker', 'clarify_speaker') ORDER BY seq")
+        .and_then(|mut q| {
+            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .expect("answers");
+    let steps: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("heard_speaker", "false"),
+            ("clarify_speaker", "\"the weekends too\""),
+            ("heard_speaker", "true"),
+        ]
+    );
 }
 
 #[test]
@@ -132,9 +158,15 @@ fn a_bad_answer_is_refused_in_place_and_asked_again() {
         .expect("the refusal is shown");
     // The same prompt takes a good answer.
     s.send_line("\u{15}5").expect("clear the line and type 5");
-    answer(&mut s, "Please pass the keyboard to Alex", "");
+    // Text typed at a handover is not taken for an answer, and not dropped without a word.
+    answer(&mut s, "Please pass the keyboard to Alex", "4");
+    s.expect("is not kept: this is only a moment to hand over or read")
+        .expect("the typed text is named as not kept");
+    s.send_line("").expect("Enter");
     s.expect("Alex: How strong").expect("moved on to Alex");
     s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect("Every answer given so far is saved: `trustguide resume 1` goes on from here.")
+        .expect("Ctrl-C says how to go on");
     s.expect(expectrl::Eof).expect("ends");
     assert_eq!(exit_code(&s), Some(130));
 }
@@ -298,6 +330,26 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
         shown.contains("**Alex**: How strong do your feelings seem right now?\n\n> 4"),
         "{shown}"
     );
+}
+
+#[test]
+fn a_pause_without_saving_says_nothing_was_kept() {
+    let (mut s, home) = spawn(&[
+        "run",
+        "listening",
+        "--as",
+        "Sam",
+        "--as",
+        "Alex",
+        "--no-save",
+    ]);
+    answer(&mut s, "Press Enter to continue", "");
+    answer(&mut s, "Sam: How strong", "/PAUSE");
+    s.expect("Nothing of this session was kept (--no-save), so there is nothing to resume")
+        .expect("says nothing was kept");
+    s.expect(expectrl::Eof).expect("ends");
+    assert_eq!(exit_code(&s), Some(0));
+    assert!(!home.path().join("home/trustguide.db").exists());
 }
 
 /// What clears the screen and the scrollback before the pause shows.
@@ -759,9 +811,7 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
     answer(&mut s, "Your answer (HH:MM)", "19:00");
     answer(&mut s, "a second check-in earlier in the day", "12:30");
     answer(&mut s, "(YYYY-MM-DD, or today / tomorrow)", "2026-12-02");
-    s.expect("do you both agree to this schedule")
-        .expect("the agreement");
-    s.send("y").expect("type y");
+    answer(&mut s, "do you both agree to this schedule", "yes");
     s.expect("Your schedule is saved").expect("saved");
     s.expect(expectrl::Eof).expect("the run ends");
     assert_eq!(exit_code(&s), Some(0));

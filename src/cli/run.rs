@@ -3,6 +3,7 @@
 
 use std::io::{self, BufWriter, IsTerminal};
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -245,6 +246,8 @@ fn run_session(
         }
         None => None,
     };
+    // What Ctrl-C says: where the answers are (or that none are kept).
+    INTERRUPTED_SESSION.store(session.id().unwrap_or(NOT_SAVED), Ordering::SeqCst);
     let ended = match session.run(front.as_dyn(), transcript.as_mut(), env.clock()) {
         Ok(ended) => ended,
         Err(e) => {
@@ -300,6 +303,10 @@ fn run_session(
             "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
              you can start it again."
         ),
+        (None, Outcome::Paused) => println!(
+            "Paused. Nothing of this session was kept (--no-save), so there is nothing to resume: \
+             next time the exercise starts from the beginning."
+        ),
         _ => {}
     }
     match &ended.pause_word {
@@ -330,9 +337,24 @@ fn install_interrupt_handler() {
     });
 }
 
+/// The session a Ctrl-C interrupts: its id once it is saved, [`NOT_SAVED`] under
+/// `--no-save`, 0 before a session has begun.
+static INTERRUPTED_SESSION: AtomicI64 = AtomicI64::new(0);
+const NOT_SAVED: i64 = -1;
+
 fn interrupted() {
     let term = console::Term::stdout();
     let _ = term.show_cursor();
     let _ = term.write_line("");
+    let said = match INTERRUPTED_SESSION.load(Ordering::SeqCst) {
+        0 => None,
+        NOT_SAVED => Some("Stopped. Nothing of this session was kept (--no-save).".to_owned()),
+        id => Some(format!(
+            "Stopped. Every answer given so far is saved: `trustguide resume {id}` goes on from here."
+        )),
+    };
+    if let Some(said) = said {
+        let _ = term.write_line(&said);
+    }
     let _ = term.flush();
 }

@@ -11,11 +11,13 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use console::{style, Term};
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
-use dialoguer::{Confirm, Input as TextInput, MultiSelect, Select};
+use dialoguer::{Input as TextInput, MultiSelect, Select};
 use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
-use crate::engine::{accept, Finished, Person, Progress, Question, Reply, SafetyChoice};
+use crate::engine::{
+    accept, parse_yes_no, Finished, Person, Progress, Question, Reply, SafetyChoice,
+};
 use crate::flow::{AskKind, Outcome};
 use crate::printable::printable;
 use crate::run::{DriveError, FrontEnd, Input, PauseSignal, SafetyHelp, SAFETY_PAUSE_TEXT};
@@ -218,7 +220,7 @@ impl Terminal {
         }
         self.line("")?;
         self.line(&self.bold(&format!("Please pass the keyboard to {}.", person.name)))?;
-        self.read_line_plain(&format!(
+        self.enter_alone(&format!(
             "{}, press Enter when you are ready. ",
             person.name
         ))?;
@@ -228,7 +230,7 @@ impl Terminal {
     /// Lets the couple read one text before the next replaces it on screen.
     fn wait_for_reader(&mut self) -> Result<(), DriveError> {
         if std::mem::take(&mut self.unread) {
-            self.read_line_plain(&self.dim("Press Enter to continue. "))?;
+            self.enter_alone(&self.dim("Press Enter to continue. "))?;
         }
         Ok(())
     }
@@ -348,18 +350,10 @@ impl Terminal {
                     None => return self.offer_pause(),
                 }
             }
-            AskKind::Confirm { default } => {
-                let mut c = Confirm::with_theme(theme)
-                    .with_prompt(prompt)
-                    .report(!q.private);
-                if let Some(d) = default {
-                    c = c.default(*d);
-                }
-                match c.interact_on_opt(&self.term).map_err(dialoguer_error)? {
-                    Some(b) => Reply::Yes(b),
-                    None => return self.offer_pause(),
-                }
-            }
+            AskKind::Confirm { default } => match self.yes_no_rich(prompt, *default, !q.private)? {
+                Some(b) => Reply::Yes(b),
+                None => return Ok(Input::Pause),
+            },
             AskKind::List { .. } => {
                 self.line(&self.dim("One entry per line; an empty line finishes the list."))?;
                 let numbered = |n: usize| format!("{prompt} [{}]", n + 1);
@@ -439,13 +433,60 @@ impl Terminal {
         }
     }
 
+    /// A yes-or-no question in rich mode, read as a whole line (`y`, `yes`, `n`, `no`; Enter
+    /// alone takes the default), so that nothing typed after the first key spills into the
+    /// next prompt. `None` when someone typed the pause word.
+    fn yes_no_rich(
+        &self,
+        prompt: &str,
+        default: Option<bool>,
+        report: bool,
+    ) -> Result<Option<bool>, DriveError> {
+        let hint = match default {
+            Some(true) => "(Y/n)",
+            Some(false) => "(y/N)",
+            None => "(yes/no)",
+        };
+        let pause = self.pause.clone();
+        let typed = TextInput::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(format!("{prompt} {}", self.dim(hint)))
+            .allow_empty(true)
+            .report(report)
+            .validate_with(move |typed: &String| -> Result<(), &str> {
+                let empty_takes_default = typed.trim().is_empty() && default.is_some();
+                if pause.matches(typed) || empty_takes_default || parse_yes_no(typed).is_some() {
+                    Ok(())
+                } else {
+                    Err("Please type yes or no (or y or n), then Enter.")
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(dialoguer_error)?;
+        if self.pause.matches(&typed) {
+            return Ok(None);
+        }
+        Ok(parse_yes_no(&typed).or(default))
+    }
+
+    /// Waits for Enter alone. Anything typed first is not kept, and the person is told so,
+    /// rather than losing it without a word.
+    fn enter_alone(&self, prompt: &str) -> Result<(), DriveError> {
+        loop {
+            let typed = self.read_line_plain(prompt)?;
+            if typed.trim().is_empty() {
+                return Ok(());
+            }
+            self.line(&self.dim(
+                "(What was typed there is not kept: this is only a moment to hand over or read. Press Enter alone to go on.)",
+            ))?;
+        }
+    }
+
     fn offer_pause(&mut self) -> Result<Input, DriveError> {
         let pause = match self.mode {
-            Mode::Rich => Confirm::with_theme(self.theme.as_ref())
-                .with_prompt("Pause the session here?")
-                .default(false)
-                .interact_on(&self.term)
-                .map_err(dialoguer_error)?,
+            Mode::Rich => self
+                .yes_no_rich("Pause the session here?", Some(false), true)?
+                .unwrap_or(true),
             Mode::Plain => true,
         };
         if pause {
@@ -798,16 +839,18 @@ impl FrontEnd for Terminal {
     fn confirm(&mut self, question: &str) -> Result<Option<bool>, DriveError> {
         let question = self.wrap(question);
         let yes = match self.mode {
-            Mode::Rich => Confirm::with_theme(self.theme.as_ref())
-                .with_prompt(question)
-                .default(true)
-                .interact_on(&self.term)
-                .map_err(dialoguer_error)?,
+            Mode::Rich => {
+                let Some(yes) = self.yes_no_rich(&question, Some(true), true)? else {
+                    // The pause word, at a question outside the flow: leave it unanswered.
+                    return Ok(Some(false));
+                };
+                yes
+            }
             Mode::Plain => {
                 self.line(&question)?;
                 loop {
                     let typed = self.read_line_plain("Type yes or no and press Enter: ")?;
-                    match crate::engine::parse_yes_no(&typed) {
+                    match parse_yes_no(&typed) {
                         Some(yes) => break yes,
                         None => self.line("Please type yes or no.")?,
                     }
