@@ -131,64 +131,78 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed model measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.915, 0.109);
-const FLOOR_EVERYDAY: (f64, f64) = (0.984, 0.011);
-const FLOOR_FINAL: (f64, f64) = (0.949, 0.065);
+const FLOOR_HARD: (f64, f64) = (0.945, 0.069);
+const FLOOR_EVERYDAY: (f64, f64) = (0.967, 0.031);
+const FLOOR_FINAL: (f64, f64) = (0.974, 0.048);
 
-/// Blind set 10: hard cases (295 risk, 405 ordinary lines that a keyword screen or a hasty
+/// Blind set 13: hard cases (289 risk, 364 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
-/// and the exercises' questions: no code, no model, no other set. The committed model never
-/// trained or tuned on it; it is kept in `spent/` because the fifth round's training reads it.
+/// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 10 (hard cases)", &["spent/set10-hard.tsv"]);
+    let f = measure("blind set 13 (hard cases)", &["blind/set13-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 11: answers typed into the built-in exercises (736 ordinary, 64 at risk in the
+/// Blind set 14: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 11 (everyday exercise answers)",
-        &["spent/set11-everyday.tsv"],
+        "blind set 14 (everyday exercise answers)",
+        &["blind/set14-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 12: 235 risk and 325 ordinary lines (half everyday answers, half hard ones),
+/// Blind set 15: 235 risk and 374 ordinary lines (half everyday answers, half hard ones),
 /// written by a third separate writer after the model was final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 12 (written after the model was final)",
-        &["spent/set12-final.tsv"],
+        "blind set 15 (written after the model was final)",
+        &["blind/set15-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
 
-/// Blind sets 7 to 9, scored against the third round's model (the log in docs/safety.md)
-/// and trained on by the fourth: what the committed model measures on them is no longer a blind
-/// figure, but it must not fall (floors: what it measured when it was committed, with one
-/// point of slack).
+/// Blind sets 7 to 12, scored against the third and fourth rounds' models (the log in
+/// docs/safety.md) and trained on by the fifth: what the committed model measures on them is
+/// no longer a blind figure, but it must not fall (floors: what it measured when it was
+/// committed, with one point of slack).
 #[test]
 fn spent_blind_sets() {
-    let sets: [(&str, &[&str], (f64, f64)); 3] = [
+    let sets: [(&str, &[&str], (f64, f64)); 6] = [
         (
             "spent blind set 7 (hard cases)",
             &["spent/set7-hard.tsv"],
-            (0.980, 0.012),
+            (0.997, 0.014),
         ),
         (
             "spent blind set 8 (everyday exercise answers)",
             &["spent/set8-everyday.tsv"],
-            (1.000, 0.003),
+            (1.000, 0.006),
         ),
         (
             "spent blind set 9",
             &["spent/set9-final.tsv"],
             (0.996, 0.009),
+        ),
+        (
+            "spent blind set 10 (hard cases)",
+            &["spent/set10-hard.tsv"],
+            (0.993, 0.025),
+        ),
+        (
+            "spent blind set 11 (everyday exercise answers)",
+            &["spent/set11-everyday.tsv"],
+            (0.984, 0.000),
+        ),
+        (
+            "spent blind set 12",
+            &["spent/set12-final.tsv"],
+            (0.991, 0.025),
         ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
@@ -209,28 +223,28 @@ fn older_training_sets() {
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-            (0.996, 0.022),
+            (0.996, 0.012),
         ),
         (
             "spent blind set 2 (everyday exercise answers)",
             &["spent/everyday.tsv"],
-            (1.000, 0.003),
+            (1.000, 0.002),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], (0.994, 0.008)),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.013)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            (1.000, 0.017),
+            (0.997, 0.015),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
             &["spent/set5-everyday.tsv"],
-            (1.000, 0.004),
+            (1.000, 0.000),
         ),
         (
             "spent blind set 6",
             &["spent/set6-final.tsv"],
-            (0.995, 0.007),
+            (0.995, 0.010),
         ),
         (
             "development sets (trained on)",
@@ -246,7 +260,7 @@ fn older_training_sets() {
                 "exercise-risk.tsv",
                 "exercise-safe.tsv",
             ],
-            (0.996, 0.001),
+            (0.999, 0.004),
         ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
@@ -270,7 +284,7 @@ fn validation_sets() {
         ],
     );
     // What the committed model measures on them, with one point of slack.
-    assert_targets(&f, 0.973 - 0.01, 0.030 + 0.01);
+    assert_targets(&f, 0.980 - 0.01, 0.023 + 0.01);
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain

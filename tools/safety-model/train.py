@@ -13,9 +13,9 @@ What it reads: every labelled line under tests/fixtures/safety/train/, the devel
 earlier model; left out with --no-spent). It never reads the validation sets (unseen-*,
 test2-*), on which the threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
 
-The committed model is one run (e, the fourth round; docs/safety.md):
+The committed model is one run (f, the fifth round; docs/safety.md):
 
-    train.py --epochs 3 --seed 20261205 --out runs/e
+    train.py --epochs 3 --seed 20261205 --out runs/f
 
 The run is reproducible from its seed on one machine; across machines floating point may
 differ in the last bits, which is why CI checks the committed model's figures and does not
