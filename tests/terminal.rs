@@ -63,8 +63,8 @@ fn answer(s: &mut Session, prompt: &str, line: &str) {
 #[test]
 fn a_couple_finishes_listening_at_the_keyboard() {
     let (mut s, home) = spawn(&["run", "listening"]);
-    answer(&mut s, "Name for the speaker role", "Sam");
-    answer(&mut s, "Name for the listener role", "Alex");
+    answer(&mut s, "Name of the speaker", "Sam");
+    answer(&mut s, "Name of the listener", "Alex");
     answer(&mut s, "Press Enter to continue", ""); // after the welcome card
     answer(
         &mut s,
@@ -800,8 +800,8 @@ fn the_couples_own_pause_word_pauses_at_the_keyboard() {
 fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
     let home = tempfile::tempdir().expect("temp folder");
     let (mut s, home) = spawn_in_with(home, &["run", "checkin-schedule"], &[("TZ", "UTC")]);
-    answer(&mut s, "Name for the hurt partner role", "Sam");
-    answer(&mut s, "Name for the partner role", "Alex");
+    answer(&mut s, "Name of the hurt partner", "Sam");
+    answer(&mut s, "Name of the partner (a first", "Alex");
     s.expect("how often do you feel the need to check in on Alex?")
         .expect("the first question");
     s.expect("Many times a day").expect("the menu");

@@ -156,7 +156,10 @@ impl Terminal {
     ) -> Result<Vec<String>, DriveError> {
         let mut names = given.to_vec();
         for role in roles.iter().skip(given.len()) {
-            let prompt = format!("Name for the {} role", role.replace('_', " "));
+            let prompt = format!(
+                "Name of the {} (a first name or nickname)",
+                role_words(role)
+            );
             let name = loop {
                 let typed = self.read_text(&prompt, false)?;
                 let typed = typed.trim().to_owned();
@@ -613,6 +616,17 @@ const CLEAR_ALL: &str = "\x1b[H\x1b[2J\x1b[3J";
 /// What a person types to go on after a safety pause: a word, not a single key.
 pub const SAFE_WORD: &str = "safe";
 
+/// A role as words in a sentence: `hurt_partner` is "hurt partner", and `partner_a` and
+/// `partner_b` are the "first partner" and the "second partner".
+fn role_words(role: &str) -> String {
+    let words = role.replace('_', " ");
+    match words.rsplit_once(' ') {
+        Some((rest, "a")) => format!("first {rest}"),
+        Some((rest, "b")) => format!("second {rest}"),
+        _ => words,
+    }
+}
+
 /// A short hint on what to type, for prompts that take a line.
 fn kind_hint(kind: &AskKind, optional: bool) -> String {
     let mut hint = match kind {
@@ -866,5 +880,18 @@ impl FrontEnd for Terminal {
 
     fn wants_forgotten(&self) -> bool {
         self.forget
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_words;
+
+    #[test]
+    fn roles_read_as_words() {
+        assert_eq!(role_words("speaker"), "speaker");
+        assert_eq!(role_words("hurt_partner"), "hurt partner");
+        assert_eq!(role_words("partner_a"), "first partner");
+        assert_eq!(role_words("partner_b"), "second partner");
     }
 }
