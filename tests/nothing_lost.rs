@@ -432,14 +432,7 @@ fn every_file_is_private_whatever_the_umask() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         stderr
     };
-    run(&[
-        "run",
-        "long.yaml",
-        "--answers",
-        "all.yaml",
-        "--transcript",
-        "t.json",
-    ]);
+    run(RUN_WITH_TRANSCRIPT);
     run(&["export", "1", "-o", "e.json", "--format", "json"]);
     let told = run(&["export", "1", "-o", "old.md"]);
     assert!(
