@@ -808,9 +808,20 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
     s.send_line("").expect("pick the first option");
     s.expect("Your check-ins for the coming week: twice a day.")
         .expect("the plan");
-    answer(&mut s, "Your answer (HH:MM)", "19:00");
-    answer(&mut s, "a second check-in earlier in the day", "12:30");
-    answer(&mut s, "(YYYY-MM-DD, or today / tomorrow)", "2026-12-02");
+    // Times and dates as people type them; what could be misread is said back first.
+    answer(&mut s, "(like 19:30, 7pm or noon)", "7:30");
+    answer(
+        &mut s,
+        "7:30 — that's 07:30 in the morning; right? (For the evening, type 19:30.)",
+        "no",
+    );
+    answer(&mut s, "(like 19:30, 7pm or noon)", "7:30 pm");
+    answer(&mut s, "a second check-in earlier in the day", "noon");
+    answer(&mut s, "(like 14 Dec, Saturday, tomorrow or in 10 days)", "2/12");
+    s.expect("2/12 could be 2 December or 12 February; please write the month as a word")
+        .expect("a date that reads two ways is asked again");
+    s.send_line("2 Dec").expect("type");
+    answer(&mut s, "2 Dec — that's Wednesday 2 December; right?", "");
     answer(&mut s, "do you both agree to this schedule", "yes");
     s.expect("Your schedule is saved").expect("saved");
     s.expect(expectrl::Eof).expect("the run ends");
@@ -828,7 +839,12 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         assert!(out.status.success(), "{args:?}: {out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let listed: Vec<String> = run(&["schedule", "--all"])
+    let listing = run(&["schedule", "--all"]);
+    assert!(
+        listing.contains("12:00") && listing.contains("19:30"),
+        "the times as understood: {listing}"
+    );
+    let listed: Vec<String> = listing
         .lines()
         .filter(|l| l.starts_with("  ") && !l.contains("made in session"))
         .map(|l| l.trim().to_owned())

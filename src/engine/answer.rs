@@ -274,7 +274,8 @@ fn number_answer(
     }
 }
 
-/// A date (or `today`, `tomorrow`...), within bounds relative to `today`.
+/// A date (`2026-12-14`, `14 Dec`, `Saturday`, `tomorrow`...), within bounds relative to
+/// `today`.
 fn date(
     reply: Reply,
     min: &Option<DateBound>,
@@ -286,22 +287,24 @@ fn date(
         Reply::Value(v) => scalar_text(&v).ok_or("Expected a date like 2026-03-14.")?,
         _ => return Err("Expected a date like 2026-03-14.".into()),
     };
-    let date = parse_date(&text, today)
-        .ok_or("Please give a date like 2026-03-14 (or `today`, `tomorrow`).")?;
     let lo = min.map(|b| resolve(b, today));
     let hi = max.map(|b| resolve(b, today));
+    let date = super::when::read_date(&text, today, lo)?;
     if lo.is_some_and(|lo| date < lo) || hi.is_some_and(|hi| date > hi) {
+        let day = |d: NaiveDate| super::when::day_words(d, today);
         return Err(match (lo, hi) {
-            (Some(lo), Some(hi)) => format!("Please choose a date from {lo} to {hi}."),
-            (Some(lo), None) => format!("Please choose a date on or after {lo}."),
-            (None, Some(hi)) => format!("Please choose a date on or before {hi}."),
+            (Some(lo), Some(hi)) => {
+                format!("Please choose a date from {} to {}.", day(lo), day(hi))
+            }
+            (Some(lo), None) => format!("Please choose a date on or after {}.", day(lo)),
+            (None, Some(hi)) => format!("Please choose a date on or before {}.", day(hi)),
             (None, None) => unreachable!("a bound was crossed"),
         });
     }
     plain(Value::from(date.format("%Y-%m-%d").to_string()))
 }
 
-/// A 24-hour `HH:MM` time within the bounds.
+/// A time of day (`19:30`, `7pm`, `noon`...) within the bounds.
 fn time(
     reply: Reply,
     min: &Option<NaiveTime>,
@@ -312,8 +315,7 @@ fn time(
         Reply::Value(v) => scalar_text(&v).ok_or("Expected a time like 19:30.")?,
         _ => return Err("Expected a time like 19:30.".into()),
     };
-    let time = NaiveTime::parse_from_str(text.trim(), "%H:%M")
-        .map_err(|_| "Please give a time like 19:30 (24-hour clock).".to_owned())?;
+    let time = super::when::read_time(&text)?;
     if min.is_some_and(|lo| time < lo) || max.is_some_and(|hi| time > hi) {
         let lo = min
             .map(|t| t.format("%H:%M").to_string())
@@ -429,18 +431,7 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
     }
 }
 
-fn parse_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
-    match text.trim().to_lowercase().as_str() {
-        "today" => Some(today),
-        "tomorrow" => Some(today + Duration::days(1)),
-        other => match crate::flow::load::parse_date_bound(other)? {
-            DateBound::Fixed(d) => Some(d),
-            b @ DateBound::DaysFromToday(_) => Some(resolve(b, today)),
-        },
-    }
-}
-
-fn resolve(bound: DateBound, today: NaiveDate) -> NaiveDate {
+pub(super) fn resolve(bound: DateBound, today: NaiveDate) -> NaiveDate {
     match bound {
         DateBound::Fixed(d) => d,
         DateBound::DaysFromToday(n) => today + Duration::days(n),

@@ -13,6 +13,7 @@
 mod answer;
 mod scope;
 mod snapshot;
+mod when;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub(crate) use scope::Scope;
 pub use snapshot::{
     MissingStep, RestoreError, Restored, SafetyPause, Snapshot, SnapshotError, SNAPSHOT_VERSION,
 };
+pub use when::{echo, DATE_HINT, TIME_HINT};
 
 use crate::flow::ScheduleSpec;
 use crate::flow::{

@@ -16,7 +16,8 @@ use minijinja::Value;
 
 use super::timer::{clock, wait_for_enter};
 use crate::engine::{
-    accept, parse_yes_no, Finished, Person, Progress, Question, Reply, SafetyChoice,
+    accept, echo, parse_yes_no, Finished, Person, Progress, Question, Reply, SafetyChoice,
+    DATE_HINT, TIME_HINT,
 };
 use crate::flow::{AskKind, Outcome};
 use crate::printable::printable;
@@ -642,8 +643,8 @@ fn kind_hint(kind: &AskKind, optional: bool) -> String {
         }
         AskKind::Confirm { .. } => "(yes/no)".to_owned(),
         AskKind::Number { integer: true, .. } => "(a whole number)".to_owned(),
-        AskKind::Date { .. } => "(YYYY-MM-DD, or today / tomorrow)".to_owned(),
-        AskKind::Time { .. } => "(HH:MM)".to_owned(),
+        AskKind::Date { .. } => format!("({DATE_HINT})"),
+        AskKind::Time { .. } => format!("({TIME_HINT})"),
         _ => String::new(),
     };
     if optional {
@@ -745,24 +746,37 @@ impl FrontEnd for Terminal {
         if q.private && problem.is_none() {
             self.line(&self.dim("This answer is private: it will not stay on the screen."))?;
         }
-        match self.mode {
-            Mode::Rich => {
-                // A prompt that would wrap confuses line editing (the redrawn line lands in
-                // the wrong place), so a long question goes above a short prompt.
-                let hint = console::measure_text_width(&kind_hint(q.kind, q.optional));
-                let room = self.width().saturating_sub(24 + hint);
-                if console::measure_text_width(&prompt) > room || prompt.contains('\n') {
-                    if problem.is_none() {
-                        self.line(&self.wrap(&prompt))?;
-                    }
-                    prompt = match &q.who {
-                        Some(person) => person.name.clone(),
-                        None => "Your answer".to_owned(),
-                    };
+        if self.mode == Mode::Rich {
+            // A prompt that would wrap confuses line editing (the redrawn line lands in the
+            // wrong place), so a long question goes above a short prompt.
+            let hint = console::measure_text_width(&kind_hint(q.kind, q.optional));
+            let room = self.width().saturating_sub(24 + hint);
+            if console::measure_text_width(&prompt) > room || prompt.contains('\n') {
+                if problem.is_none() {
+                    self.line(&self.wrap(&prompt))?;
                 }
-                self.ask_rich(q, &prompt)
+                prompt = match &q.who {
+                    Some(person) => person.name.clone(),
+                    None => "Your answer".to_owned(),
+                };
             }
-            Mode::Plain => self.ask_plain(q, &self.wrap(&prompt)),
+        }
+        loop {
+            let input = match self.mode {
+                Mode::Rich => self.ask_rich(q, &prompt)?,
+                Mode::Plain => self.ask_plain(q, &self.wrap(&prompt))?,
+            };
+            // Say back a date or time that could be misread ("7:30 — that's 07:30 in the
+            // morning; right?"), and ask again if it was not what was meant.
+            if let Input::Reply(Reply::Text(typed)) = &input {
+                let valid = accept(q.kind, q.optional, Reply::Text(typed.clone()), self.today);
+                if let (Ok(_), Some(question)) = (valid, echo(q.kind, typed, self.today)) {
+                    if self.confirm(&question)? != Some(true) {
+                        continue;
+                    }
+                }
+            }
+            return Ok(input);
         }
     }
 
