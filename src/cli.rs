@@ -158,6 +158,12 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// The names remembered from the last exercises, offered at the start of the next one.
+    Names {
+        /// Forget them (the next exercise asks for names again).
+        #[arg(long)]
+        forget: bool,
+    },
     /// Print a tab-completion script for your shell, e.g.
     /// `trustguide completions bash > ~/.local/share/bash-completion/completions/trustguide`.
     Completions {
@@ -384,6 +390,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             last,
         } => sessions::progress(&env, metric, format, last),
         Command::Forget { id, all, yes } => sessions::forget(&env, id, all, yes),
+        Command::Names { forget } => sessions::names(&env, forget),
         Command::Schedule { ics, all } => practice::schedule(&env, ics, all),
         Command::Learn { topic } => practice::learn(topic.as_deref()),
         Command::HelpNow { region } => safety::help_now(region),

@@ -39,6 +39,9 @@ pub const PAUSE_SIGNAL_FLOW: &str = "pause-signal";
 
 /// The store's setting that holds the couple's pause word.
 const PAUSE_WORD_SETTING: &str = "pause_word";
+/// The couple's names from the last session (a JSON list); `names:ROLE,ROLE` holds the names
+/// given to those roles.
+const NAMES_SETTING: &str = "names";
 
 /// Why a session could not start, resume or go on.
 #[derive(Debug, thiserror::Error)]
@@ -418,6 +421,84 @@ pub fn pause_signal(store: Option<&Store>) -> Result<PauseSignal, StoreError> {
     Ok(PauseSignal::with_word(
         word.and_then(|w| PauseSignal::check(&w).ok()).as_deref(),
     ))
+}
+
+/// The names last used for a flow's roles, remembered in the data folder so that a daily
+/// practice starts without typing them again: first the names given to exactly these roles
+/// last time, else (for a flow with as many roles) the couple's names from any exercise.
+/// `None` when nothing fits. Names are suggestions: the person at the keyboard picks them,
+/// swaps them or types others.
+pub fn remembered_names(
+    store: Option<&Store>,
+    roles: &[String],
+) -> Result<Option<Vec<String>>, StoreError> {
+    let Some(store) = store else {
+        return Ok(None);
+    };
+    let read = |key: &str| -> Result<Option<Vec<String>>, StoreError> {
+        Ok(store
+            .setting(key)?
+            .and_then(|json| serde_json::from_str::<Vec<String>>(&json).ok())
+            .filter(|names| names.iter().all(|n| !n.trim().is_empty())))
+    };
+    if let Some(names) = read(&roles_setting(roles))? {
+        if names.len() == roles.len() {
+            return Ok(Some(names));
+        }
+    }
+    Ok(read(NAMES_SETTING)?.filter(|names| names.len() == roles.len()))
+}
+
+/// Remembers the names given to a flow's roles (see [`remembered_names`]).
+pub fn remember_names(
+    store: &mut Store,
+    roles: &[String],
+    names: &[String],
+) -> Result<(), StoreError> {
+    if names.is_empty() || names.len() != roles.len() {
+        return Ok(());
+    }
+    let json = serde_json::to_string(names).unwrap_or_default();
+    store.set_setting(&roles_setting(roles), Some(&json))?;
+    if names.len() == 2 {
+        store.set_setting(NAMES_SETTING, Some(&json))?;
+    }
+    Ok(())
+}
+
+/// Forgets every remembered name; `true` if there were any.
+pub fn forget_names(store: &mut Store) -> Result<bool, StoreError> {
+    let keys = store.setting_keys(NAMES_SETTING)?;
+    for key in &keys {
+        store.set_setting(key, None)?;
+    }
+    Ok(!keys.is_empty())
+}
+
+/// The remembered names, by roles (`speaker, listener: Sam, Alex`), for `trustguide names`.
+pub fn all_remembered_names(store: &Store) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let mut all = Vec::new();
+    for key in store.setting_keys(NAMES_SETTING)? {
+        let Some(json) = store.setting(&key)? else {
+            continue;
+        };
+        let Ok(names) = serde_json::from_str::<Vec<String>>(&json) else {
+            continue;
+        };
+        let roles = match key
+            .strip_prefix(NAMES_SETTING)
+            .and_then(|k| k.strip_prefix(':'))
+        {
+            Some(roles) => roles.replace(',', ", "),
+            None => "the couple".to_owned(),
+        };
+        all.push((roles, names));
+    }
+    Ok(all)
+}
+
+fn roles_setting(roles: &[String]) -> String {
+    format!("{NAMES_SETTING}:{}", roles.join(","))
 }
 
 /// Every flow the library holds, with its text, for the session record.

@@ -693,15 +693,26 @@ fn a_pause_couples_can_trust_at_the_keyboard() {
     );
     s.answer("press Enter to end the turn early", "");
     s.answer("Turn ended.", "");
+    s.answer("Alex: In your own words", "you want help with the chores");
+    s.answer("Please pass the keyboard to Sam", "");
+    s.answer("Sam: Did Alex capture what you meant?", "no");
+    s.answer("Sam: What did Alex miss?", "that I feel alone with them");
+    s.answer("Please pass the keyboard to Alex", "");
     let risk = "i want to kill myself";
     s.answer("Alex: In your own words", risk);
     s.expect(risk);
-    // By now the session has scrolled off the top: the scrollback is really tested.
+    // The ratings were cleared when the keyboard passed; what came after has scrolled off
+    // the top by now, so the scrollback is really tested.
+    assert!(
+        !s.view().anywhere("Sam: How strong"),
+        "{:?}",
+        s.view().scrollback
+    );
     assert!(
         s.view()
             .scrollback
             .iter()
-            .any(|r| r.contains("Welcome, Sam and Alex.")),
+            .any(|r| r.contains("Please pass the keyboard to Sam")),
         "{:?}",
         s.view().scrollback
     );
@@ -817,7 +828,11 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
     );
     answer(&mut s, "(like 19:30, 7pm or noon)", "7:30 pm");
     answer(&mut s, "a second check-in earlier in the day", "noon");
-    answer(&mut s, "(like 14 Dec, Saturday, tomorrow or in 10 days)", "2/12");
+    answer(
+        &mut s,
+        "(like 14 Dec, Saturday, tomorrow or in 10 days)",
+        "2/12",
+    );
     s.expect("2/12 could be 2 December or 12 February; please write the month as a word")
         .expect("a date that reads two ways is asked again");
     s.send_line("2 Dec").expect("type");
@@ -993,4 +1008,94 @@ fn a_session_open_in_one_terminal_is_refused_in_another_until_taken_over() {
     let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
     assert!(shown.contains("> 30") && !shown.contains("> 9"), "{shown}");
     assert!(shown.contains("Outcome: completed"), "{shown}");
+}
+
+/// What one partner rated for themselves, or answered privately, is gone from the screen and
+/// its scrollback before the other takes the keyboard; a private question waits until the
+/// person says they are alone; after private answers the screen is cleared.
+#[test]
+fn private_answers_and_own_ratings_leave_the_screen_before_the_keyboard_passes() {
+    let flow = "flow: close\ntitle: Close\nparticipants: [partner_a, partner_b]\nsteps:\n\
+        \x20 - id: closeness\n    ask: scale\n    who: both\n    prompt: How close did you feel this week?\n\
+        \x20 - id: worry\n    ask: text\n    who: partner_b\n    private: true\n    prompt: What worries you that you have not said?\n\
+        \x20 - id: hope\n    ask: text\n    who: partner_a\n    private: true\n    prompt: What do you hope for this weekend?\n\
+        \x20 - say: Thank you both.\n";
+    let (mut s, _home) = Pty::new(spawn_with_flow(
+        "close.yaml",
+        flow,
+        &["run", "close.yaml", "--as", "Sam", "--as", "Alex"],
+    ));
+    s.answer("Sam: How close did you feel this week?", "7");
+    s.expect("press Enter when you are ready");
+    assert!(
+        String::from_utf8_lossy(&s.printed).contains("Sam: How close"),
+        "drawn before the pass"
+    );
+    let view = s.view();
+    assert!(!view.anywhere("Sam: How close"), "{}", view.text());
+    assert!(view.anywhere("The screen was cleared"), "{}", view.text());
+    s.send_line("");
+    s.answer("Alex: How close did you feel this week?", "3");
+    s.expect("The next question is private.");
+    s.answer("Alex, press Enter when you are alone at the keyboard.", "");
+    s.answer("Alex: What worries you", "the money we owe");
+    s.expect("Sam, the next question is private. Press Enter when you are alone at the keyboard.");
+    let view = s.view();
+    for gone in ["the money we owe", "Alex: How close"] {
+        assert!(!view.anywhere(gone), "{gone}: {}", view.text());
+    }
+    s.send_line("");
+    s.answer("Sam: What do you hope for", "a quiet weekend");
+    s.expect("Thank you both.");
+    let view = s.view();
+    assert!(!view.anywhere("a quiet weekend"), "{}", view.text());
+    assert!(
+        view.anywhere("(The screen was cleared: private answers do not stay on it.)"),
+        "{}",
+        view.text()
+    );
+    s.send_line("");
+    assert_eq!(s.expect_end(), Some(0));
+}
+
+/// Names typed once are offered the next time, as they were or swapped, in one key; `--as`
+/// still overrides, and `trustguide names --forget` drops them.
+#[test]
+fn the_couples_names_are_remembered_and_can_be_swapped_or_forgotten() {
+    let (mut s, home) = spawn(&["run", "listening"]);
+    answer(&mut s, "Name of the speaker", "Sam");
+    answer(&mut s, "Name of the listener", "Alex");
+    s.expect("Welcome, Sam and Alex.").expect("the names typed");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+
+    // The next evening: the names are offered, and swapped in one key.
+    let (mut s, home) = spawn_in(home, &["run", "listening"]);
+    s.expect("Who is who today?").expect("the remembered names");
+    s.expect("Sam as the speaker, Alex as the listener")
+        .expect("as last time");
+    s.expect("Alex as the speaker, Sam as the listener")
+        .expect("swapped");
+    s.expect("Other names").expect("or others");
+    s.send("\x1b[B").expect("down");
+    s.send_line("").expect("pick the swapped names");
+    s.expect("Welcome, Alex and Sam.").expect("swapped");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+
+    let names = String::from_utf8_lossy(&run_in(&home, &["names"]).stdout).into_owned();
+    assert!(names.contains("speaker, listener: Alex, Sam"), "{names}");
+
+    // --as overrides what is remembered.
+    let (mut s, home) = spawn_in(home, &["run", "listening", "--as", "Kim", "--as", "Jo"]);
+    s.expect("Welcome, Kim and Jo.").expect("the names given");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
+
+    let forgot = run_in(&home, &["names", "--forget"]);
+    assert!(forgot.status.success(), "{forgot:?}");
+    let (mut s, _home) = spawn_in(home, &["run", "listening"]);
+    answer(&mut s, "Name of the speaker", "Sam");
+    s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
+    s.expect(expectrl::Eof).expect("ends");
 }

@@ -139,10 +139,14 @@ pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
                 Some(m) => println!("{} · about {m} minutes", flow.title),
                 None => println!("{}", flow.title),
             }
-            terminal.ask_names(&flow.participants, &args.names)?
+            let remembered = session::remembered_names(store.as_ref(), &flow.participants)?;
+            terminal.ask_names(&flow.participants, &args.names, remembered.as_deref())?
         }
         Front::Headless(_) => args.names.clone(),
     };
+    if let (Some(store), false) = (store.as_mut(), args.no_save) {
+        session::remember_names(store, &flow.participants, &names)?;
+    }
     let session = Session::start(&lib, index, &names, now, store.as_mut(), !args.no_save)
         .map_err(session_error)?;
     let ended = run_session(env, session, &mut front, args.io.transcript.as_deref())?;

@@ -172,11 +172,9 @@ pub(super) fn forget(env: &Environment, id: Option<i64>, all: bool, yes: bool) -
         if !io::stdin().is_terminal() {
             bail!("deleting {what} needs confirmation: run it in a terminal, or add --yes");
         }
-        let sure = dialoguer::Confirm::new()
-            .with_prompt(format!("Delete {what} for good? This cannot be undone"))
-            .default(false)
-            .interact()?;
-        if !sure {
+        if !sure(&format!(
+            "Delete {what} for good? This cannot be undone. Type yes to delete, or press Enter to keep: "
+        ))? {
             println!("Nothing was deleted.");
             return Ok(0);
         }
@@ -194,5 +192,42 @@ pub(super) fn forget(env: &Environment, id: Option<i64>, all: bool, yes: bool) -
         (None, false) => unreachable!("clap requires an id or --all"),
     }
     println!("Deleted {what}.");
+    Ok(0)
+}
+
+/// A whole typed line: `yes` or `y` (any case) is yes; anything else, Enter alone or the end
+/// of input, is no. One key never decides, and nothing typed spills into the shell.
+fn sure(question: &str) -> Result<bool> {
+    print!("{question}");
+    io::stdout().flush()?;
+    let mut line = String::new();
+    io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// `trustguide names`: the names remembered from last time, and `--forget` to drop them.
+pub(super) fn names(env: &Environment, forget: bool) -> Result<i32> {
+    let Some(mut store) = env.existing_store()? else {
+        println!("No names are remembered.");
+        return Ok(0);
+    };
+    if forget {
+        if trustguide::session::forget_names(&mut store)? {
+            println!("The remembered names are forgotten; the next exercise asks for them.");
+        } else {
+            println!("No names were remembered.");
+        }
+        return Ok(0);
+    }
+    let all = trustguide::session::all_remembered_names(&store)?;
+    if all.is_empty() {
+        println!("No names are remembered. An exercise remembers the names typed for it.");
+        return Ok(0);
+    }
+    println!("Offered at the start of an exercise (pick them, swap them or type others):");
+    for (roles, names) in all {
+        println!("  {roles}: {}", printable(&names.join(", ")));
+    }
+    println!("`trustguide names --forget` forgets them; sessions already saved keep their names.");
     Ok(0)
 }

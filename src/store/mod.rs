@@ -313,6 +313,21 @@ impl Store {
             .map_err(|e| classify(&self.shown(), "reading a setting", e))
     }
 
+    /// The keys of the settings named `prefix`, or starting with `prefix:`, sorted.
+    pub fn setting_keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let shown = self.shown();
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT key FROM settings WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || ':' ORDER BY key",
+            )?;
+            let keys = stmt
+                .query_map([prefix], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(keys)
+        };
+        read().map_err(|e| classify(&shown, "reading the settings", e))
+    }
+
     /// Saves a setting, or removes it with `None`.
     pub fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
         let shown = self.shown();

@@ -54,6 +54,13 @@ pub struct Terminal {
     today: NaiveDate,
     /// What pauses the session when typed at a prompt.
     pause: PauseSignal,
+    /// A private answer may still be on the screen (or in its scrollback).
+    private_on_screen: bool,
+    /// Someone's own rating on a `who: both` step is on the screen: the next person at the
+    /// keyboard should not see it.
+    own_answer_on_screen: bool,
+    /// The person at the keyboard said they are alone, for the private questions now asked.
+    alone: bool,
 }
 
 impl Terminal {
@@ -77,6 +84,9 @@ impl Terminal {
             forget: false,
             today,
             pause: PauseSignal::default(),
+            private_on_screen: false,
+            own_answer_on_screen: false,
+            alone: false,
         }
     }
 
@@ -149,12 +159,45 @@ impl Terminal {
         self.term.write_line(text)
     }
 
-    /// Asks for the participants' names, for roles without one from `--as`.
+    /// Asks for the participants' names, for roles without one from `--as`. Names remembered
+    /// from last time are offered first, as they were and (for two roles) swapped, so that a
+    /// couple who take turns as speaker pick in one key; "other names" asks for each.
     pub fn ask_names(
         &mut self,
         roles: &[String],
         given: &[String],
+        remembered: Option<&[String]>,
     ) -> Result<Vec<String>, DriveError> {
+        if let Some(last) = remembered.filter(|r| given.is_empty() && r.len() == roles.len()) {
+            let describe = |names: &[String]| {
+                if roles.len() == 1 {
+                    names[0].clone()
+                } else {
+                    roles
+                        .iter()
+                        .zip(names)
+                        .map(|(role, name)| format!("{name} as the {}", role_words(role)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            let mut choices = vec![last.to_vec()];
+            if last.len() == 2 && last[0] != last[1] {
+                choices.push(vec![last[1].clone(), last[0].clone()]);
+            }
+            let mut labels: Vec<String> = choices.iter().map(|c| describe(c)).collect();
+            labels.push("Other names".to_owned());
+            let question = if roles.len() == 1 {
+                format!("Who is this, the {}?", role_words(&roles[0]))
+            } else {
+                "Who is who today?".to_owned()
+            };
+            if let Some(pick) = self.pick(&question, &labels)? {
+                if let Some(names) = choices.get(pick) {
+                    return Ok(names.clone());
+                }
+            }
+        }
         let mut names = given.to_vec();
         for role in roles.iter().skip(given.len()) {
             let prompt = format!(
@@ -172,6 +215,33 @@ impl Terminal {
             names.push(name);
         }
         Ok(names)
+    }
+
+    /// One of `labels`, from a menu (or a number in plain mode); `None` for Esc.
+    fn pick(&mut self, question: &str, labels: &[String]) -> Result<Option<usize>, DriveError> {
+        match self.mode {
+            Mode::Rich => Ok(Select::with_theme(self.theme.as_ref())
+                .with_prompt(question)
+                .items(labels)
+                .default(0)
+                .interact_on_opt(&self.term)
+                .map_err(dialoguer_error)?),
+            Mode::Plain => {
+                self.line(question)?;
+                for (i, label) in labels.iter().enumerate() {
+                    self.line(&format!("  {}) {label}", i + 1))?;
+                }
+                loop {
+                    let typed = self.read_line_plain("Type a number: ")?;
+                    match typed.trim().parse::<usize>() {
+                        Ok(n) if (1..=labels.len()).contains(&n) => return Ok(Some(n - 1)),
+                        _ => {
+                            self.line(&format!("Please type a number from 1 to {}.", labels.len()))?
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn read_line_plain(&self, prompt: &str) -> Result<String, DriveError> {
@@ -213,7 +283,11 @@ impl Terminal {
         }
     }
 
-    fn handover(&mut self, person: &Person) -> Result<(), DriveError> {
+    /// Asks for the keyboard to be passed when the question is for someone else. What the
+    /// last person answered privately, or rated for themselves, is cleared from the screen
+    /// (and its scrollback) first. Before a private question, the new person is asked to say
+    /// they are alone at the keyboard.
+    fn handover(&mut self, person: &Person, private: bool) -> Result<(), DriveError> {
         if self.at_keyboard.as_deref() == Some(person.name.as_str()) {
             return Ok(());
         }
@@ -222,12 +296,55 @@ impl Terminal {
         if first {
             return Ok(());
         }
+        self.alone = false;
+        if std::mem::take(&mut self.private_on_screen)
+            || std::mem::take(&mut self.own_answer_on_screen)
+        {
+            self.clear_all()?;
+            self.line(&self.dim(
+                "(The screen was cleared, so that each of you answers without the other's answers in view.)",
+            ))?;
+        }
         self.line("")?;
         self.line(&self.bold(&format!("Please pass the keyboard to {}.", person.name)))?;
-        self.enter_alone(&format!(
-            "{}, press Enter when you are ready. ",
-            person.name
-        ))?;
+        if private {
+            self.enter_alone(&format!(
+                "{}, the next question is private. Press Enter when you are alone at the keyboard. ",
+                person.name
+            ))?;
+            self.alone = true;
+        } else {
+            self.enter_alone(&format!(
+                "{}, press Enter when you are ready. ",
+                person.name
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Before a private question: the person at the keyboard says they are alone.
+    fn ask_alone(&mut self, who: Option<&Person>) -> Result<(), DriveError> {
+        self.line("")?;
+        self.line(&self.bold("The next question is private."))?;
+        match who {
+            Some(person) => self.enter_alone(&format!(
+                "{}, press Enter when you are alone at the keyboard. ",
+                person.name
+            ))?,
+            None => self.enter_alone(
+                "Press Enter when you are alone at the keyboard, with nobody watching the screen. ",
+            )?,
+        }
+        self.alone = true;
+        Ok(())
+    }
+
+    /// After private answers: clear the screen and its scrollback, and say so.
+    fn clear_private(&mut self) -> Result<(), DriveError> {
+        if std::mem::take(&mut self.private_on_screen) {
+            self.clear_all()?;
+            self.line(&self.dim("(The screen was cleared: private answers do not stay on it.)"))?;
+        }
         Ok(())
     }
 
@@ -667,6 +784,7 @@ fn dialoguer_error(e: dialoguer::Error) -> DriveError {
 impl FrontEnd for Terminal {
     fn say(&mut self, _step: &str, text: &str, progress: Progress) -> Result<(), DriveError> {
         self.wait_for_reader()?;
+        self.clear_private()?;
         self.unread = true;
         self.line("")?;
         self.header(progress)?;
@@ -725,7 +843,15 @@ impl FrontEnd for Terminal {
     fn ask(&mut self, q: &Question<'_>, problem: Option<&str>) -> Result<Input, DriveError> {
         self.unread = false;
         if let Some(person) = &q.who {
-            self.handover(person)?;
+            self.handover(person, q.private)?;
+        }
+        if q.private {
+            if !self.alone {
+                self.ask_alone(q.who.as_ref())?;
+            }
+        } else {
+            self.clear_private()?;
+            self.alone = false;
         }
         let problem = problem.map(printable);
         let problem = problem.as_deref();
@@ -781,7 +907,11 @@ impl FrontEnd for Terminal {
     }
 
     fn answered(&mut self, q: &Question<'_>, _value: &Value) -> Result<(), DriveError> {
+        if q.turns > 1 {
+            self.own_answer_on_screen = true;
+        }
         if q.private {
+            self.private_on_screen = true;
             if self.mode == Mode::Plain {
                 // A line-mode terminal shows what was typed; scroll it away.
                 self.term.clear_last_lines(1).ok();
@@ -852,6 +982,7 @@ impl FrontEnd for Terminal {
         if self.quick_exit {
             return Ok(());
         }
+        self.clear_private()?;
         self.line("")?;
         let text = match finished.outcome {
             Outcome::Completed => "The exercise is complete.",
