@@ -205,7 +205,7 @@ struct RunArgs {
     names: Vec<String>,
     #[command(flatten)]
     io: IoArgs,
-    /// Region for help resources (e.g. US, UK, AU).
+    /// Region for help resources (e.g. US, UK, AU); remembered for later sessions.
     #[arg(long, value_name = "R")]
     region: Option<String>,
     /// Keep nothing of this session on disk.
@@ -219,6 +219,9 @@ struct ResumeArgs {
     session: Option<i64>,
     #[command(flatten)]
     io: IoArgs,
+    /// Region for help resources (e.g. US, UK, AU); remembered for later sessions.
+    #[arg(long, value_name = "R")]
+    region: Option<String>,
     /// Go on from this step (when the flow changed and the saved step is gone).
     #[arg(long, value_name = "STEP")]
     from: Option<String>,
@@ -393,7 +396,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Names { forget } => sessions::names(&env, forget),
         Command::Schedule { ics, all } => practice::schedule(&env, ics, all),
         Command::Learn { topic } => practice::learn(topic.as_deref()),
-        Command::HelpNow { region } => safety::help_now(region),
+        Command::HelpNow { region } => safety::help_now(&env, region),
         Command::Safety(SafetyCommand::Scan { flow }) => safety::safety_scan(&env, flow.as_deref()),
         Command::Check { files, format } => author::check(&env, &files, format),
         Command::Test {
@@ -471,9 +474,24 @@ fn list(env: &Environment) -> Result<i32> {
 }
 
 /// What a safety pause shows, for a run (the same whatever was noticed).
+/// The region for help resources: `--region`, else `TRUSTGUIDE_REGION`, else the region last
+/// given with `--region` in this data folder, else the locale's.
+fn region(flag: Option<&str>, store: Option<&trustguide::store::Store>) -> Result<Option<String>> {
+    if let Some(flag) = flag {
+        return Ok(Some(flag.to_owned()));
+    }
+    if let Some(set) = std::env::var("TRUSTGUIDE_REGION")
+        .ok()
+        .filter(|r| !r.trim().is_empty())
+    {
+        return Ok(Some(set));
+    }
+    Ok(trustguide::session::remembered_region(store)?.or_else(region_from_env))
+}
+
 fn safety_help(region: Option<&str>) -> Result<SafetyHelp> {
     let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
-    let region = region.map(str::to_owned).or_else(region_from_env);
+    let region = region.map(str::to_owned);
     let card = |name: &str| {
         trustguide::content::ContentLibrary::default()
             .get(name)

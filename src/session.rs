@@ -22,7 +22,7 @@ use std::io::Write;
 use chrono::{DateTime, FixedOffset};
 use minijinja::Value;
 
-use crate::engine::{Engine, Finished, MissingStep, Question, RestoreError, RuntimeError};
+use crate::engine::{Engine, Finished, MissingStep, Person, Question, RestoreError, RuntimeError};
 use crate::flow::{Diagnostics, Library, Origin, Outcome};
 use crate::run::{drive, DriveError, FrontEnd, PauseSignal, PauseWordError, Recorder};
 use crate::store::{
@@ -42,6 +42,8 @@ const PAUSE_WORD_SETTING: &str = "pause_word";
 /// The couple's names from the last session (a JSON list); `names:ROLE,ROLE` holds the names
 /// given to those roles.
 const NAMES_SETTING: &str = "names";
+/// The region last given with `--region`.
+const REGION_SETTING: &str = "region";
 
 /// Why a session could not start, resume or go on.
 #[derive(Debug, thiserror::Error)]
@@ -299,6 +301,14 @@ impl<'lib, 's> Session<'lib, 's> {
         &self.engine
     }
 
+    /// Who gave the last saved answer, when the flow names who answers it: a resumed session
+    /// starts with them at the keyboard, so that a question for the other shows the handover.
+    pub fn last_at_keyboard(&self) -> Option<&Person> {
+        let last = self.earlier.iter().rev().find(|e| e.kind == "ask")?;
+        let role = last.who.as_deref()?;
+        self.engine.people().iter().find(|p| p.role == role)
+    }
+
     /// What restoring had to tell the participants (a flow edited since, a step chosen).
     pub fn notices(&self) -> &[String] {
         &self.notices
@@ -447,6 +457,21 @@ pub fn remembered_names(
         }
     }
     Ok(read(NAMES_SETTING)?.filter(|names| names.len() == roles.len()))
+}
+
+/// The region last given with `--region`, for help resources in later sessions.
+pub fn remembered_region(store: Option<&Store>) -> Result<Option<String>, StoreError> {
+    match store {
+        Some(store) => Ok(store
+            .setting(REGION_SETTING)?
+            .filter(|r| !r.trim().is_empty())),
+        None => Ok(None),
+    }
+}
+
+/// Remembers a region given with `--region` (see [`remembered_region`]).
+pub fn remember_region(store: &mut Store, region: &str) -> Result<(), StoreError> {
+    store.set_setting(REGION_SETTING, Some(region.trim()))
 }
 
 /// Remembers the names given to a flow's roles (see [`remembered_names`]).

@@ -504,3 +504,46 @@ fn an_everyday_answer_is_not_saved_as_a_pause_word() {
         .code(0)
         .stdout_has("The pause word was not saved: `okay` is an everyday answer");
 }
+
+/// A region given once with `--region` is remembered: help-now, and the pause of a later
+/// session (resumed or new), use it without being told again; `--region` changes it.
+#[test]
+fn a_region_given_once_is_remembered_for_later_sessions() {
+    let answers =
+        std::fs::read_to_string(crate::util::fixture("listening-answers.yaml")).expect("fixture");
+    let out = Test::new()
+        .env("LANG", "C")
+        .env("LC_ALL", "")
+        .env("LC_MESSAGES", "")
+        .file("a.yaml", &answers)
+        .args(["run", "listening", "--as", "Sam", "--as", "Alex"])
+        .args(["--answers", "a.yaml", "--region", "NZ"])
+        .run()
+        .code(0)
+        .then(["help-now"])
+        .code(0)
+        .stdout_has("New Zealand");
+    let risky = answers.replace(
+        "clarify_speaker: It is about feeling unseen too.",
+        "clarify_speaker: honestly everyone would be better off without me around",
+    );
+    out.file("b.yaml", &risky)
+        .then([
+            "run",
+            "listening",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "b.yaml",
+        ])
+        .code(3)
+        .stdout_has("(New Zealand)")
+        .then(["help-now", "--region", "UK"])
+        .code(0)
+        .stdout_has("United Kingdom")
+        .then(["help-now"])
+        .code(0)
+        .stdout_has("New Zealand");
+}

@@ -241,7 +241,7 @@ fn an_interrupted_session_resumes_where_it_stopped() {
         .file("b.yaml", "second: two\n")
         .then(["resume", "--answers", "b.yaml", "--transcript", "t.json"])
         .code(0)
-        .stdout_has("Resuming session 1: Two (two), started 2026-11-25; going on after the last saved answer, at step `first`.")
+        .stdout_has("Resuming session 1: Two (two), started 2026-11-25; going on after the last saved answer.")
         .stdout_has("Done: one / two");
     let t = out.transcript("t.json");
     let answers: Vec<&str> = t["events"]
@@ -487,7 +487,7 @@ fn a_store_from_snapshot_format_1_resumes_every_kind_of_session() {
             )
             .then(["resume", "2", "--answers", "rest.yaml"])
             .code(0)
-            .stdout_has("at step `physical`");
+            .stdout_has("going on after the last saved answer.");
         // 3: held at a safety pause: it pauses again first, and stays resumable.
         let out = out
             .file("rest.yaml", "topic_speaker: the chores\n")

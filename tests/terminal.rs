@@ -315,9 +315,12 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
     assert!(history.contains("paused at intensity"), "{history}");
 
+    // The last answer was Sam's and the next question is Alex's: the resumed sitting starts
+    // with the handover, and speaks of the place in words, not step ids.
     let (mut s, home) = spawn_in(home, &["resume"]);
-    s.expect("Resuming session 1: Active listening (listening)")
+    s.expect("Resuming session 1: Active listening (listening), started 2026-11-25; going on after the last saved answer.")
         .expect("says which session");
+    answer(&mut s, "Please pass the keyboard to Alex.", "");
     answer(&mut s, "Alex: How strong", "4");
     // Wait until the answer is taken, so Ctrl-C does not arrive in the middle of it.
     s.expect("Please pass the keyboard to Sam")

@@ -17,7 +17,7 @@ use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, Terminal};
 use trustguide::transcript::TranscriptWriter;
 
-use super::{report, safety_help, Environment, IoArgs, ResumeArgs, RunArgs};
+use super::{region, report, safety_help, Environment, IoArgs, ResumeArgs, RunArgs};
 
 /// The front-end of a run.
 enum Front {
@@ -97,7 +97,6 @@ pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     for w in lib.warnings() {
         eprintln!("{w}");
     }
-    let help = safety_help(args.region.as_deref())?;
     let flow = lib.flow(index);
     if args.names.len() > flow.participants.len() {
         bail!(
@@ -121,6 +120,10 @@ pub(super) fn run_flow(env: &Environment, args: RunArgs) -> Result<i32> {
     } else {
         Some(env.store()?)
     };
+    let help = safety_help(region(args.region.as_deref(), store.as_ref())?.as_deref())?;
+    if let (Some(store), Some(given), false) = (store.as_mut(), &args.region, args.no_save) {
+        session::remember_region(store, given)?;
+    }
     let pause = session::pause_signal(store.as_ref())?;
     let mut front = front_end(
         env,
@@ -174,7 +177,10 @@ pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
     let saved = session::find_resumable(&store, args.session).map_err(session_error)?;
     let mut lib = env.library();
     let notices_before = session::load_saved_flow(&mut lib, &saved).map_err(session_error)?;
-    let help = safety_help(None)?;
+    let help = safety_help(region(args.region.as_deref(), Some(&store))?.as_deref())?;
+    if let Some(given) = &args.region {
+        session::remember_region(&mut store, given)?;
+    }
     let root = lib
         .index_of(&saved.flow)
         .ok_or_else(|| anyhow!("flow `{}` is not available", saved.flow))?;
@@ -197,12 +203,15 @@ pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         env.now(),
     )
     .map_err(session_error)?;
-    let place = match (&saved.snapshot, &saved.step) {
-        (Some(s), Some(step)) if s.safety_pause.is_some() => {
-            format!("it paused for safety at step `{step}`, so first: is everyone safe?")
+    if let Front::Terminal(terminal) = &mut front {
+        terminal.resumed_with(session.last_at_keyboard());
+    }
+    let place = match &saved.snapshot {
+        Some(s) if s.safety_pause.is_some() => {
+            "it paused for safety, so first: is everyone safe?".to_owned()
         }
-        (Some(_), Some(step)) => format!("going on after the last saved answer, at step `{step}`"),
-        _ => "starting again from the beginning (no answer was saved)".to_owned(),
+        Some(_) => "going on after the last saved answer".to_owned(),
+        None => "starting again from the beginning (no answer was saved)".to_owned(),
     };
     println!(
         "Resuming session {}: {} ({}), started {}; {place}.",

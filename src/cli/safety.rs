@@ -6,13 +6,15 @@ use std::io::{self, BufWriter, Write};
 use anyhow::{anyhow, Result};
 
 use trustguide::safety::builtin_profile;
-use trustguide::safety::resources::{region_from_env, Resources};
+use trustguide::safety::resources::Resources;
 
 use super::{report, Environment};
 
-pub(super) fn help_now(region: Option<String>) -> Result<i32> {
+pub(super) fn help_now(env: &Environment, region: Option<String>) -> Result<i32> {
     let resources = Resources::builtin().map_err(|e| anyhow!(e))?;
-    let region = region.or_else(region_from_env);
+    // The data folder is only read, and only if it exists: help must never wait on it.
+    let store = env.existing_store().ok().flatten();
+    let region = super::region(region.as_deref(), store.as_ref())?;
     println!("{}", resources.render(region.as_deref()));
     Ok(0)
 }

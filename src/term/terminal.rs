@@ -61,6 +61,8 @@ pub struct Terminal {
     own_answer_on_screen: bool,
     /// The person at the keyboard said they are alone, for the private questions now asked.
     alone: bool,
+    /// A resumed session: nobody has been asked anything yet in this sitting.
+    resumed: bool,
 }
 
 impl Terminal {
@@ -87,6 +89,7 @@ impl Terminal {
             private_on_screen: false,
             own_answer_on_screen: false,
             alone: false,
+            resumed: false,
         }
     }
 
@@ -100,6 +103,14 @@ impl Terminal {
     pub fn with_help(mut self, help: SafetyHelp) -> Terminal {
         self.help = Some(help);
         self
+    }
+
+    /// A resumed session: `last` gave the last saved answer. A question for someone else
+    /// starts with the handover; when who answered last is not known, the first question for
+    /// a named person says whose it is.
+    pub fn resumed_with(&mut self, last: Option<&Person>) {
+        self.resumed = true;
+        self.at_keyboard = last.map(|p| p.name.clone());
     }
 
     /// Whether the quick exit may offer to delete the session (`false` when nothing is saved).
@@ -293,9 +304,10 @@ impl Terminal {
         }
         let first = self.at_keyboard.is_none();
         self.at_keyboard = Some(person.name.clone());
-        if first {
+        if first && !std::mem::take(&mut self.resumed) {
             return Ok(());
         }
+        self.resumed = false;
         self.alone = false;
         if std::mem::take(&mut self.private_on_screen)
             || std::mem::take(&mut self.own_answer_on_screen)
@@ -306,7 +318,11 @@ impl Terminal {
             ))?;
         }
         self.line("")?;
-        self.line(&self.bold(&format!("Please pass the keyboard to {}.", person.name)))?;
+        self.line(&self.bold(&if first {
+            format!("The next question is for {}.", person.name)
+        } else {
+            format!("Please pass the keyboard to {}.", person.name)
+        }))?;
         if private {
             self.enter_alone(&format!(
                 "{}, the next question is private. Press Enter when you are alone at the keyboard. ",
