@@ -383,7 +383,7 @@ fn a_runaway_template_stops_with_a_message_and_keeps_the_answers() {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
             .count();
         assert_eq!(leftovers, 0, "{template}: the temporary transcript is removed");
-        out.then(["show", "1"]).code(0).stdout_has("> 100000");
+        out.then(["show", "1"]).code(0).stdout_has("How many?\n    100000\n");
     }
     Test::new()
         .file(
@@ -522,7 +522,7 @@ echo "== after"; ls "{disk}/home"; df -k "{disk}" | tail -1
         history.contains("completed") && history.ends_with("exit 0"),
         "{text}"
     );
-    assert!(part("show").contains("> 0"), "{text}");
+    assert!(part("show").contains("Question 0?\n    0\n"), "{text}");
     assert!(part("show").ends_with("exit 0"), "{text}");
     assert!(part("progress").ends_with("exit 0"), "{text}");
     let transcript = part("transcript");
@@ -600,7 +600,7 @@ fn answers_cannot_send_escapes_to_the_terminal() {
     let md = out.path("s.md");
     let shown = out.then(["show", "1"]).code(0);
     assert!(!shown.stdout.contains('\u{1b}') && !shown.stdout.contains('\u{7}'));
-    assert!(shown.stdout.contains("> fine ␛[2J"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("    fine ␛[2J"), "{}", shown.stdout);
     let exported = shown.then(["export", "1", "-o", "s.md"]).code(0);
     let text = std::fs::read_to_string(&md).expect("export");
     assert!(

@@ -79,7 +79,7 @@ fn no_save_leaves_no_trace() {
 
 #[test]
 fn show_and_export_leave_private_answers_out_unless_asked() {
-    let flow = "flow: prep\ntitle: Prep\nparticipants: [a]\nsteps:\n  - id: secret\n    ask: text\n    private: true\n    prompt: Your private note?\n  - id: open\n    ask: text\n    prompt: Something to share?\n  - end: completed\n    record: { closeness: 4 }\n";
+    let flow = "flow: prep\ntitle: Prep\nparticipants: [a]\nsteps:\n  - id: secret\n    ask: text\n    private: true\n    prompt: Your private note?\n  - id: open\n    ask: text\n    prompt: Something to share?\n  - end: completed\n    say: \"You wrote: {{ secret }}. Thank you.\"\n    record: { closeness: 4 }\n";
     let out = Test::new()
         .file("prep.yaml", flow)
         .file(
@@ -94,9 +94,13 @@ fn show_and_export_leave_private_answers_out_unless_asked() {
         .stdout_has("> the shared thing")
         .stdout_has("_1 private answer is left out._")
         .stdout_has("- closeness: 4");
+    // The closing text repeats the private answer, so it is left out with it.
     assert!(!out.stdout.contains("the hidden thing"), "{}", out.stdout);
+    assert!(!out.stdout.contains("Closing summary"), "{}", out.stdout);
     let out = out.then(["show", "1"]).code(0);
     assert!(!out.stdout.contains("the hidden thing"));
+    let out = out.then(["export", "1", "--format", "json"]).code(0);
+    assert!(!out.stdout.contains("the hidden thing"), "{}", out.stdout);
     let out = out
         .then(["export", "1", "--format", "json", "--include-private"])
         .code(0);
@@ -521,4 +525,55 @@ fn a_snapshot_from_a_newer_trustguide_is_refused_and_left_as_it_was() {
     out.then(["history"])
         .code(0)
         .stdout_has("paused at topic_listener");
+}
+
+/// `export --format md` of a boundaries session reads as a summary for a therapist: option
+/// labels rather than internal values, dates in words, the closing summary of what was agreed
+/// and what is for a therapist; `show` draws the same for the terminal, without Markdown.
+#[test]
+fn a_boundaries_export_is_a_summary_a_therapist_can_read() {
+    let answers = "safety-check/physical: \"No\"\nsafety-check/threats: \"No\"\n\
+        safety-check/control: \"Yes, mostly\"\nsafety-check/harm_self: \"No\"\n\
+        needs: [know about contact from her, evenings out]\n\
+        shape:\n  - I need you to tell me the same day if she contacts you, so that I can stop wondering.\n\
+        \x20 - I need your phone to stay in the kitchen at night, so that I can sleep.\n\
+        response: [accept, therapist]\ncommitment: That I am choosing us.\nreview: +14d\n";
+    let out = Test::new()
+        .file("a.yaml", answers)
+        .args([
+            "run",
+            "boundaries",
+            "--as",
+            "Alex",
+            "--as",
+            "Sam",
+            "--answers",
+            "a.yaml",
+        ])
+        .run()
+        .code(0)
+        .then(["export", "1", "--format", "md"])
+        .code(0)
+        .stdout_has("- Date: Wednesday 25 November 2026, 19:30")
+        .stdout_has("**Sam**: How do you respond?\n\n> I agree to this\n")
+        .stdout_has("> Wednesday 9 December 2026\n")
+        .stdout_has("> - know about contact from her\n> - evenings out\n")
+        .stdout_has("## Closing summary")
+        .stdout_has("Agreed:\n- I need you to tell me the same day if she contacts you")
+        .stdout_has("To talk over with a therapist:\n- I need your phone to stay in the kitchen")
+        .stdout_has("_4 private answers are left out._");
+    assert!(!out.stdout.contains("> accept"), "{}", out.stdout);
+    let shown = out.then(["show", "1"]).code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("Sam: How do you respond?\n    I agree to this\n"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.contains("**") && !shown.stdout.contains("\n> "),
+        "no Markdown on the terminal: {}",
+        shown.stdout
+    );
 }

@@ -262,10 +262,10 @@ fn a_session_killed_mid_way_resumes_with_every_answer_and_the_same_transcript() 
     assert!(String::from_utf8_lossy(&history.stdout).contains("not finished (resume it)"));
     let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
     for committed in [
-        "> 3",
-        "> 4",
-        "> the chores",
-        "> You are tired of doing the chores.",
+        "Sam: 3 of 10",
+        "Alex: 4 of 10",
+        "    the chores",
+        "    You are tired of doing the chores.",
     ] {
         assert!(
             shown.contains(committed),
@@ -330,7 +330,9 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
     assert_eq!(exit_code(&s), Some(130));
     let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
     assert!(
-        shown.contains("**Alex**: How strong do your feelings seem right now?\n\n> 4"),
+        shown.contains(
+            "How strong do your feelings seem right now?\n    Sam: 3 of 10\n    Alex: 4 of 10\n"
+        ),
         "{shown}"
     );
 }
@@ -1009,8 +1011,11 @@ fn a_session_open_in_one_terminal_is_refused_in_another_until_taken_over() {
     );
     assert_eq!(exit_code(&s), Some(1));
     let shown = String::from_utf8_lossy(&run_in(&home, &["show", "1"]).stdout).into_owned();
-    assert!(shown.contains("> 30") && !shown.contains("> 9"), "{shown}");
-    assert!(shown.contains("Outcome: completed"), "{shown}");
+    assert!(
+        shown.contains("\n    30\n") && !shown.contains("\n    9\n"),
+        "{shown}"
+    );
+    assert!(shown.contains(" · completed"), "{shown}");
 }
 
 /// What one partner rated for themselves, or answered privately, is gone from the screen and

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use trustguide::printable::printable;
 use trustguide::session::day;
 use trustguide::store::{
-    export_json, export_markdown, status_words, ProgressChart, Store, StoreError,
+    export_json, export_markdown, status_words, summary, ProgressChart, Store, StoreError, Style,
 };
 
 use super::{Environment, ExportFormat, ProgressFormat};
@@ -75,7 +75,7 @@ fn open_for_session(env: &Environment, id: i64) -> Result<Store> {
 pub(super) fn show(env: &Environment, id: i64, include_private: bool) -> Result<i32> {
     let store = open_for_session(env, id)?;
     let detail = store.session(id)?;
-    print!("{}", export_markdown(&detail, include_private));
+    print!("{}", summary(&detail, include_private, Style::Terminal));
     Ok(0)
 }
 

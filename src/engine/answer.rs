@@ -374,6 +374,62 @@ fn list(
     plain(Value::from(items))
 }
 
+/// An answer in words for whoever reads it later (exports, `show`): an option's label rather
+/// than its value, a scale with its range ("7 of 10"), yes or no, a date with its weekday,
+/// list entries one per line. The saved value itself does not change.
+pub fn answer_words(kind: &AskKind, value: &Value) -> String {
+    if value.is_none() || value.is_undefined() {
+        return "(no answer)".to_owned();
+    }
+    let label = |options: &[ChoiceOption], v: &Value| {
+        find_option(options, v)
+            .map(|i| options[i].label.clone())
+            .unwrap_or_else(|| v.to_string())
+    };
+    let items = || -> Vec<Value> { value.try_iter().map(|it| it.collect()).unwrap_or_default() };
+    match kind {
+        AskKind::Choice { options } => label(options, value),
+        AskKind::Multi { options, .. } => {
+            let chosen: Vec<String> = items().iter().map(|v| label(options, v)).collect();
+            if chosen.is_empty() {
+                "(none chosen)".to_owned()
+            } else {
+                chosen.join("; ")
+            }
+        }
+        AskKind::Scale { min, max, labels } => {
+            let n = value.as_i64().unwrap_or_default();
+            let words = labels
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, l)| format!(" ({l})"))
+                .unwrap_or_default();
+            if *min == 0 || *min == 1 {
+                format!("{n} of {max}{words}")
+            } else {
+                format!("{n} on a scale from {min} to {max}{words}")
+            }
+        }
+        AskKind::Confirm { .. } => match value.is_true() {
+            true => "Yes".to_owned(),
+            false => "No".to_owned(),
+        },
+        AskKind::Date { .. } => value
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| d.format("%A %-d %B %Y").to_string())
+            .unwrap_or_else(|| value.to_string()),
+        AskKind::List { .. } => items()
+            .iter()
+            .map(|v| format!("- {}", scalar_text(v).unwrap_or_else(|| v.to_string())))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        AskKind::Text { .. } | AskKind::Number { .. } | AskKind::Time { .. } => {
+            scalar_text(value).unwrap_or_else(|| value.to_string())
+        }
+    }
+}
+
 fn not_an_option(options: &[ChoiceOption]) -> String {
     let labels: Vec<&str> = options.iter().map(|o| o.label.as_str()).collect();
     format!("Please choose one of: {}.", labels.join(", "))
@@ -471,6 +527,55 @@ mod tests {
         );
         assert!(accept(&kind, false, Reply::Text("11".into()), today()).is_err());
         assert!(accept(&kind, false, Reply::Text("seven".into()), today()).is_err());
+    }
+
+    #[test]
+    fn answers_in_words_for_a_reader() {
+        let scale = AskKind::Scale {
+            min: 0,
+            max: 10,
+            labels: vec![(10, "very close".to_owned())],
+        };
+        assert_eq!(answer_words(&scale, &Value::from(7)), "7 of 10");
+        assert_eq!(
+            answer_words(&scale, &Value::from(10)),
+            "10 of 10 (very close)"
+        );
+        let mut with_values = options(&["Yes", "Not yet"]);
+        with_values[1].value = Value::from("not_yet");
+        let choice = AskKind::Choice {
+            options: with_values,
+        };
+        let value = choice_value(&choice, "Not yet");
+        assert_eq!(value, Value::from("not_yet"));
+        assert_eq!(answer_words(&choice, &value), "Not yet");
+        let date = AskKind::Date {
+            min: None,
+            max: None,
+        };
+        assert_eq!(
+            answer_words(&date, &Value::from("2026-12-09")),
+            "Wednesday 9 December 2026"
+        );
+        let list = AskKind::List {
+            min: None,
+            max: None,
+        };
+        assert_eq!(
+            answer_words(&list, &Value::from(vec!["a", "b"])),
+            "- a\n- b"
+        );
+        assert_eq!(
+            answer_words(&AskKind::Confirm { default: None }, &Value::from(false)),
+            "No"
+        );
+        assert_eq!(answer_words(&list, &Value::from(())), "(no answer)");
+    }
+
+    fn choice_value(kind: &AskKind, label: &str) -> Value {
+        accept(kind, false, Reply::Text(label.into()), today())
+            .expect("an option")
+            .value
     }
 
     #[test]

@@ -22,7 +22,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use indexmap::IndexMap;
 use minijinja::Value;
 
-pub use answer::{accept, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
+pub use answer::{accept, answer_words, parse_yes_no, Accepted, Reply, MAX_TEXT_CHARS};
 pub(crate) use scope::Scope;
 pub use snapshot::{
     MissingStep, RestoreError, Restored, SafetyPause, Snapshot, SnapshotError, SNAPSHOT_VERSION,

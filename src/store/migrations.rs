@@ -80,6 +80,9 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE json_valid(snapshot) AND json_type(snapshot, '$.screened') = 'text';",
     // 5: the trustguide that has a session open (JSON, see `store::owner`); NULL when none.
     "ALTER TABLE sessions ADD COLUMN owner TEXT;",
+    // 6: an answer in words, as it reads in exports (an option's label, "7 of 10", a date
+    // with its weekday); NULL for answers saved before, which show their value.
+    "ALTER TABLE events ADD COLUMN shown TEXT;",
 ];
 
 /// Runs the migrations this database has not had yet, in one write transaction: a second

@@ -30,7 +30,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use history::{
-    export_json, export_markdown, status_words, SessionDetail, SessionSummary, StoredEvent,
+    export_json, export_markdown, status_words, summary, SessionDetail, SessionSummary,
+    StoredEvent, Style,
 };
 pub use owner::Owner;
 pub use progress::{MetricPoint, ProgressChart};

@@ -427,6 +427,7 @@ impl SessionRecorder<'_> {
             reason: format!("it could not be written as JSON ({e})"),
         })?;
         let who = question.who.as_ref().map(|p| p.role.clone());
+        let shown = crate::engine::answer_words(question.kind, value);
         let (id, seq) = (self.id, self.seq);
         let token = self.store.token.clone();
         let result = (|| {
@@ -441,8 +442,8 @@ impl SessionRecorder<'_> {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO events (session_id, seq, at, step, kind, who, prompt, answer, private)
-                 VALUES (?1, ?2, ?3, ?4, 'ask', ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (session_id, seq, at, step, kind, who, prompt, answer, private, shown)
+                 VALUES (?1, ?2, ?3, ?4, 'ask', ?5, ?6, ?7, ?8, ?9)",
                 params![
                     id,
                     seq,
@@ -451,7 +452,8 @@ impl SessionRecorder<'_> {
                     who,
                     question.prompt,
                     answer,
-                    question.private
+                    question.private,
+                    shown
                 ],
             )?;
             tx.commit().map(|()| true)
