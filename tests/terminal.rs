@@ -1107,3 +1107,55 @@ fn the_couples_names_are_remembered_and_can_be_swapped_or_forgotten() {
     s.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
     s.expect(expectrl::Eof).expect("ends");
 }
+
+/// weekly-progress asks each partner all seven ratings in one turn: one handover between
+/// them, not seven, and the first partner's ratings are cleared before the second sees the
+/// screen.
+#[test]
+fn weekly_progress_asks_each_partner_all_seven_ratings_in_one_turn() {
+    const RATINGS: [&str; 7] = [
+        "how calm did you feel",
+        "How willing were you to be vulnerable",
+        "How well did the two of you talk",
+        "How free did you feel from the urge",
+        "How close did you feel to each other",
+        "How confident did you feel making plans",
+        "How much did you appreciate",
+    ];
+    let (mut s, _home) = Pty::new(spawn(&[
+        "run",
+        "weekly-progress",
+        "--as",
+        "Sam",
+        "--as",
+        "Alex",
+    ]));
+    for rating in RATINGS {
+        s.expect(rating);
+        s.expect("(0 ");
+        s.send_line("7");
+    }
+    s.answer("Please pass the keyboard to Alex", "");
+    let view = s.view();
+    assert!(
+        !view.anywhere("· 7"),
+        "Sam's ratings are cleared: {}",
+        view.text()
+    );
+    for rating in RATINGS {
+        s.expect(rating);
+        s.expect("(0 ");
+        s.send_line("6");
+    }
+    s.expect("Sam, the next question is private. Press Enter when you are alone at the keyboard.");
+    let printed = String::from_utf8_lossy(&s.printed).into_owned();
+    assert_eq!(
+        printed.matches("Please pass the keyboard").count(),
+        2,
+        "one handover for the fourteen ratings, one for Sam's private question"
+    );
+    s.session
+        .send(expectrl::ControlCode::EndOfText)
+        .expect("Ctrl-C");
+    s.expect_end();
+}

@@ -493,8 +493,22 @@ impl<'lib> Engine<'lib> {
         let mut remaining: u64 = 0;
         // Each frame's current step is already counted in `steps_entered`.
         for frame in &self.frames {
-            let r = u64::from(self.lib.flow(frame.flow).min_remaining(frame.step));
+            let flow = self.lib.flow(frame.flow);
+            let r = u64::from(flow.min_remaining(frame.step));
             remaining += r.saturating_sub(1);
+            // The turns of a group still to come ask each of its steps again.
+            if let Some(group) = flow.steps[frame.step].group {
+                let size = (group.last - group.first + 1) as u64;
+                let people = flow.participants.len() as u64;
+                let turns_left = match frame.phase {
+                    Phase::Ask { turn } => people.saturating_sub(1 + turn as u64),
+                    Phase::Say | Phase::Timer | Phase::Call if frame.step == group.first => {
+                        people.saturating_sub(1)
+                    }
+                    _ => 0,
+                };
+                remaining += size * turns_left;
+            }
         }
         Progress {
             step: self.steps_entered,
@@ -613,7 +627,15 @@ impl<'lib> Engine<'lib> {
                     }
                 }
                 Phase::Call => {
-                    frame.phase = Phase::Ask { turn: 0 };
+                    // A group's later steps are entered this way only in its last person's
+                    // turn; the earlier turns went from question to question directly.
+                    let turn = match step.group {
+                        Some(group) if frame.step != group.first => {
+                            flow.participants.len().saturating_sub(1)
+                        }
+                        _ => 0,
+                    };
+                    frame.phase = Phase::Ask { turn };
                     if let Some(callee) = &step.call {
                         if self.frames.len() >= self.limits.max_call_depth {
                             return Err(self.fault(step.line, format!("`call: {callee}` nests deeper than {} flows; does a flow call itself?", self.limits.max_call_depth)));
@@ -734,6 +756,7 @@ impl<'lib> Engine<'lib> {
         // What the answer replaces, to put back if it holds the run.
         let before =
             (direct.is_some() || step.safety.is_some()).then(|| scope.answers.get(id).cloned());
+        let mut moved_in_group = false;
         if step.who == Who::Both {
             let mut map: BTreeMap<String, Value> = if turn == 0 {
                 BTreeMap::new()
@@ -750,12 +773,24 @@ impl<'lib> Engine<'lib> {
             };
             map.insert(flow.participants[turn].clone(), accepted.value.clone());
             scope.answers.insert(id.to_owned(), Value::from(map));
-            frame.phase = if turn + 1 < flow.participants.len() && direct.is_none() {
-                Phase::Ask { turn: turn + 1 }
-            } else {
-                Phase::Settle {
-                    option: accepted.option,
+            let more_turns = turn + 1 < flow.participants.len() && direct.is_none();
+            frame.phase = match step.group {
+                // A group: the same person's next question, or the next person from the
+                // group's first question. Each counts as a step entered.
+                Some(group) if more_turns => {
+                    let (to, turn) = if frame.step < group.last {
+                        (frame.step + 1, turn)
+                    } else {
+                        (group.first, turn + 1)
+                    };
+                    frame.step = to;
+                    moved_in_group = true;
+                    Phase::Ask { turn }
                 }
+                _ if more_turns => Phase::Ask { turn: turn + 1 },
+                _ => Phase::Settle {
+                    option: accepted.option,
+                },
             };
         } else {
             scope.answers.insert(id.to_owned(), accepted.value.clone());
@@ -764,6 +799,9 @@ impl<'lib> Engine<'lib> {
             };
         }
         let settling = matches!(frame.phase, Phase::Settle { .. });
+        if moved_in_group {
+            self.steps_entered += 1;
+        }
         self.state = State::Running;
         if !settling {
             return Ok(accepted);

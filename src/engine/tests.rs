@@ -184,6 +184,66 @@ steps:
     );
 }
 
+/// A `group` of `who: both` steps: one person answers all of them, then the other; the
+/// answers are the same maps as without a group, `set` sees both, and "step N of ~M" counts
+/// every question once, its estimate never moving.
+#[test]
+fn a_group_asks_one_person_everything_then_the_other() {
+    let (lib, flow) = library(&["
+flow: rate
+title: Rate
+participants: [a, b]
+steps:
+  - id: calm
+    say: Rate the week.
+    ask: scale
+    who: both
+    group: ratings
+    prompt: Calm?
+  - id: close
+    ask: scale
+    who: both
+    group: ratings
+    prompt: Close?
+    set: { total_a: calm.a + close.a, total_b: calm.b + close.b }
+  - say: '{{ total_a }} and {{ total_b }}'
+"]);
+    let names: Vec<String> = ["Sam", "Alex"].iter().map(|s| s.to_string()).collect();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("engine starts");
+    let mut seen = Vec::new();
+    let mut replies = ["1", "2", "3", "4"].into_iter();
+    loop {
+        match engine.next_event().expect("no runtime error") {
+            Event::Say { text, progress, .. } => seen.push(format!(
+                "{} of ~{}: say {text}",
+                progress.step, progress.estimated_total
+            )),
+            Event::Ask(q) => {
+                let who = q.who.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+                seen.push(format!(
+                    "{} of ~{}: {} [{who}]",
+                    q.progress.step, q.progress.estimated_total, q.step
+                ));
+                let reply = replies.next().expect("a reply");
+                engine.answer(text(reply)).expect("accepted");
+            }
+            Event::Finished(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "1 of ~5: say Rate the week.",
+            "1 of ~5: calm [Sam]",
+            "2 of ~5: close [Sam]",
+            "3 of ~5: calm [Alex]",
+            "4 of ~5: close [Alex]",
+            "5 of ~5: say 3 and 7",
+        ]
+    );
+}
+
 #[test]
 fn choice_options_carry_values_and_jumps() {
     let (lib, flow) = library(&["

@@ -106,6 +106,9 @@ codes! {
     Unreachable = "E0601", "a step that can never be reached";
     /// A loop that no way leaves.
     EndlessLoop = "E0602", "a loop with no way out";
+    /// Steps of a `group` that cannot be asked one person at a time: not `who: both`
+    /// questions, not next to each other, or leaving the group (or entered) midway.
+    Group = "E0603", "steps of a group that cannot be asked together";
     /// A problem with the flow's safety additions.
     Safety = "E0701", "a problem in the flow's safety additions";
     /// A test whose answers cannot work.

@@ -645,8 +645,11 @@ impl<'s> Checker<'s> {
         known.extend(gives.iter().flatten().cloned());
         self.known = known;
 
-        // Pass 2: each step.
-        let (steps, places) = self.steps(raw_steps, &id, &participants, &step_index, env);
+        // Pass 2: each step, then the groups they form.
+        let group_names: Vec<Option<Sp<String>>> =
+            raw_steps.iter().map(|s| s.value.group.clone()).collect();
+        let (mut steps, places) = self.steps(raw_steps, &id, &participants, &step_index, env);
+        self.groups(&mut steps, &group_names);
         let uses = std::mem::take(&mut self.uses);
         self.paths(&steps, &places, &always, &gives, &uses);
 
@@ -672,6 +675,106 @@ impl<'s> Checker<'s> {
             safety,
             step_index,
             min_remaining,
+        }
+    }
+
+    /// `group:`: consecutive `who: both` questions, asked one person at a time. Only the last
+    /// step of a group may go elsewhere, only the first may show text or a timer, and a jump
+    /// from outside may only go to the first.
+    fn groups(&mut self, steps: &mut [Step], names: &[Option<Sp<String>>]) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut i = 0;
+        while i < steps.len() {
+            let Some(name) = &names[i] else {
+                i += 1;
+                continue;
+            };
+            let first = i;
+            let mut last = i;
+            while last + 1 < steps.len()
+                && names[last + 1]
+                    .as_ref()
+                    .is_some_and(|n| n.value == name.value)
+            {
+                last += 1;
+            }
+            if let Some(before) = seen.insert(name.value.as_str(), first) {
+                self.error(
+                    Code::Group,
+                    name.referenced,
+                    format!(
+                        "`group: {}` is split: step `{}` is not next to the group's other steps (from `{}`)",
+                        name.value, steps[first].label, steps[before].label
+                    ),
+                )
+                .help = Some("put the steps of a group one after another".into());
+            }
+            let mut fine = true;
+            for k in first..=last {
+                let at = names[k].as_ref().map_or(name.referenced, |n| n.referenced);
+                let step = &steps[k];
+                let label = step.label.clone();
+                let mut problem = |this: &mut Self, message: String, help: &str| {
+                    this.error(Code::Group, at, message).help = Some(help.into());
+                    fine = false;
+                };
+                if step.ask.is_none() || step.who != Who::Both {
+                    problem(
+                        self,
+                        format!("step `{label}` is in `group: {}` but is not a `who: both` question", name.value),
+                        "a group asks each person all of its questions in one turn: give each step `ask` and `who: both`, or take `group` off this one",
+                    );
+                    continue;
+                }
+                if k > first && (step.say.is_some() || step.timer.is_some() || step.call.is_some())
+                {
+                    problem(
+                        self,
+                        format!("step `{label}` shows text, a timer or another flow inside `group: {}`; only the group's first step may", name.value),
+                        "move the text to the group's first step, or start a new group here",
+                    );
+                }
+                let goes_elsewhere = !matches!(step.next, Next::FallThrough)
+                    || step.end.is_some()
+                    || matches!(&step.ask, Some(Ask { kind: AskKind::Choice { options }, .. }) if options.iter().any(|o| o.goto.is_some()));
+                if k < last && goes_elsewhere {
+                    problem(
+                        self,
+                        format!("step `{label}` goes elsewhere (`next`, `end` or an option's `goto`) but is not the last step of `group: {}`", name.value),
+                        "only the last step of a group may go elsewhere: move the jump there, or end the group at this step",
+                    );
+                }
+            }
+            // Jumps from outside the group may only land on its first step.
+            for (j, out) in analysis::successors(steps).into_iter().enumerate() {
+                for target in out.into_iter().flatten() {
+                    let from_inside = (first..=last).contains(&j) && target == j + 1;
+                    if target > first && target <= last && !from_inside {
+                        let at = names[target]
+                            .as_ref()
+                            .map_or(name.referenced, |n| n.referenced);
+                        self.error(
+                            Code::Group,
+                            at,
+                            format!(
+                                "step `{}` jumps into the middle of `group: {}` (to `{}`)",
+                                steps[j].label, name.value, steps[target].label
+                            ),
+                        )
+                        .help = Some(format!(
+                            "jump to the group's first step, `{}`",
+                            steps[first].label
+                        ));
+                        fine = false;
+                    }
+                }
+            }
+            if fine {
+                for step in &mut steps[first..=last] {
+                    step.group = Some(StepGroup { first, last });
+                }
+            }
+            i = last + 1;
         }
     }
 
@@ -1397,6 +1500,7 @@ impl<'s> Checker<'s> {
             say,
             ask,
             who,
+            group: None,
             private: s.private,
             optional: s.optional,
             set,

@@ -303,6 +303,8 @@ pub struct Step {
     pub ask: Option<Ask>,
     /// Who answers the question.
     pub who: Who,
+    /// The `group` of `who: both` steps this one is asked in, one person at a time.
+    pub group: Option<StepGroup>,
     /// The answer does not stay on the screen, and exports leave it out unless asked not to.
     pub private: bool,
     /// An empty answer is allowed; its value is `none`.
@@ -325,6 +327,17 @@ pub struct Step {
     pub record: Vec<(String, ExprSource)>,
     /// Boxed: few steps have one, and it is most of a step's size.
     pub schedule: Option<Box<ScheduleSpec>>,
+}
+
+/// Consecutive `who: both` steps asked of one person, all of them, then of the next: the
+/// positions of the group's first and last steps. Only the last may go elsewhere, and only
+/// the first shows text before its question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepGroup {
+    /// The first step of the group.
+    pub first: usize,
+    /// The last step of the group.
+    pub last: usize,
 }
 
 /// `schedule:` on an ending step, checked.

@@ -167,6 +167,9 @@ pub struct RawStep {
     /// Who answers: one of the `participants`, or `both` (each in turn). Left out: whoever is at the keyboard.
     #[schemars(with = "Option<String>")]
     pub who: Option<Sp<String>>,
+    /// Consecutive `who: both` steps with the same `group` are asked of one person, all of them, then of the other: one handover instead of one per question.
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Sp<String>>,
     /// `true`: the answer is not left on the screen, and is left out of shared exports.
     #[serde(default)]
     pub private: bool,
