@@ -34,8 +34,9 @@ use trustguide::store::Store;
         a licensed therapist."
 )]
 struct Cli {
+    /// What to do; without one, a greeting for a first-time user.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,8 +45,12 @@ enum Command {
     Run(RunArgs),
     /// Go on with a paused or interrupted session (the newest one if no id is given).
     Resume(ResumeArgs),
-    /// List the flows you can run, with where each comes from.
-    List,
+    /// List the exercises you can run, each with its summary.
+    List {
+        /// Only the exercises with this tag (such as daily, weekly, safety).
+        #[arg(long)]
+        tag: Option<String>,
+    },
     /// Past sessions: date, flow, participants, outcome.
     History {
         /// Print JSON instead of a table.
@@ -372,10 +377,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
         console::set_colors_enabled(false);
         console::set_colors_enabled_stderr(false);
     }
-    match cli.command {
+    let Some(command) = cli.command else {
+        return greet(&env);
+    };
+    match command {
         Command::Run(args) => with_model_warning(run::run_flow(&env, args)),
         Command::Resume(args) => with_model_warning(run::resume(&env, args)),
-        Command::List => list(&env),
+        Command::List { tag } => list(&env, tag.as_deref()),
         Command::History { json } => sessions::history(&env, json),
         Command::Show {
             id,
@@ -428,41 +436,140 @@ fn report(diags: Diagnostics) -> anyhow::Error {
     )
 }
 
-fn list(env: &Environment) -> Result<i32> {
-    let lib = env.library();
-    let (headers, problems) = lib.finder().list();
+/// A bare `trustguide`: what it is, where help is, three exercises to start with, how to
+/// pause, and where to go next; a session left paused is named first.
+fn greet(env: &Environment) -> Result<i32> {
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols))
+        .clamp(40, 100);
+    let fill = |text: &str| textwrap::fill(text, width);
     let mut out = BufWriter::new(io::stdout().lock());
-    let id_width = headers
-        .iter()
-        .map(|h| h.flow.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let title_width = headers
-        .iter()
-        .map(|h| h.title.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
     writeln!(
         out,
-        "{:id_width$}  {:title_width$}  {:>4}  {:10}  TAGS",
-        "FLOW", "TITLE", "MIN", "SOURCE"
+        "{}",
+        fill("trustguide: guided exercises for couples rebuilding trust after a betrayal, at one keyboard.")
     )?;
+    writeln!(out)?;
+    if let Some(store) = env.existing_store().ok().flatten() {
+        if let Ok(saved) = trustguide::session::find_resumable(&store, None) {
+            writeln!(
+                out,
+                "{}",
+                fill(&format!(
+                    "Session {} ({}, started {}) is waiting: `trustguide resume` goes on with it.",
+                    saved.id,
+                    saved.title,
+                    trustguide::session::day(&saved.started_at)
+                ))
+            )?;
+            writeln!(out)?;
+        }
+    }
+    writeln!(
+        out,
+        "{}",
+        fill("It is an educational tool, not therapy. If anyone is in danger right now, call your local emergency number; `trustguide help-now` lists helplines for your region.")
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Three exercises to start with:")?;
+    let lib = env.library();
+    let (headers, _) = lib.finder().list();
+    for (id, why) in [
+        ("listening", "so that each of you feels heard"),
+        ("pause-signal", "a word that pauses any exercise"),
+        ("daily-checkin", "how each of you is doing, every day"),
+    ] {
+        let minutes = headers
+            .iter()
+            .find(|h| h.flow == id)
+            .and_then(|h| h.minutes)
+            .map(|m| format!(", {m} min"))
+            .unwrap_or_default();
+        writeln!(out, "  trustguide run {id:15} {why}{minutes}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        fill("During an exercise, type /pause (or your own pause word) at any prompt to stop and save it; `trustguide resume` goes on later. Ctrl-C leaves at once, and every answer given so far is kept.")
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        fill("`trustguide list` shows every exercise, `trustguide learn` the ideas behind them, and `trustguide --help` every command.")
+    )?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// `list`: each exercise on a line of its own (id, title, minutes, and where it comes from
+/// unless built in), with its summary under it, wrapped to the terminal (80 columns when not
+/// one). Tags are for `list --tag`.
+fn list(env: &Environment, tag: Option<&str>) -> Result<i32> {
+    let lib = env.library();
+    let (all, problems) = lib.finder().list();
+    let mut tags: Vec<&str> = all
+        .iter()
+        .flat_map(|h| h.tags.iter().map(String::as_str))
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    let headers: Vec<&trustguide::flow::FlowHeader> = all
+        .iter()
+        .filter(|h| tag.is_none_or(|t| h.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+        .collect();
+    if let (Some(tag), true) = (tag, headers.is_empty()) {
+        anyhow::bail!(
+            "no exercise has the tag `{tag}`; the tags are: {}",
+            tags.join(", ")
+        );
+    }
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols))
+        .clamp(40, 100);
+    let id_width = headers.iter().map(|h| h.flow.len()).max().unwrap_or(4);
+    let mut out = BufWriter::new(io::stdout().lock());
+    writeln!(out, "Exercises, to start with `trustguide run ID`:")?;
     for h in &headers {
-        let minutes = h
-            .minutes
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| "-".into());
-        let source = h.origin.as_ref().map_or("", |o| o.kind());
+        let mut parts = vec![h.title.clone()];
+        if let Some(m) = h.minutes {
+            parts.push(format!("{m} min"));
+        }
+        match h.origin.as_ref().map_or("", |o| o.kind()) {
+            "built-in" | "" => {}
+            other => parts.push(format!("from {other}")),
+        }
+        let first = format!("{:id_width$}  {}", h.flow, parts.join(" · "));
+        let indent = " ".repeat(4);
+        let wrap = |text: &str, first_indent: &str| {
+            textwrap::fill(
+                text,
+                textwrap::Options::new(width)
+                    .initial_indent(first_indent)
+                    .subsequent_indent(&indent),
+            )
+        };
+        writeln!(out)?;
+        writeln!(out, "{}", wrap(&first, ""))?;
+        if !h.summary.trim().is_empty() {
+            writeln!(out, "{}", wrap(h.summary.trim(), &indent))?;
+        }
+    }
+    if tag.is_none() && !tags.is_empty() {
+        writeln!(out)?;
         writeln!(
             out,
-            "{:id_width$}  {:title_width$}  {:>4}  {:10}  {}",
-            h.flow,
-            h.title,
-            minutes,
-            source,
-            h.tags.join(", ")
+            "{}",
+            textwrap::fill(
+                &format!(
+                    "Tags: {}. `trustguide list --tag daily` shows only the daily ones.",
+                    tags.join(", ")
+                ),
+                width
+            )
         )?;
     }
     out.flush()?;

@@ -358,10 +358,33 @@ fn list_shows_built_in_and_local_flows() {
         .run()
         .code(0)
         .stdout_has("listening")
-        .stdout_has("Active listening")
-        .stdout_has("built-in")
+        .stdout_has("Active listening · 20 min\n")
         .stdout_has("weekly-checkin")
-        .stdout_has("./flows");
+        .stdout_has("· from ./flows");
+}
+
+/// A bare `trustguide` greets a newcomer instead of printing usage; a paused session is
+/// named first.
+#[test]
+fn a_bare_trustguide_greets_and_names_a_waiting_session() {
+    let out = Test::new()
+        .run()
+        .code(0)
+        .stdout_has("guided exercises for couples rebuilding trust")
+        .stdout_has("`trustguide help-now`")
+        .stdout_has("trustguide run listening")
+        .stdout_has("/pause");
+    assert!(!out.stdout.contains("is waiting"), "{}", out.stdout);
+    let flow = "flow: two\ntitle: Two\nsteps:\n  - id: first\n    ask: text\n    prompt: First?\n  - id: second\n    ask: text\n    prompt: Second?\n";
+    out.file("two.yaml", flow)
+        .file("a.yaml", "first: fine\n")
+        .then(["run", "two.yaml", "--answers", "a.yaml"])
+        .code(1)
+        .then(Vec::<&str>::new())
+        .code(0)
+        .stdout_has(
+            "Session 1 (Two, started 2026-11-25) is waiting: `trustguide resume` goes on\nwith it.",
+        );
 }
 
 #[test]

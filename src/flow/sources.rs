@@ -36,6 +36,9 @@ pub struct FlowHeader {
     /// The flow's tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The flow's one-sentence summary.
+    #[serde(default)]
+    pub summary: String,
     /// Where the flow was found; always set by [`FlowFinder::list`].
     #[serde(skip)]
     pub origin: Option<Origin>,
