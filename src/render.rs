@@ -35,6 +35,15 @@ pub fn environment(content: ContentLibrary) -> Environment<'static> {
             minijinja::escape_formatter(out, state, value)
         }
     });
+    // `{{ review_date | day }}`: a date answer in words, "Wednesday 9 December". Anything
+    // that is not a `YYYY-MM-DD` date is left as it is.
+    env.add_filter("day", |value: Value| -> String {
+        value
+            .as_str()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| d.format("%A %-d %B").to_string())
+            .unwrap_or_else(|| value.to_string())
+    });
     env.set_recursion_limit(64);
     env.set_loader(move |name| {
         content.get(name).map_err(|e| {
@@ -135,9 +144,9 @@ pub fn fill(parts: &[Part], lookup: impl Fn(&str) -> Option<Value>) -> Option<St
     Some(out)
 }
 
-/// The filters templates and expressions can use (`{{ name | upper }}`): minijinja's own;
-/// trustguide adds none. `check` reports any other name, which minijinja would only find
-/// when the text is shown.
+/// The filters templates and expressions can use (`{{ name | upper }}`): minijinja's own, and
+/// trustguide's `day` (a date answer in words). `check` reports any other name, which
+/// minijinja would only find when the text is shown.
 pub const FILTERS: &[&str] = &[
     "abs",
     "attr",
@@ -147,6 +156,7 @@ pub const FILTERS: &[&str] = &[
     "chain",
     "count",
     "d",
+    "day",
     "default",
     "dictsort",
     "e",
@@ -287,6 +297,17 @@ mod tests {
             )
             .expect_err("must stop");
         assert_eq!(err.kind(), minijinja::ErrorKind::OutOfFuel);
+    }
+
+    #[test]
+    fn a_date_in_words() {
+        let env = environment(ContentLibrary::default());
+        let day = |v: &str| {
+            env.render_str("{{ v | day }}", minijinja::context! { v })
+                .expect("renders")
+        };
+        assert_eq!(day("2026-12-09"), "Wednesday 9 December");
+        assert_eq!(day("soon"), "soon");
     }
 
     #[test]

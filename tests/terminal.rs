@@ -832,7 +832,11 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         "no",
     );
     answer(&mut s, "(like 19:30, 7pm or noon)", "7:30 pm");
-    answer(&mut s, "a second check-in earlier in the day", "noon");
+    answer(
+        &mut s,
+        "a second check-in, earlier in the day than 19:30?",
+        "noon",
+    );
     answer(
         &mut s,
         "(like 14 Dec, Saturday, tomorrow or in 10 days)",
@@ -842,6 +846,9 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
         .expect("a date that reads two ways is asked again");
     s.send_line("2 Dec").expect("type");
     answer(&mut s, "2 Dec — that's Wednesday 2 December; right?", "");
+    // The schedule is shown before both are asked to agree to it.
+    s.expect("Here is the schedule: check-ins twice a day, at 12:00 and 19:30, until")
+        .expect("the schedule before the agreement");
     answer(&mut s, "do you both agree to this schedule", "yes");
     s.expect("Your schedule is saved").expect("saved");
     s.expect(expectrl::Eof).expect("the run ends");
