@@ -731,3 +731,26 @@ fn includes_are_found_beside_the_flow_first() {
         .has_diagnostic("work/own-card.yaml:4:22: error: `include \"cards/our-agrement.md\"`: there is no content with that name (looked in `work`, the built-in cards)")
         .stderr_has("did you mean `cards/our-agreement.md`?");
 }
+
+/// `metrics:` describes what `record` keeps; a metric nothing records is named, with the
+/// nearest one that is, and a range written backwards is refused.
+#[test]
+fn metrics_must_be_recorded_and_ranges_run_upwards() {
+    let recorded = broken(
+        "    say: You did {{ rounds }} rounds on {{ topic }}.\n",
+        "    say: You did {{ rounds }} rounds on {{ topic }}.\n    record: { rounds: rounds }\n",
+    );
+    let described = recorded.replacen(
+        "steps:\n",
+        "metrics:\n  rounds: { title: Rounds until heard, min: 1, max: 3, better: lower }\nsteps:\n",
+        1,
+    );
+    check(&described).code(0);
+    check(&described.replacen("  rounds: { title", "  round: { title", 1))
+        .code(1)
+        .stderr_has("`metrics` describes `round`, but no `record` of this flow keeps it")
+        .stderr_has("did you mean `rounds`?");
+    check(&described.replacen("min: 1, max: 3", "min: 3, max: 1", 1))
+        .code(1)
+        .stderr_has("metric `rounds`: `max` (1) must be above `min` (3)");
+}

@@ -167,14 +167,24 @@ fn progress_charts_each_partner_with_a_trend_and_exports_csv() {
     let out = out
         .then(["progress", "intensity"])
         .code(0)
-        .stdout_has("intensity · Alex")
-        .stdout_has("intensity · Sam");
-    // Sam: 3, 6, 9, 5 -> trend 3, 4.5, 6, 6.7.
+        .stdout_has("Active listening\n")
+        .stdout_has("  How strong feelings were at the start · Alex (0 to 10)")
+        .stdout_has("  How strong feelings were at the start · Sam (0 to 10)");
+    // Sam: 3, 6, 9, 5, on bars of the metric's own range: 5 of 10 is half a bar.
     assert!(
+        out.stdout.contains("    over 4 sessions: 3 → 5, up\n"),
+        "the real first and last values: {}",
         out.stdout
-            .contains("trend over 4 sessions: rising (3 → 6.7)"),
-        "{}",
-        out.stdout
+    );
+    let half = out
+        .stdout
+        .lines()
+        .find(|l| l.ends_with("  5 of 10"))
+        .unwrap_or_else(|| panic!("a 5: {}", out.stdout));
+    assert_eq!(
+        half.matches('█').count(),
+        half.matches('·').count(),
+        "half a bar: {half}"
     );
     let out = out
         .then(["progress", "intensity", "--format", "csv"])

@@ -84,8 +84,8 @@ fn a_couple_finishes_listening_at_the_keyboard() {
         "the chores",
     );
     // The timed speaking turn: Enter ends it early.
-    answer(&mut s, "press Enter to end the turn early", "");
-    answer(&mut s, "Turn ended.", "");
+    answer(&mut s, "press Enter to finish early", "");
+    answer(&mut s, "Finished early.", "");
     answer(
         &mut s,
         "Alex: In your own words",
@@ -110,7 +110,7 @@ fn a_couple_finishes_listening_at_the_keyboard() {
         "Alex: What do you want Sam to understand today?",
         "our evenings",
     );
-    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "press Enter to finish early", "");
     answer(&mut s, "Please pass the keyboard to Sam", "");
     answer(&mut s, "Sam: In your own words", "you miss our evenings");
     answer(&mut s, "Please pass the keyboard to Alex", "");
@@ -243,7 +243,7 @@ fn a_session_killed_mid_way_resumes_with_every_answer_and_the_same_transcript() 
         "Sam: What do you want Alex to understand today?",
         "the chores",
     );
-    answer(&mut s, "press Enter to end the turn early", "");
+    answer(&mut s, "press Enter to finish early", "");
     answer(&mut s, "Please pass the keyboard to Alex", "");
     answer(
         &mut s,
@@ -696,8 +696,8 @@ fn a_pause_couples_can_trust_at_the_keyboard() {
         "Sam: What do you want Alex to understand today?",
         "the chores",
     );
-    s.answer("press Enter to end the turn early", "");
-    s.answer("Turn ended.", "");
+    s.answer("press Enter to finish early", "");
+    s.answer("Finished early.", "");
     s.answer("Alex: In your own words", "you want help with the chores");
     s.answer("Please pass the keyboard to Sam", "");
     s.answer("Sam: Did Alex capture what you meant?", "no");

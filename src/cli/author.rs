@@ -334,7 +334,10 @@ pub fn test(
                 out,
                 "\n{passed} passed, {failed} failed{}",
                 if broken > 0 {
-                    format!(", {broken} flow(s) did not load")
+                    format!(
+                        ", {broken} {} not load",
+                        if broken == 1 { "flow did" } else { "flows did" }
+                    )
                 } else {
                     String::new()
                 }

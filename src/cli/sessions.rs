@@ -144,7 +144,24 @@ pub(super) fn progress(
         ProgressFormat::Csv => ProgressChart::csv(&points),
         ProgressFormat::Chart => {
             let width = console::Term::stdout().size().1 as usize;
-            ProgressChart::render(&points, width, last)
+            // Titles, ranges and which way is better come from the flows that recorded them.
+            let mut lib = env.library();
+            let mut flows: Vec<&str> = points.iter().map(|p| p.flow.as_str()).collect();
+            flows.sort_unstable();
+            flows.dedup();
+            for flow in &flows {
+                // A flow that is gone or broken still has its values charted, untitled.
+                let _ = lib.load(flow);
+            }
+            let describe = |flow: &str, metric: &str| match lib.index_of(flow) {
+                Some(i) => {
+                    let f = lib.flow(i);
+                    let m = f.metrics.iter().find(|m| m.name == metric).cloned();
+                    (Some(f.title.clone()), m)
+                }
+                None => (None, None),
+            };
+            ProgressChart::render(&points, width, last, &describe)
         }
     };
     io::stdout().lock().write_all(text.as_bytes())?;

@@ -274,11 +274,32 @@ impl<'lib> Engine<'lib> {
             } else if !changed.contains(&saved.flow) && same_place {
                 (saved.step_index, saved.phase)
             } else if let Some(step) = flow.step_by_id(&saved.step) {
+                // An answer already given at this step is kept, and the step goes on from it,
+                // rather than asking the question again (a chosen option that no longer
+                // exists goes on as if none had a jump).
+                let settled = match (saved.phase, &flow.steps[step].ask) {
+                    (Phase::Settle { option }, Some(ask))
+                        if level + 1 == depth && saved.answers.contains_key(&saved.step) =>
+                    {
+                        let options = match &ask.kind {
+                            crate::flow::AskKind::Choice { options } => options.len(),
+                            _ => 0,
+                        };
+                        Some(Phase::Settle {
+                            option: option.filter(|i| *i < options),
+                        })
+                    }
+                    _ => None,
+                };
+                let (phase, place) = match settled {
+                    Some(phase) => (phase, "after the answer to step"),
+                    None => (restart, "from step"),
+                };
                 restored.notices.push(format!(
-                    "The flow `{}` has changed since this session started; going on from step `{}`.",
+                    "The flow `{}` has changed since this session started; going on {place} `{}`.",
                     flow.id, saved.step
                 ));
-                (step, restart)
+                (step, phase)
             } else {
                 return Err(RestoreError::MissingStep(MissingStep {
                     flow: saved.flow.clone(),

@@ -654,6 +654,7 @@ impl<'s> Checker<'s> {
         self.paths(&steps, &places, &always, &gives, &uses);
 
         let safety = raw.safety.map(|s| self.flow_safety(s)).unwrap_or_default();
+        let metrics = self.metrics(raw.metrics, &steps);
         let min_remaining = min_remaining(&steps);
         let tests = raw
             .tests
@@ -673,9 +674,82 @@ impl<'s> Checker<'s> {
             tests,
             origin,
             safety,
+            metrics,
             step_index,
             min_remaining,
         }
+    }
+
+    /// `metrics:`: titles, ranges and which way is better, for metrics that some `record` of
+    /// this flow keeps.
+    fn metrics(
+        &mut self,
+        raw: indexmap::IndexMap<Sp<String>, Sp<RawMetric>>,
+        steps: &[Step],
+    ) -> Vec<Metric> {
+        let recorded: Vec<&str> = steps
+            .iter()
+            .flat_map(|s| s.record.iter().map(|(m, _)| m.as_str()))
+            .collect();
+        let mut out = Vec::new();
+        for (name, m) in raw {
+            if !recorded.contains(&name.value.as_str()) {
+                let hint = nearest(&name.value, recorded.iter().copied());
+                let d = self.error(
+                    Code::UndefinedName,
+                    name.referenced,
+                    format!(
+                        "`metrics` describes `{}`, but no `record` of this flow keeps it",
+                        name.value
+                    ),
+                );
+                match hint {
+                    Some(near) => d.set_suggestion(Some(near)),
+                    None => {
+                        d.help =
+                            Some("name a metric that an ending step's `record` keeps".to_owned())
+                    }
+                }
+                continue;
+            }
+            let range = match (&m.value.min, &m.value.max) {
+                (Some(lo), Some(hi)) if lo.value < hi.value => Some((lo.value, hi.value)),
+                (Some(lo), Some(hi)) => {
+                    self.error(
+                        Code::OutOfRange,
+                        hi.referenced,
+                        format!(
+                            "metric `{}`: `max` ({}) must be above `min` ({})",
+                            name.value, hi.value, lo.value
+                        ),
+                    );
+                    None
+                }
+                (Some(one), None) | (None, Some(one)) => {
+                    self.error(
+                        Code::MissingField,
+                        one.referenced,
+                        format!(
+                            "metric `{}`: give both `min` and `max`, or neither",
+                            name.value
+                        ),
+                    );
+                    None
+                }
+                (None, None) => None,
+            };
+            out.push(Metric {
+                title: m
+                    .value
+                    .title
+                    .as_ref()
+                    .map_or_else(|| name.value.clone(), |t| t.value.trim().to_owned()),
+                name: name.value,
+                range,
+                higher_is_better: m.value.better.map(|b| b == RawBetter::Higher),
+            });
+        }
+        out
     }
 
     /// `group:`: consecutive `who: both` questions, asked one person at a time. Only the last

@@ -340,6 +340,19 @@ pub struct StepGroup {
     pub last: usize,
 }
 
+/// How one recorded metric is shown (`metrics:` in a flow).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// The metric's name in `record`.
+    pub name: String,
+    /// Its name for people (the metric's name when none is given).
+    pub title: String,
+    /// The lowest and highest values it can have, when known.
+    pub range: Option<(f64, f64)>,
+    /// `Some(true)`: higher is better; `Some(false)`: lower is; `None`: neither.
+    pub higher_is_better: Option<bool>,
+}
+
 /// `schedule:` on an ending step, checked.
 #[derive(Debug, Clone)]
 pub struct ScheduleSpec {
@@ -456,6 +469,8 @@ pub struct Flow {
     pub origin: Origin,
     /// What the flow adds to the global safety profile.
     pub safety: FlowSafety,
+    /// How `trustguide progress` shows the metrics the flow records, in the file's order.
+    pub metrics: Vec<Metric>,
     pub(crate) step_index: HashMap<String, usize>,
     /// For each step, the fewest steps still to show before the flow can end (for "step 4 of ~12").
     pub(crate) min_remaining: Vec<u32>,

@@ -114,6 +114,37 @@ pub struct RawFlow {
     /// What this flow adds to the safety screening: more patterns, and categories of its own. A flow cannot switch any screening off.
     #[schemars(with = "Option<RawFlowSafety>")]
     pub safety: Option<Sp<RawFlowSafety>>,
+    /// How `trustguide progress` shows the metrics this flow's `record` keeps, by metric: a title, the range, and which way is better.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, RawMetric>")]
+    pub metrics: IndexMap<Sp<String>, Sp<RawMetric>>,
+}
+
+/// How one recorded metric is shown by `trustguide progress`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    /// The metric's name for people, such as "Calm about each other's activities".
+    #[schemars(with = "Option<Text>")]
+    pub title: Option<Sp<String>>,
+    /// The lowest value it can have (bars start here).
+    #[schemars(with = "Option<f64>")]
+    pub min: Option<Sp<f64>>,
+    /// The highest value it can have (a full bar).
+    #[schemars(with = "Option<f64>")]
+    pub max: Option<Sp<f64>>,
+    /// `higher` or `lower`: which way is better, so that a change can be called better or worse.
+    pub better: Option<RawBetter>,
+}
+
+/// Which way of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RawBetter {
+    /// Higher values are better.
+    Higher,
+    /// Lower values are better.
+    Lower,
 }
 
 /// What a flow adds to the safety screening. Nothing can be taken away.

@@ -1,14 +1,18 @@
 //! Recorded metrics over time: `trustguide progress`.
 //!
-//! Each metric is a series per partner (or one for the couple). The chart shows every value as
-//! a bar, next to a trend: the average of the last few sessions, so one bad day reads as one bad
-//! day and not as a collapse. Recovery comes in waves; the trend is there to show the wave.
+//! Each metric is a series per partner (or one for the couple), grouped under the exercise
+//! that recorded it and titled as the flow's `metrics:` describes it. Every value is a bar on
+//! the metric's own range (a 5 out of 10 is half a bar), and the summary line gives the real
+//! first and last values, said to be better or worse when the flow says which way is better.
+//! The CSV export adds a trailing average (the last few sessions), for a spreadsheet's chart:
+//! recovery comes in waves, and one bad day is one bad day.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use super::{classify, Store, StoreError};
+use crate::flow::Metric;
 
 /// How many sessions the trend averages over.
 pub const TREND_WINDOW: usize = 3;
@@ -20,6 +24,8 @@ pub struct MetricPoint {
     pub at: String,
     /// The id of the session that recorded it.
     pub session: i64,
+    /// The flow that recorded it.
+    pub flow: String,
     /// The metric's name, as in the flow's `record:`.
     pub metric: String,
     /// The partner's name for a metric recorded per partner; `None` for the couple's.
@@ -36,12 +42,14 @@ impl Store {
         // Two statements, so that each can walk the covering index in order.
         let sql = match metric {
             Some(_) => {
-                "SELECT at, session_id, metric, person, value FROM records
-                        WHERE metric = ?1 ORDER BY metric, person, at, session_id"
+                "SELECT r.at, r.session_id, r.metric, r.person, r.value, s.flow
+                     FROM records r JOIN sessions s ON s.id = r.session_id
+                     WHERE r.metric = ?1 ORDER BY r.metric, r.person, r.at, r.session_id"
             }
             None => {
-                "SELECT at, session_id, metric, person, value FROM records
-                     ORDER BY metric, person, at, session_id"
+                "SELECT r.at, r.session_id, r.metric, r.person, r.value, s.flow
+                     FROM records r JOIN sessions s ON s.id = r.session_id
+                     ORDER BY r.metric, r.person, r.at, r.session_id"
             }
         };
         let mut stmt = self.conn.prepare(sql).map_err(fail)?;
@@ -54,6 +62,7 @@ impl Store {
                     metric: r.get(2)?,
                     person: r.get(3)?,
                     value: r.get(4)?,
+                    flow: r.get(5)?,
                 })
             })
             .map_err(fail)?;
@@ -100,6 +109,13 @@ fn series(points: &[MetricPoint]) -> Vec<Series<'_>> {
     out
 }
 
+/// "7 Nov 2026" for an RFC 3339 time (the text itself if it is not one).
+fn day(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|_| at.get(..10).unwrap_or(at).to_owned())
+}
+
 fn number(n: f64) -> String {
     if n.fract() == 0.0 {
         format!("{n:.0}")
@@ -108,59 +124,115 @@ fn number(n: f64) -> String {
     }
 }
 
+/// What a chart knows about a flow's metrics: the flow's title and its `metrics:` entry.
+pub type Describe<'a> = &'a dyn Fn(&str, &str) -> (Option<String>, Option<Metric>);
+
 /// A terminal chart of the points.
 pub struct ProgressChart;
 
 impl ProgressChart {
-    /// Renders each series: date, a bar for the value, the value, and the trend.
-    /// `last` limits each series to its most recent points.
-    pub fn render(points: &[MetricPoint], width: usize, last: usize) -> String {
+    /// Renders each series under the exercise that recorded it: the date, a bar on the
+    /// metric's range, the value, then the first and last values. `last` limits each series
+    /// to its most recent points; `describe` gives titles and ranges.
+    pub fn render(
+        points: &[MetricPoint],
+        width: usize,
+        last: usize,
+        describe: Describe<'_>,
+    ) -> String {
         let mut out = String::new();
-        let bar_width = width.saturating_sub(40).clamp(10, 40);
-        for ((metric, person), list) in series(points) {
+        let bar_width = width.saturating_sub(36).clamp(10, 40);
+        // Exercise, then metric (in the flow's `metrics:` order, then by name), then person.
+        let mut groups: Vec<(String, String, Option<String>, Vec<&MetricPoint>)> = Vec::new();
+        for p in points {
+            match groups
+                .iter_mut()
+                .find(|(f, m, who, _)| *f == p.flow && *m == p.metric && *who == p.person)
+            {
+                Some((_, _, _, list)) => list.push(p),
+                None => groups.push((p.flow.clone(), p.metric.clone(), p.person.clone(), vec![p])),
+            }
+        }
+        let order = |flow: &str, metric: &str| {
+            let (title, info) = describe(flow, metric);
+            (
+                title.unwrap_or_else(|| flow.to_owned()),
+                info.is_none(),
+                info.map(|m| m.title).unwrap_or_else(|| metric.to_owned()),
+            )
+        };
+        groups.sort_by_cached_key(|(f, m, who, _)| {
+            let (flow, undescribed, title) = order(f, m);
+            (flow, undescribed, title, who.clone())
+        });
+        let mut heading = String::new();
+        for (flow, metric, person, list) in groups {
+            let (flow_title, info) = describe(&flow, &metric);
+            let flow_title = flow_title.unwrap_or_else(|| flow.clone());
+            if flow_title != heading {
+                if !heading.is_empty() {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "{flow_title}");
+                heading = flow_title;
+            }
+            let title = info.as_ref().map_or(metric.as_str(), |m| m.title.as_str());
+            let who = person
+                .as_deref()
+                .map(|p| format!(" · {p}"))
+                .unwrap_or_default();
             let values: Vec<f64> = list.iter().map(|p| p.value).collect();
-            let trends = trend(&values);
-            let lo = values
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min)
-                .min(0.0);
-            let hi = values
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max)
-                .max(lo + 1.0);
-            let who = person.map(|p| format!(" · {p}")).unwrap_or_default();
-            let _ = writeln!(out, "{metric}{who}");
+            let (lo, hi) = info.as_ref().and_then(|m| m.range).unwrap_or_else(|| {
+                let lo = values
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+                    .min(0.0);
+                let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (lo, hi.max(lo + 1.0))
+            });
+            let range = info
+                .as_ref()
+                .and_then(|m| m.range)
+                .map(|(lo, hi)| format!(" ({} to {})", number(lo), number(hi)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {title}{who}{range}");
             let skip = list.len().saturating_sub(last);
             if skip > 0 {
-                let _ = writeln!(out, "  ({skip} earlier sessions not shown)");
+                let _ = writeln!(out, "    ({skip} earlier sessions not shown)");
             }
-            for (p, t) in list.iter().zip(&trends).skip(skip) {
-                let filled = (((p.value - lo) / (hi - lo)) * bar_width as f64).round() as usize;
+            let known_range = info.as_ref().and_then(|m| m.range).is_some();
+            for p in list.iter().skip(skip) {
+                let share = ((p.value - lo) / (hi - lo)).clamp(0.0, 1.0);
+                let filled = (share * bar_width as f64).round() as usize;
                 let bar: String =
                     "█".repeat(filled) + &"·".repeat(bar_width - filled.min(bar_width));
-                let _ = writeln!(
-                    out,
-                    "  {}  {bar}  {:>5}   trend {:>5}",
-                    p.at.get(..10).unwrap_or(&p.at),
-                    number(p.value),
-                    number(*t)
-                );
-            }
-            if let (Some(first), Some(last)) = (trends.first(), trends.last()) {
-                let direction = if (last - first).abs() < 0.5 {
-                    "about level"
-                } else if last > first {
-                    "rising"
+                let value = if known_range && lo == 0.0 {
+                    format!("{} of {}", number(p.value), number(hi))
                 } else {
-                    "falling"
+                    number(p.value)
+                };
+                let _ = writeln!(out, "    {:>11}  {bar}  {value}", day(&p.at));
+            }
+            if let (Some(first), Some(last)) = (values.first(), values.last()) {
+                let n = values.len();
+                let level = if known_range { (hi - lo) * 0.05 } else { 0.5 };
+                let (word, up) = if (last - first).abs() <= level {
+                    ("about level", None)
+                } else if last > first {
+                    ("up", Some(true))
+                } else {
+                    ("down", Some(false))
+                };
+                let judged = match (up, info.as_ref().and_then(|m| m.higher_is_better)) {
+                    (Some(up), Some(higher)) if up == higher => ", better",
+                    (Some(_), Some(_)) => ", worse",
+                    _ => "",
                 };
                 let _ = writeln!(
                     out,
-                    "  trend over {} session{}: {direction} ({} → {})\n",
-                    values.len(),
-                    if values.len() == 1 { "" } else { "s" },
+                    "    over {n} session{}: {} → {}, {word}{judged}",
+                    if n == 1 { "" } else { "s" },
                     number(*first),
                     number(*last)
                 );
@@ -218,6 +290,7 @@ mod tests {
         let p = MetricPoint {
             at: "2026-11-25".into(),
             session: 1,
+            flow: "f".into(),
             metric: "close, ness".into(),
             person: Some("Sam".into()),
             value: 3.0,

@@ -829,8 +829,7 @@ impl FrontEnd for Terminal {
                 let term = self.term.clone();
                 let color = self.color;
                 let result = wait_for_enter(limit, |left| {
-                    let text =
-                        format!("  {} left · press Enter to end the turn early", clock(left));
+                    let text = format!("  {} left · press Enter to finish early", clock(left));
                     term.clear_line()?;
                     term.write_str(&if color {
                         style(text).cyan().to_string()
@@ -847,7 +846,7 @@ impl FrontEnd for Terminal {
                     self.term.clear_line()?;
                 }
                 self.line(if early {
-                    "  Turn ended."
+                    "  Finished early."
                 } else {
                     "  Time is up."
                 })?;
