@@ -102,7 +102,7 @@ enum Command {
     },
     /// Help resources for your region, without running anything.
     HelpNow {
-        /// Region (US, CA, UK, IE, AU, NZ); otherwise TRUSTGUIDE_REGION or the locale.
+        /// Region (US, CA, UK, IE, AU, NZ, DE, FR, ES, IT, NL, PL, or EU); otherwise TRUSTGUIDE_REGION, the one last given with --region, or the locale.
         #[arg(long, value_name = "R")]
         region: Option<String>,
     },

@@ -174,7 +174,7 @@ fn extra() -> Roff {
 
     roff.control("SH", ["ENVIRONMENT"]);
     item(&mut roff, "TRUSTGUIDE_HOME", "The data folder: the database of sessions (trustguide.db) and your own flows (flows/). By default the platform's data folder, e.g. ~/.local/share/trustguide on Linux, with flows in ~/.config/trustguide/flows.");
-    item(&mut roff, "TRUSTGUIDE_REGION", "The region whose help resources are shown (US, CA, UK, IE, AU, NZ); otherwise the locale (LC_ALL, LC_MESSAGES, LANG) decides, and an unknown region gets the international list.");
+    item(&mut roff, "TRUSTGUIDE_REGION", "The region whose help resources are shown (US, CA, UK, IE, AU, NZ, DE, FR, ES, IT, NL, PL, or EU for the rest of the European Union); otherwise the one last given with --region, then the locale (LC_ALL, LC_MESSAGES, LANG) decides, and an unknown region gets the international list.");
     item(
         &mut roff,
         "NO_COLOR",

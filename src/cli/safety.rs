@@ -15,7 +15,38 @@ pub(super) fn help_now(env: &Environment, region: Option<String>) -> Result<i32>
     // The data folder is only read, and only if it exists: help must never wait on it.
     let store = env.existing_store().ok().flatten();
     let region = super::region(region.as_deref(), store.as_ref())?;
-    println!("{}", resources.render(region.as_deref()));
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols))
+        .clamp(40, 100);
+    // Each line wrapped to the terminal, its continuation indented like the line itself.
+    for line in resources.render(region.as_deref()).lines() {
+        let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+        let follow = if line.trim_start().starts_with("- ") {
+            format!("{indent}  ")
+        } else {
+            indent
+        };
+        let options = textwrap::Options::new(width).subsequent_indent(&follow);
+        // A phone number is never split across lines: its spaces are held together.
+        let chars: Vec<char> = line.chars().collect();
+        let held: String = chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let between_digits = *c == ' '
+                    && i > 0
+                    && chars[i - 1].is_ascii_digit()
+                    && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+                if between_digits {
+                    '\u{a0}'
+                } else {
+                    *c
+                }
+            })
+            .collect();
+        println!("{}", textwrap::fill(&held, options).replace('\u{a0}', " "));
+    }
     Ok(0)
 }
 

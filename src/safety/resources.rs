@@ -96,14 +96,16 @@ impl Resources {
                     .find(|res| {
                         res.call.is_some() && res.categories.iter().any(|c| c == "emergency")
                     })
-                    .or_else(|| r.resources.iter().find(|res| res.call.is_some()));
+                    .or_else(|| r.resources.iter().find(|res| res.call.is_some()))
+                    // A region with no line of its own (the EU as a whole): the international one.
+                    .or_else(|| self.international.resources.first());
                 if let Some(res) = crisis {
                     let _ = write!(out, "\n{}", crisis_line(res));
                 }
                 out
             }
             None => {
-                let mut out = "If anyone is in danger right now, call your local emergency number."
+                let mut out = "If anyone is in danger right now, call your local emergency number (112 across Europe, 911 in North America)."
                     .to_owned();
                 if let Some(res) = self.international.resources.first() {
                     let _ = write!(out, "\n{}", crisis_line(res));
@@ -124,16 +126,18 @@ impl Resources {
                     "If anyone is in danger right now, call {} ({}).\n",
                     r.emergency, r.name
                 );
-                let _ = writeln!(out, "Help in {}:", r.name);
-                for res in &r.resources {
-                    write_resource(&mut out, res);
+                if !r.resources.is_empty() {
+                    let _ = writeln!(out, "Help in {}:", r.name);
+                    for res in &r.resources {
+                        write_resource(&mut out, res);
+                    }
+                    out.push('\n');
                 }
-                out.push('\n');
             }
             None => {
                 let _ = writeln!(
                     out,
-                    "If anyone is in danger right now, call your local emergency number.\n"
+                    "If anyone is in danger right now, call your local emergency number (112 across Europe, 911 in North America).\n"
                 );
                 if let Some(r) = region {
                     let known: Vec<&str> = self.regions.keys().map(String::as_str).collect();
@@ -149,7 +153,16 @@ impl Resources {
         for res in &self.international.resources {
             write_resource(&mut out, res);
         }
-        let _ = write!(out, "\nNumbers checked {}.", self.checked);
+        // The oldest check among the entries shown: that is how fresh this list is.
+        let oldest = found
+            .map(|(_, r)| r.resources.iter())
+            .into_iter()
+            .flatten()
+            .chain(&self.international.resources)
+            .filter_map(|r| r.checked.as_deref())
+            .min()
+            .unwrap_or(&self.checked);
+        let _ = write!(out, "\nNumbers checked {oldest}.");
         out
     }
 }
@@ -218,6 +231,15 @@ pub fn region_code(input: &str) -> Option<String> {
         "AUS" => "AU",
         "NZL" => "NZ",
         "CAN" => "CA",
+        "DEU" => "DE",
+        "FRA" => "FR",
+        "ESP" => "ES",
+        "ITA" => "IT",
+        "NLD" => "NL",
+        "POL" => "PL",
+        // The rest of the European Union: 112 works in every member state.
+        "EUROPE" | "AT" | "BE" | "BG" | "HR" | "CY" | "CZ" | "DK" | "EE" | "FI" | "GR" | "HU"
+        | "LV" | "LT" | "LU" | "MT" | "PT" | "RO" | "SK" | "SI" | "SE" => "EU",
         other => other,
     };
     Some(code.to_owned())
@@ -239,7 +261,9 @@ mod tests {
     #[test]
     fn every_region_has_an_emergency_number_and_checked_entries() {
         let r = Resources::builtin().expect("resources load");
-        for code in ["US", "CA", "UK", "IE", "AU", "NZ"] {
+        for code in [
+            "US", "CA", "UK", "IE", "AU", "NZ", "DE", "FR", "ES", "IT", "NL", "PL",
+        ] {
             let region = &r.regions[code];
             assert!(!region.emergency.is_empty(), "{code}");
             assert!(!region.resources.is_empty(), "{code} has resources");
@@ -265,7 +289,22 @@ mod tests {
         assert_eq!(region_code("uk").as_deref(), Some("UK"));
         assert_eq!(region_code("en-nz").as_deref(), Some("NZ"));
         assert_eq!(region_code("C"), None);
+        assert_eq!(region_code("de_DE.UTF-8").as_deref(), Some("DE"));
+        assert_eq!(region_code("pt_PT.UTF-8").as_deref(), Some("EU"));
         let r = Resources::builtin().expect("resources load");
+        // The rest of the EU: 112, and the international line since none spans the EU.
+        let eu = r.urgent(region_code("pt_PT").as_deref());
+        assert!(
+            eu.starts_with("If anyone is in danger right now, call 112 (European Union).")
+                && eu.contains("Find A Helpline"),
+            "{eu}"
+        );
+        assert!(r.urgent(Some("FR")).contains("call 112 (France)"));
+        assert!(r.urgent(Some("IT")).contains("Telefono Amico"));
+        // Anywhere else: the local number, with 112 and 911 named.
+        assert!(r
+            .urgent(Some("XX"))
+            .contains("(112 across Europe, 911 in North America)"));
         let text = r.render(Some("UK"));
         assert!(
             text.contains("call 999") || text.contains("call 999 (United Kingdom)"),
