@@ -286,11 +286,13 @@ impl Terminal {
     fn read_text(&self, prompt: &str, allow_empty: bool) -> Result<String, DriveError> {
         match self.mode {
             Mode::Plain => self.read_line_plain(&format!("{prompt}: ")),
-            Mode::Rich => Ok(TextInput::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(prompt)
-                .allow_empty(allow_empty)
-                .interact_text_on(&self.term)
-                .map_err(dialoguer_error)?),
+            Mode::Rich => self.line_input(
+                TextInput::<String>::with_theme(self.theme.as_ref())
+                    .with_prompt(prompt)
+                    .allow_empty(allow_empty),
+                prompt,
+                true,
+            ),
         }
     }
 
@@ -524,19 +526,17 @@ impl Terminal {
                 };
                 let (kind, optional, today) = (q.kind, q.optional, self.today);
                 let pause = self.pause.clone();
-                let typed = TextInput::<String>::with_theme(theme)
-                    .with_prompt(prompt)
+                let input = TextInput::<String>::with_theme(theme)
+                    .with_prompt(&prompt)
                     .allow_empty(true)
-                    .report(!q.private)
-                    // Refuse a bad answer in place, before dialoguer reports it as given.
+                    // Refuse a bad answer in place, before it is reported as given.
                     .validate_with(move |typed: &String| -> Result<(), String> {
                         if pause.matches(typed) {
                             return Ok(());
                         }
                         accept(kind, optional, Reply::Text(typed.clone()), today).map(|_| ())
-                    })
-                    .interact_text_on(&self.term)
-                    .map_err(dialoguer_error)?;
+                    });
+                let typed = self.line_input(input, &prompt, !q.private)?;
                 if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
@@ -544,6 +544,38 @@ impl Terminal {
             }
         };
         Ok(Input::Reply(reply))
+    }
+
+    /// A line typed at a dialoguer prompt, with what it leaves on the screen tidied. dialoguer
+    /// clears only the last row of an answer long enough to wrap, which left "? Sam › how
+    /// lonely I…" above the report; those rows are cleared here, and the answer is reported
+    /// once ("✔ Sam · …"), unless it is private. A refused answer leaves no tick.
+    fn line_input(
+        &self,
+        input: TextInput<'_, String>,
+        prompt: &str,
+        report: bool,
+    ) -> Result<String, DriveError> {
+        let typed = input
+            .report(false)
+            .interact_text_on(&self.term)
+            .map_err(dialoguer_error)?;
+        let mut drawn = String::new();
+        let _ = self.theme.format_input_prompt(&mut drawn, prompt, None);
+        let width = console::measure_text_width(&drawn) + console::measure_text_width(&typed);
+        let cols = usize::from(self.term.size().1).max(1);
+        let extra_rows = width.saturating_sub(1) / cols;
+        if extra_rows > 0 {
+            self.term.clear_last_lines(extra_rows)?;
+        }
+        if report {
+            let mut line = String::new();
+            let _ = self
+                .theme
+                .format_input_prompt_selection(&mut line, prompt, &printable(&typed));
+            self.term.write_line(&line)?;
+        }
+        Ok(typed)
     }
 
     /// Lines until an empty one; `None` if someone typed the pause word.
@@ -554,12 +586,11 @@ impl Terminal {
     ) -> Result<Option<Vec<String>>, DriveError> {
         let mut lines = Vec::new();
         loop {
-            let typed = TextInput::<String>::with_theme(self.theme.as_ref())
-                .with_prompt(prompt(lines.len()))
-                .allow_empty(true)
-                .report(!private)
-                .interact_text_on(&self.term)
-                .map_err(dialoguer_error)?;
+            let shown = prompt(lines.len());
+            let input = TextInput::<String>::with_theme(self.theme.as_ref())
+                .with_prompt(&shown)
+                .allow_empty(true);
+            let typed = self.line_input(input, &shown, !private)?;
             if self.pause.matches(&typed) {
                 return Ok(None);
             }
@@ -585,10 +616,10 @@ impl Terminal {
             None => "(yes/no)",
         };
         let pause = self.pause.clone();
-        let typed = TextInput::<String>::with_theme(self.theme.as_ref())
-            .with_prompt(format!("{prompt} {}", self.dim(hint)))
+        let shown = format!("{prompt} {}", self.dim(hint));
+        let input = TextInput::<String>::with_theme(self.theme.as_ref())
+            .with_prompt(&shown)
             .allow_empty(true)
-            .report(report)
             .validate_with(move |typed: &String| -> Result<(), &str> {
                 let empty_takes_default = typed.trim().is_empty() && default.is_some();
                 if pause.matches(typed) || empty_takes_default || parse_yes_no(typed).is_some() {
@@ -596,9 +627,8 @@ impl Terminal {
                 } else {
                     Err("Please type yes or no (or y or n), then Enter.")
                 }
-            })
-            .interact_text_on(&self.term)
-            .map_err(dialoguer_error)?;
+            });
+        let typed = self.line_input(input, &shown, report)?;
         if self.pause.matches(&typed) {
             return Ok(None);
         }
@@ -750,6 +780,42 @@ const CLEAR_ALL: &str = "\x1b[H\x1b[2J\x1b[3J";
 /// What a person types to go on after a safety pause: a word, not a single key.
 pub const SAFE_WORD: &str = "safe";
 
+/// A flow's text as paragraphs: a single line break inside a paragraph is a space, as in
+/// Markdown, so that a `say:` block written at any width wraps to the terminal's (at 60
+/// columns, "met her through / work in / March" does not break where the YAML did). A blank
+/// line starts a paragraph; a list item (`- `, `* `, `1. `), a heading (`#`), a quote, an
+/// indented line, and a line after one that ends with two spaces or a colon keep their own
+/// lines.
+fn reflow(text: &str) -> String {
+    let keeps_its_line = |line: &str| {
+        let t = line.trim_start();
+        line.starts_with([' ', '\t'])
+            || t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.starts_with('#')
+            || t.starts_with('>')
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut previous: Option<&str> = None;
+    for line in text.lines() {
+        let mut join = false;
+        if let Some(before) = previous {
+            join = !line.trim().is_empty()
+                && !before.trim().is_empty()
+                && !keeps_its_line(line)
+                && !keeps_its_line(before)
+                && !before.ends_with("  ")
+                && !before.trim_end().ends_with(':');
+            out.push(if join { ' ' } else { '\n' });
+        }
+        out.push_str(if join { line.trim_start() } else { line });
+        previous = Some(line);
+    }
+    out
+}
+
 /// A role as words in a sentence: `hurt_partner` is "hurt partner", and `partner_a` and
 /// `partner_b` are the "first partner" and the "second partner".
 fn role_words(role: &str) -> String {
@@ -804,7 +870,7 @@ impl FrontEnd for Terminal {
         self.unread = true;
         self.line("")?;
         self.header(progress)?;
-        self.line(&self.wrap(&printable(text)))?;
+        self.line(&self.wrap(&reflow(&printable(text))))?;
         Ok(())
     }
 
@@ -880,7 +946,7 @@ impl FrontEnd for Terminal {
             self.line("")?;
             self.header(q.progress)?;
         }
-        let mut prompt = printable(&q.prompt).into_owned();
+        let mut prompt = reflow(&printable(&q.prompt));
         if let Some(person) = &q.who {
             prompt = format!("{}: {prompt}", person.name);
         }
@@ -1045,7 +1111,16 @@ impl FrontEnd for Terminal {
 
 #[cfg(test)]
 mod tests {
-    use super::role_words;
+    use super::{reflow, role_words};
+
+    #[test]
+    fn a_say_block_wraps_as_paragraphs() {
+        let said = "List the facts, one per line. Short lines are fine, such as \"met her through\nwork in March\".\n\nAgreed:\n- one thing\n- another\n  that goes on\n\n## Next\nThen this.";
+        assert_eq!(
+            reflow(said),
+            "List the facts, one per line. Short lines are fine, such as \"met her through work in March\".\n\nAgreed:\n- one thing\n- another\n  that goes on\n\n## Next\nThen this."
+        );
+    }
 
     #[test]
     fn roles_read_as_words() {
