@@ -30,7 +30,8 @@ pub struct Schedule {
     /// The calendar entry's description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Times of day, `HH:MM`, sorted, without repeats.
+    /// Times of day, `HH:MM`, sorted, without repeats; none for days with no time (a review
+    /// day: an all-day calendar entry).
     #[serde(with = "hhmm")]
     pub times: Vec<NaiveTime>,
     /// Check-in days are `start`, `start + every_days`, ...
@@ -53,11 +54,13 @@ pub struct ScheduleValues<'a> {
     pub title: String,
     /// The rendered note, if the flow has one.
     pub note: Option<String>,
-    /// A time (`"19:00"`, or several separated by commas) or a list of times.
-    pub times: Value,
+    /// A time (`"19:00"`, or several separated by commas) or a list of times; `None` (not
+    /// given) or `none`: days with no time.
+    pub times: Option<Value>,
     /// The days between check-in days; `None` (not given) means every day.
     pub every_days: Option<Value>,
-    /// The first day, `YYYY-MM-DD`; `None` (not given) or `none` means today.
+    /// The first day, `YYYY-MM-DD` or `+7d` (days from today); `None` (not given) or `none`
+    /// means today.
     pub start: Option<Value>,
     /// The last day, `YYYY-MM-DD`.
     pub until: Value,
@@ -70,7 +73,10 @@ pub struct ScheduleValues<'a> {
 impl Schedule {
     /// Checks evaluated values; the error is a sentence for the flow's author.
     pub fn from_values(v: ScheduleValues<'_>, today: NaiveDate) -> Result<Schedule, String> {
-        let times = times_of(&v.times)?;
+        let times = match &v.times {
+            Some(value) if !value.is_none() => times_of(value)?,
+            _ => Vec::new(),
+        };
         let every_days = match &v.every_days {
             None => 1,
             Some(value) => whole_number(value)
@@ -83,9 +89,9 @@ impl Schedule {
         let start = match &v.start {
             None => today,
             Some(value) if value.is_none() => today,
-            Some(value) => date_of(value, "start")?,
+            Some(value) => date_of(value, "start", today)?,
         };
-        let until = date_of(&v.until, "until")?;
+        let until = date_of(&v.until, "until", today)?;
         if until < start {
             return Err(format!(
                 "`schedule.until` ({until}) is before `schedule.start` ({start})"
@@ -116,19 +122,38 @@ impl Schedule {
         })
     }
 
-    /// Every check-in, in local time, in order.
+    /// Days with no time of their own (all-day calendar entries).
+    pub fn all_day(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Every check-in, in local time, in order (midnight for a day with no time).
     pub fn occurrences(&self) -> impl Iterator<Item = NaiveDateTime> + '_ {
         let step = i64::from(self.every_days.max(1));
         let days = (self.until - self.start).num_days() / step + 1;
+        let midnight = [NaiveTime::MIN];
         (0..days).flat_map(move |i| {
             let day = self.start + Duration::days(i * step);
-            self.times.iter().map(move |t| day.and_time(*t))
+            let times: Vec<NaiveTime> = if self.all_day() {
+                midnight.to_vec()
+            } else {
+                self.times.clone()
+            };
+            times.into_iter().map(move |t| day.and_time(t))
         })
     }
 
-    /// The check-ins that start after `now` (local time).
+    /// The check-ins that start after `now` (local time); a day with no time is upcoming
+    /// until it is over.
     pub fn upcoming(&self, now: NaiveDateTime) -> impl Iterator<Item = NaiveDateTime> + '_ {
-        self.occurrences().filter(move |at| *at > now)
+        let all_day = self.all_day();
+        self.occurrences().filter(move |at| {
+            if all_day {
+                at.date() >= now.date()
+            } else {
+                *at > now
+            }
+        })
     }
 
     /// "at 12:00 and 19:00, every 2 days, from Sat 28 Nov to Sat 5 Dec"
@@ -147,6 +172,17 @@ impl Schedule {
             1 => "every day".to_owned(),
             n => format!("every {n} days"),
         };
+        if self.all_day() {
+            return if self.start == self.until {
+                format!("on {}", self.until.format("%a %-d %b %Y"))
+            } else {
+                format!(
+                    "{every}, from {} to {}",
+                    self.start.format("%a %-d %b"),
+                    self.until.format("%a %-d %b %Y")
+                )
+            };
+        }
         format!(
             "at {times}, {every}, from {} to {}",
             self.start.format("%a %-d %b"),
@@ -207,12 +243,19 @@ fn whole_number(value: &Value) -> Option<i64> {
     (f.fract() == 0.0).then_some(f as i64)
 }
 
-fn date_of(value: &Value, field: &str) -> Result<NaiveDate, String> {
-    value
-        .as_str()
-        .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+/// A date: `YYYY-MM-DD` (a `date` answer), or `+7d`, days from today.
+fn date_of(value: &Value, field: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = value.as_str().map(str::trim);
+    let relative = text
+        .and_then(|s| s.strip_prefix('+'))
+        .and_then(|s| s.strip_suffix('d'))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| (0..=MAX_SPAN_DAYS).contains(n))
+        .map(|n| today + Duration::days(n));
+    relative
+        .or_else(|| text.and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()))
         .ok_or_else(|| {
-            format!("`schedule.{field}` must be a date like 2026-12-01 (a `date` answer), not `{value}`")
+            format!("`schedule.{field}` must be a date like 2026-12-01 (a `date` answer) or `+7d`, not `{value}`")
         })
 }
 
@@ -234,19 +277,25 @@ pub fn to_ics(
     calendar.name("trustguide check-ins");
     for schedule in schedules {
         for at in schedule.upcoming(now_local) {
-            let start = to_utc(at);
             let uid = format!("{}-{}@trustguide", schedule.name, at.format("%Y%m%dT%H%M"));
             let mut event = Event::new();
-            event
-                .uid(&uid)
-                .timestamp(now_utc)
-                .summary(&schedule.title)
-                .starts(start)
-                .ends(start + Duration::minutes(i64::from(schedule.minutes.max(1))));
+            event.uid(&uid).timestamp(now_utc).summary(&schedule.title);
+            if schedule.all_day() {
+                // A day to remember, such as a review: the whole day, with no reminder at
+                // midnight.
+                // RFC 5545: an all-day entry ends (exclusively) on the next day.
+                let day = at.date();
+                event.starts(day).ends(day + Duration::days(1));
+            } else {
+                let start = to_utc(at);
+                event
+                    .starts(start)
+                    .ends(start + Duration::minutes(i64::from(schedule.minutes.max(1))));
+            }
             if let Some(note) = &schedule.note {
                 event.description(note);
             }
-            if schedule.remind > 0 {
+            if schedule.remind > 0 && !schedule.all_day() {
                 let mut alarm = Alarm::display(
                     &schedule.title,
                     Trigger::before_start(Duration::minutes(i64::from(schedule.remind))),
@@ -291,7 +340,7 @@ mod tests {
             name: "check-ins",
             title: "Check-in".into(),
             note: None,
-            times,
+            times: Some(times),
             every_days: Some(Value::from(every)),
             start: Some(Value::from(start)),
             until: Value::from(until),

@@ -218,3 +218,108 @@ fn forgetting_the_session_forgets_its_schedule() {
         .code(0)
         .stdout_has("No upcoming check-ins");
 }
+
+/// The boundaries review day and the next weekly-progress are listed by `schedule` and
+/// exported as all-day entries (no time, no reminder at midnight) that the independent parser
+/// reads back; a day with no time is still upcoming on the day itself.
+#[test]
+fn the_review_day_and_the_next_weekly_look_are_in_the_schedule_and_the_calendar() {
+    let boundaries = "safety-check/physical: \"No\"\nsafety-check/threats: \"No\"\n\
+        safety-check/control: \"Yes, mostly\"\nsafety-check/harm_self: \"No\"\n\
+        needs: [evenings out]\nshape: [I need to know where you are in the evening, so that I can relax.]\n\
+        response: [accept]\ncommitment: \"\"\nreview: 2026-12-09\n";
+    let weekly = "calm_about_activities: { partner_a: 6, partner_b: 7 }\nopenness: { partner_a: 6, partner_b: 6 }\n\
+        communication: { partner_a: 7, partner_b: 6 }\nfree_from_checking: { partner_a: 8, partner_b: 9 }\n\
+        closeness: { partner_a: 6, partner_b: 7 }\nplanning_together: { partner_a: 6, partner_b: 6 }\n\
+        appreciation: { partner_a: 8, partner_b: 8 }\nfelt_safe_a: safe\nfelt_safe_b: safe\n\
+        reflect: { partner_a: \"\", partner_b: \"\" }\n";
+    let out = Test::new()
+        .env("TZ", "UTC")
+        .file("b.yaml", boundaries)
+        .file("w.yaml", weekly)
+        .args([
+            "run",
+            "boundaries",
+            "--as",
+            "Alex",
+            "--as",
+            "Sam",
+            "--answers",
+            "b.yaml",
+        ])
+        .run()
+        .code(0)
+        .then([
+            "run",
+            "weekly-progress",
+            "--as",
+            "Sam",
+            "--as",
+            "Alex",
+            "--answers",
+            "w.yaml",
+        ])
+        .code(0)
+        .then(["schedule"])
+        .code(0)
+        .stdout_has("Review your boundaries together: Alex and Sam — on Wed 9 Dec 2026\n")
+        .stdout_has("  Wed 9 Dec\n")
+        .stdout_has("Weekly progress: Sam and Alex — on Wed 2 Dec 2026\n")
+        .then(["schedule", "--ics", "days.ics"])
+        .code(0)
+        .stdout_has("Wrote 2 calendar entries");
+    let ics = std::fs::read_to_string(out.path("days.ics")).expect("the export");
+    let calendar = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .expect("a calendar")
+        .expect("it parses");
+    let mut days: Vec<(String, String, String, usize)> = calendar
+        .events
+        .iter()
+        .map(|e| {
+            let prop = |name: &str| {
+                e.properties
+                    .iter()
+                    .find(|p| p.name == name)
+                    .and_then(|p| p.value.clone())
+                    .unwrap_or_default()
+            };
+            let all_day = e.properties.iter().any(|p| {
+                p.name == "DTSTART"
+                    && p.params.as_ref().is_some_and(|ps| {
+                        ps.iter()
+                            .any(|(k, v)| k == "VALUE" && v.iter().any(|x| x == "DATE"))
+                    })
+            });
+            assert!(all_day, "a whole day: {ics}");
+            (
+                prop("DTSTART"),
+                prop("DTEND"),
+                prop("SUMMARY"),
+                e.alarms.len(),
+            )
+        })
+        .collect();
+    days.sort();
+    assert_eq!(
+        days,
+        [
+            (
+                "20261202".to_owned(),
+                "20261203".to_owned(),
+                "Weekly progress: Sam and Alex".to_owned(),
+                0
+            ),
+            (
+                "20261209".to_owned(),
+                "20261210".to_owned(),
+                "Review your boundaries together: Alex and Sam".to_owned(),
+                0
+            ),
+        ]
+    );
+    // On the review day itself, it is still listed.
+    out.env_then("TRUSTGUIDE_NOW", "2026-12-09T20:00:00+00:00", ["schedule"])
+        .code(0)
+        .stdout_has("  Wed 9 Dec\n");
+}

@@ -135,6 +135,24 @@ impl Output {
         .run()
     }
 
+    /// Like [`Output::then`], with one environment variable changed from here on.
+    pub fn env_then<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        self,
+        key: &str,
+        value: &str,
+        args: I,
+    ) -> Output {
+        Test {
+            dir: self.dir,
+            args: Vec::new(),
+            env: self.env,
+            stdin: None,
+        }
+        .env(key, value)
+        .args(args)
+        .run()
+    }
+
     /// Writes a file into the folder.
     pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Output {
         std::fs::write(self.dir.path().join(name), contents).expect("write file");

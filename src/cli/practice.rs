@@ -40,10 +40,12 @@ pub fn schedule(env: &Environment, ics: Option<PathBuf>, all: bool) -> Result<i3
         write_private_file(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         let events: usize = list.iter().map(|s| s.upcoming(now_local).count()).sum();
+        let timed = list.iter().any(|s| !s.all_day());
         println!(
-            "Wrote {events} check-in{} to {} (readable by you alone). Import it into your calendar; each has a reminder.",
-            if events == 1 { "" } else { "s" },
-            path.display()
+            "Wrote {events} calendar entr{} to {} (readable by you alone). Import it into your calendar{}.",
+            if events == 1 { "y" } else { "ies" },
+            path.display(),
+            if timed { "; each check-in has a reminder" } else { "" }
         );
         return Ok(0);
     }
@@ -67,7 +69,11 @@ pub fn schedule(env: &Environment, ics: Option<PathBuf>, all: bool) -> Result<i3
         let upcoming: Vec<NaiveDateTime> = s.upcoming(now_local).collect();
         let shown = if all { upcoming.len() } else { SHOWN };
         for at in upcoming.iter().take(shown) {
-            writeln!(out, "  {}", at.format("%a %-d %b %H:%M"))?;
+            if s.all_day() {
+                writeln!(out, "  {}", at.format("%a %-d %b"))?;
+            } else {
+                writeln!(out, "  {}", at.format("%a %-d %b %H:%M"))?;
+            }
         }
         if upcoming.len() > shown {
             writeln!(

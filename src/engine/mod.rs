@@ -529,7 +529,7 @@ impl<'lib> Engine<'lib> {
                 Some(n) => Some(self.render(n, line)?),
                 None => None,
             },
-            times: self.eval(&spec.times)?,
+            times: optional(&spec.times)?,
             every_days: optional(&spec.every_days)?,
             start: optional(&spec.start)?,
             until: self.eval(&spec.until)?,

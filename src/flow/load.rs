@@ -1775,7 +1775,6 @@ impl<'s> Checker<'s> {
         }
         let at = sc.referenced;
         let title = self.required(&raw.title, at, "title", "`schedule`");
-        let times = self.required(&raw.times, at, "times", "`schedule`");
         let until = self.required(&raw.until, at, "until", "`schedule`");
         Box::new(ScheduleSpec {
             name,
@@ -1784,7 +1783,10 @@ impl<'s> Checker<'s> {
                 .note
                 .as_ref()
                 .map(|n| self.template(n, cx.template("schedule.note"))),
-            times: self.expression(&times, "in `schedule.times`"),
+            times: raw
+                .times
+                .as_ref()
+                .map(|t| self.expression(t, "in `schedule.times`")),
             every_days: raw
                 .every_days
                 .as_ref()

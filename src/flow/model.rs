@@ -363,8 +363,9 @@ pub struct ScheduleSpec {
     pub title: TemplateRef,
     /// Each check-in's calendar description, a template.
     pub note: Option<TemplateRef>,
-    /// An expression giving a time (`"19:00"`) or a list of times a day.
-    pub times: ExprSource,
+    /// An expression giving a time (`"19:00"`) or a list of times a day; `None` for days
+    /// with no time (all-day calendar entries).
+    pub times: Option<ExprSource>,
     /// An expression giving the days between check-in days; `None` means every day.
     pub every_days: Option<ExprSource>,
     /// An expression giving the first day (`YYYY-MM-DD`); `None` means today.

@@ -392,9 +392,8 @@ pub struct RawSchedule {
     /// The calendar entry's description. `{{ name }}` puts in a variable.
     #[schemars(with = "Option<Text>")]
     pub note: Option<Sp<String>>,
-    /// An expression giving the time of day, such as `"'19:00'"`, or a list of times.
-    #[schemars(with = "Expr")]
-    #[schemars(required)]
+    /// An expression giving the time of day, such as `"'19:00'"`, or a list of times. Left out: a day to remember, with no time (an all-day calendar entry).
+    #[schemars(with = "Option<Expr>")]
     pub times: Option<Sp<String>>,
     /// An expression giving the number of days between check-in days (default 1).
     #[schemars(with = "Option<Expr>")]
