@@ -494,7 +494,13 @@ impl<'lib> Engine<'lib> {
         // Each frame's current step is already counted in `steps_entered`.
         for frame in &self.frames {
             let flow = self.lib.flow(frame.flow);
-            let r = u64::from(flow.min_remaining(frame.step));
+            let mut r = u64::from(flow.min_remaining(frame.step));
+            // A call made (its flow running in a frame above, or finished) counts there.
+            if let Some(callee) = &flow.steps[frame.step].call {
+                if !matches!(frame.phase, Phase::Say | Phase::Timer | Phase::Call) {
+                    r = r.saturating_sub(u64::from(self.lib.called_steps(callee)));
+                }
+            }
             remaining += r.saturating_sub(1);
             // The turns of a group still to come ask each of its steps again.
             if let Some(group) = flow.steps[frame.step].group {

@@ -244,6 +244,63 @@ steps:
     );
 }
 
+/// "step N of ~M" counts the steps of a called flow from the start: the estimate holds still
+/// when the call is made and when it returns, and the step number only goes up.
+#[test]
+fn the_estimate_counts_a_called_flow_from_the_start() {
+    let (lib, flow) = library(&[
+        "
+flow: outer
+title: Outer
+steps:
+  - say: Hello.
+  - id: check
+    call: inner
+  - id: mood
+    ask: text
+    prompt: Mood?
+  - say: Bye.
+",
+        "
+flow: inner
+title: Inner
+steps:
+  - say: One.
+  - id: two
+    ask: text
+    prompt: Two?
+  - say: Three.
+",
+    ]);
+    let names: Vec<String> = Vec::new();
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("engine starts");
+    let mut seen = Vec::new();
+    loop {
+        match engine.next_event().expect("no runtime error") {
+            Event::Say { progress, .. } => seen.push((progress.step, progress.estimated_total)),
+            Event::Ask(q) => {
+                seen.push((q.progress.step, q.progress.estimated_total));
+                engine.answer(text("fine")).expect("accepted");
+            }
+            Event::Finished(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        seen.iter().all(|(_, total)| *total == seen[0].1),
+        "the estimate holds still: {seen:?}"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "the step number only goes up: {seen:?}"
+    );
+    assert_eq!(
+        seen.last().map(|(step, total)| step == total),
+        Some(true),
+        "{seen:?}"
+    );
+}
+
 #[test]
 fn choice_options_carry_values_and_jumps() {
     let (lib, flow) = library(&["

@@ -655,7 +655,7 @@ impl<'s> Checker<'s> {
 
         let safety = raw.safety.map(|s| self.flow_safety(s)).unwrap_or_default();
         let metrics = self.metrics(raw.metrics, &steps);
-        let min_remaining = min_remaining(&steps);
+        let min_remaining = min_remaining(&steps, &|_| 1);
         let tests = raw
             .tests
             .into_iter()
@@ -2411,7 +2411,9 @@ pub fn parse_date_bound(text: &str) -> Option<DateBound> {
 
 /// For each step, the fewest steps to show before the flow can end, preferring the ways that
 /// complete it (a branch that stops early is not what "step 4 of ~12" should count towards).
-fn min_remaining(steps: &[Step]) -> Vec<u32> {
+/// `weight` is what each step counts for: 1, or for a step that calls another flow, 1 plus
+/// that flow's own fewest steps (the library knows them once the callee is loaded).
+pub(crate) fn min_remaining(steps: &[Step], weight: &dyn Fn(usize) -> u32) -> Vec<u32> {
     let n = steps.len();
     let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut completes = Vec::new();
@@ -2429,8 +2431,8 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
             }
         }
     }
-    let completing = bfs(&predecessors, &completes);
-    let any = bfs(&predecessors, &ends);
+    let completing = shortest(&predecessors, &completes, weight);
+    let any = shortest(&predecessors, &ends, weight);
     let worst = any
         .iter()
         .copied()
@@ -2452,22 +2454,32 @@ fn min_remaining(steps: &[Step]) -> Vec<u32> {
         .collect()
 }
 
-/// Distances (in steps, counting the step itself) to the nearest of `sources`, along
-/// reversed edges.
-fn bfs(predecessors: &[Vec<usize>], sources: &[usize]) -> Vec<u32> {
+/// Weighted distances (each step counting its `weight`, itself included) to the nearest of
+/// `sources`, along reversed edges (Dijkstra; the weights are at least 1).
+fn shortest(
+    predecessors: &[Vec<usize>],
+    sources: &[usize],
+    weight: &dyn Fn(usize) -> u32,
+) -> Vec<u32> {
+    use std::cmp::Reverse;
     let mut dist = vec![u32::MAX; predecessors.len()];
-    let mut queue = std::collections::VecDeque::new();
+    let mut heap = std::collections::BinaryHeap::new();
     for &s in sources {
-        if dist[s] == u32::MAX {
-            dist[s] = 1;
-            queue.push_back(s);
+        let d = weight(s).max(1);
+        if d < dist[s] {
+            dist[s] = d;
+            heap.push(Reverse((d, s)));
         }
     }
-    while let Some(i) = queue.pop_front() {
+    while let Some(Reverse((d, i))) = heap.pop() {
+        if d > dist[i] {
+            continue;
+        }
         for &p in &predecessors[i] {
-            if dist[p] == u32::MAX {
-                dist[p] = dist[i] + 1;
-                queue.push_back(p);
+            let through = d.saturating_add(weight(p).max(1));
+            if through < dist[p] {
+                dist[p] = through;
+                heap.push(Reverse((through, p)));
             }
         }
     }

@@ -187,7 +187,22 @@ impl Library {
         if diags.has_errors() {
             return Err(diags);
         }
+        // "step 4 of ~12" counts the steps of the flows this one calls, now that they are loaded.
+        let weights: Vec<u32> = self.flows[index]
+            .steps
+            .iter()
+            .map(|s| 1 + s.call.as_ref().map_or(0, |c| self.called_steps(c)))
+            .collect();
+        let flow = &mut self.flows[index];
+        flow.min_remaining = load::min_remaining(&flow.steps, &|i| weights[i]);
         Ok(index)
+    }
+
+    /// The fewest steps flow `id` shows from its start to its end (0 when it is not loaded).
+    pub(crate) fn called_steps(&self, id: &str) -> u32 {
+        self.by_id
+            .get(id)
+            .map_or(0, |&i| self.flows[i].min_remaining(0))
     }
 
     /// The flow at `index` (from [`Library::load`] or [`Library::index_of`]); panics when
