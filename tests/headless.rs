@@ -506,7 +506,7 @@ fn the_pause_word_chosen_in_the_pause_signal_flow_pauses_later_runs() {
     let out = out
         .then(["history"])
         .code(0)
-        .stdout_has("paused at feeling");
+        .stdout_has("paused (resume it)");
     // `forget --all` takes the word with the sessions.
     out.then(["forget", "--all", "--yes"])
         .code(0)

@@ -446,7 +446,7 @@ fn resume_the_fixture_store(before_resume: &str) -> crate::util::Output {
         .args(["history"])
         .run()
         .code(0)
-        .stdout_has("paused at topic_listener")
+        .stdout_has("paused (resume it)")
         .stdout_has("completed");
     if !before_resume.is_empty() {
         let conn = rusqlite::Connection::open(out.path("home").join("trustguide.db"))
@@ -534,7 +534,7 @@ fn a_snapshot_from_a_newer_trustguide_is_refused_and_left_as_it_was() {
         .stderr_has("session 1: it was saved by a newer trustguide (position format 99; this one reads up to 1); please update trustguide");
     out.then(["history"])
         .code(0)
-        .stdout_has("paused at topic_listener");
+        .stdout_has("paused (resume it)");
 }
 
 /// `export --format md` of a boundaries session reads as a summary for a therapist: option

@@ -313,7 +313,7 @@ fn pause_at_a_prompt_saves_and_resume_asks_again() {
     s.expect(expectrl::Eof).expect("ends");
     assert_eq!(exit_code(&s), Some(0));
     let history = String::from_utf8_lossy(&run_in(&home, &["history"]).stdout).into_owned();
-    assert!(history.contains("paused at intensity"), "{history}");
+    assert!(history.contains("paused (resume it)"), "{history}");
 
     // The last answer was Sam's and the next question is Alex's: the resumed sitting starts
     // with the handover, and speaks of the place in words, not step ids.

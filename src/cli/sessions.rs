@@ -51,7 +51,8 @@ pub(super) fn history(env: &Environment, json: bool) -> Result<i32> {
     for s in &sessions {
         let outcome = match (s.status.as_str(), &s.ended_at) {
             ("in_progress", _) => "not finished (resume it)".to_owned(),
-            ("paused", Some(step)) => format!("paused at {step}"),
+            // `resume` shows the question it goes on with; a step id means nothing here.
+            ("paused", _) => "paused (resume it)".to_owned(),
             (status, _) => status_words(status).to_owned(),
         };
         writeln!(
