@@ -291,7 +291,7 @@ impl Terminal {
                     .with_prompt(prompt)
                     .allow_empty(allow_empty),
                 prompt,
-                true,
+                Some(prompt),
             ),
         }
     }
@@ -519,6 +519,7 @@ impl Terminal {
             }
             _ => {
                 let hint = kind_hint(q.kind, q.optional);
+                let label = prompt;
                 let prompt = if hint.is_empty() {
                     prompt.to_owned()
                 } else {
@@ -536,7 +537,7 @@ impl Terminal {
                         }
                         accept(kind, optional, Reply::Text(typed.clone()), today).map(|_| ())
                     });
-                let typed = self.line_input(input, &prompt, !q.private)?;
+                let typed = self.line_input(input, &prompt, (!q.private).then_some(label))?;
                 if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
@@ -550,11 +551,13 @@ impl Terminal {
     /// clears only the last row of an answer long enough to wrap, which left "? Sam › how
     /// lonely I…" above the report; those rows are cleared here, and the answer is reported
     /// once ("✔ Sam · …"), unless it is private. A refused answer leaves no tick.
+    /// `prompt` is the prompt as drawn (with its hint); `report` the words the report repeats
+    /// (without the hint), or `None` for nothing.
     fn line_input(
         &self,
         input: TextInput<'_, String>,
         prompt: &str,
-        report: bool,
+        report: Option<&str>,
     ) -> Result<String, DriveError> {
         let typed = input
             .report(false)
@@ -568,11 +571,11 @@ impl Terminal {
         if extra_rows > 0 {
             self.term.clear_last_lines(extra_rows)?;
         }
-        if report {
+        if let Some(label) = report {
             let mut line = String::new();
             let _ = self
                 .theme
-                .format_input_prompt_selection(&mut line, prompt, &printable(&typed));
+                .format_input_prompt_selection(&mut line, label, &printable(&typed));
             self.term.write_line(&line)?;
         }
         Ok(typed)
@@ -590,7 +593,7 @@ impl Terminal {
             let input = TextInput::<String>::with_theme(self.theme.as_ref())
                 .with_prompt(&shown)
                 .allow_empty(true);
-            let typed = self.line_input(input, &shown, !private)?;
+            let typed = self.line_input(input, &shown, (!private).then_some(shown.as_str()))?;
             if self.pause.matches(&typed) {
                 return Ok(None);
             }
@@ -628,7 +631,7 @@ impl Terminal {
                     Err("Please type yes or no (or y or n), then Enter.")
                 }
             });
-        let typed = self.line_input(input, &shown, report)?;
+        let typed = self.line_input(input, &shown, report.then_some(prompt))?;
         if self.pause.matches(&typed) {
             return Ok(None);
         }
