@@ -641,8 +641,10 @@ impl Terminal {
     /// Waits for Enter alone. Anything typed first is not kept, and the person is told so,
     /// rather than losing it without a word.
     fn enter_alone(&self, prompt: &str) -> Result<(), DriveError> {
+        // Wrapped like any text, so that a long prompt does not break inside a word.
+        let prompt = format!("{} ", self.wrap(prompt.trim_end()));
         loop {
-            let typed = self.read_line_plain(prompt)?;
+            let typed = self.read_line_plain(&prompt)?;
             if typed.trim().is_empty() {
                 return Ok(());
             }
