@@ -166,7 +166,7 @@ fn a_settled_week_widens_the_schedule_and_a_hard_one_narrows_it() {
         .code(0)
         .then(["run", "checkin-schedule", "--answers", "settled.yaml"])
         .code(0)
-        .stdout_has("the gaps can widen by one step")
+        .stdout_has("the check-ins can come a little further apart")
         .then(["schedule"])
         .code(0)
         .stdout_has("at 19:00, every day, from Wed 25 Nov to Wed 9 Dec 2026");

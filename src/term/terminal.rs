@@ -788,34 +788,41 @@ pub const SAFE_WORD: &str = "safe";
 /// A flow's text as paragraphs: a single line break inside a paragraph is a space, as in
 /// Markdown, so that a `say:` block written at any width wraps to the terminal's (at 60
 /// columns, "met her through / work in / March" does not break where the YAML did). A blank
-/// line starts a paragraph; a list item (`- `, `* `, `1. `), a heading (`#`), a quote, an
-/// indented line, and a line after one that ends with two spaces or a colon keep their own
-/// lines.
+/// line starts a paragraph; a list item (`- `, `* `, `1. `), a heading (`#`), a quote and an
+/// indented line start their own lines, as does a line after one that ends with a colon or
+/// two spaces; the lines after a list item go on with it.
 fn reflow(text: &str) -> String {
-    let keeps_its_line = |line: &str| {
+    let starts_block = |line: &str| {
         let t = line.trim_start();
-        line.starts_with([' ', '\t'])
-            || t.starts_with("- ")
+        t.starts_with("- ")
             || t.starts_with("* ")
             || t.starts_with('#')
             || t.starts_with('>')
             || t.split_once(". ")
                 .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
     };
+    let is_item = |line: &str| {
+        let t = line.trim_start();
+        t.starts_with("- ") || t.starts_with("* ")
+    };
     let mut out = String::with_capacity(text.len());
     let mut previous: Option<&str> = None;
+    // Inside a list item, the lines that follow (indented or not) go on with the item, as
+    // Markdown's lazy continuation does, until a blank line or the next item.
+    let mut in_item = false;
     for line in text.lines() {
         let mut join = false;
         if let Some(before) = previous {
-            join = !line.trim().is_empty()
-                && !before.trim().is_empty()
-                && !keeps_its_line(line)
-                && !keeps_its_line(before)
-                && !before.ends_with("  ")
-                && !before.trim_end().ends_with(':');
+            let blank = line.trim().is_empty() || before.trim().is_empty();
+            let ends_line = before.ends_with("  ") || before.trim_end().ends_with(':');
+            join = !blank
+                && !starts_block(line)
+                && !ends_line
+                && (in_item || (!line.starts_with([' ', '\t']) && !starts_block(before)));
             out.push(if join { ' ' } else { '\n' });
         }
         out.push_str(if join { line.trim_start() } else { line });
+        in_item = is_item(line) || (in_item && join);
         previous = Some(line);
     }
     out
@@ -1123,7 +1130,15 @@ mod tests {
         let said = "List the facts, one per line. Short lines are fine, such as \"met her through\nwork in March\".\n\nAgreed:\n- one thing\n- another\n  that goes on\n\n## Next\nThen this.";
         assert_eq!(
             reflow(said),
-            "List the facts, one per line. Short lines are fine, such as \"met her through work in March\".\n\nAgreed:\n- one thing\n- another\n  that goes on\n\n## Next\nThen this."
+            "List the facts, one per line. Short lines are fine, such as \"met her through work in March\".\n\nAgreed:\n- one thing\n- another that goes on\n\n## Next\nThen this."
+        );
+        assert_eq!(
+            reflow("- Answer plainly, and do not add\nexplanations.\n- Expect the same\n  questions again.\n\nThen."),
+            "- Answer plainly, and do not add explanations.\n- Expect the same questions again.\n\nThen."
+        );
+        assert_eq!(
+            reflow("Your promises:\n  Sam: walk\n  Alex: cook"),
+            "Your promises:\n  Sam: walk\n  Alex: cook"
         );
     }
 
