@@ -436,13 +436,19 @@ fn report(diags: Diagnostics) -> anyhow::Error {
     )
 }
 
+/// The width to wrap printed text to: the terminal's, from 40 to 100 columns, or 80 when the
+/// output is not a terminal (so that piped output and tests are stable).
+pub(super) fn text_width() -> usize {
+    console::Term::stdout()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols))
+        .clamp(40, 100)
+}
+
 /// A bare `trustguide`: what it is, where help is, three exercises to start with, how to
 /// pause, and where to go next; a session left paused is named first.
 fn greet(env: &Environment) -> Result<i32> {
-    let width = console::Term::stdout()
-        .size_checked()
-        .map_or(80, |(_, cols)| usize::from(cols))
-        .clamp(40, 100);
+    let width = text_width();
     let fill = |text: &str| textwrap::fill(text, width);
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(
@@ -526,10 +532,7 @@ fn list(env: &Environment, tag: Option<&str>) -> Result<i32> {
             tags.join(", ")
         );
     }
-    let width = console::Term::stdout()
-        .size_checked()
-        .map_or(80, |(_, cols)| usize::from(cols))
-        .clamp(40, 100);
+    let width = text_width();
     let id_width = headers.iter().map(|h| h.flow.len()).max().unwrap_or(4);
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(out, "Exercises, to start with `trustguide run ID`:")?;

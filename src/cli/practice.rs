@@ -131,9 +131,7 @@ pub fn learn(topic: Option<&str>) -> Result<i32> {
         .get(&format!("cards/{name}.md"))
         .map_err(|e| anyhow!(e))?
         .ok_or_else(|| anyhow!("the card for `{name}` is missing from this build"))?;
-    let width = console::Term::stdout()
-        .size_checked()
-        .map_or(80, |(_, w)| usize::from(w).clamp(40, 100));
+    let width = super::text_width();
     let mut out = io::stdout().lock();
     for line in text.lines() {
         if let Some(heading) = line.strip_prefix('#') {

@@ -15,10 +15,7 @@ pub(super) fn help_now(env: &Environment, region: Option<String>) -> Result<i32>
     // The data folder is only read, and only if it exists: help must never wait on it.
     let store = env.existing_store().ok().flatten();
     let region = super::region(region.as_deref(), store.as_ref())?;
-    let width = console::Term::stdout()
-        .size_checked()
-        .map_or(80, |(_, cols)| usize::from(cols))
-        .clamp(40, 100);
+    let width = super::text_width();
     // Each line wrapped to the terminal, its continuation indented like the line itself.
     for line in resources.render(region.as_deref()).lines() {
         let indent: String = line.chars().take_while(|c| *c == ' ').collect();
