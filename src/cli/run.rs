@@ -316,6 +316,11 @@ fn run_session(
             "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
              you can start it again."
         ),
+        // In a terminal, where to find the session again; a headless run's output is its own.
+        (Some(id), Outcome::Completed) if matches!(front, Front::Terminal(_)) => println!(
+            "Saved as session {id}. `trustguide show {id}` reads it again; \
+             `trustguide export {id} -o summary.md` writes a summary you can bring to a therapist."
+        ),
         (None, Outcome::Paused) => println!(
             "Paused. Nothing of this session was kept (--no-save), so there is nothing to resume: \
              next time the exercise starts from the beginning."

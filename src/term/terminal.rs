@@ -63,6 +63,9 @@ pub struct Terminal {
     alone: bool,
     /// A resumed session: nobody has been asked anything yet in this sitting.
     resumed: bool,
+    /// The step whose "step 4 of ~12" line was shown last, so that a step's question does not
+    /// repeat it under the step's own text.
+    header_shown: Option<u64>,
 }
 
 impl Terminal {
@@ -90,6 +93,7 @@ impl Terminal {
             own_answer_on_screen: false,
             alone: false,
             resumed: false,
+            header_shown: None,
         }
     }
 
@@ -311,6 +315,8 @@ impl Terminal {
         }
         self.resumed = false;
         self.alone = false;
+        // The new person's question says which step it is, whatever the other one saw.
+        self.header_shown = None;
         if std::mem::take(&mut self.private_on_screen)
             || std::mem::take(&mut self.own_answer_on_screen)
         {
@@ -374,14 +380,18 @@ impl Terminal {
         Ok(())
     }
 
-    fn header(&self, progress: Progress) -> io::Result<()> {
+    fn header(&mut self, progress: Progress) -> io::Result<()> {
+        if self.header_shown.replace(progress.step) == Some(progress.step) {
+            return Ok(());
+        }
         self.line(&self.dim(&format!(
             "step {} of ~{}",
             progress.step, progress.estimated_total
         )))
     }
 
-    fn clear_all(&self) -> io::Result<()> {
+    fn clear_all(&mut self) -> io::Result<()> {
+        self.header_shown = None;
         self.term.write_str(CLEAR_ALL)?;
         self.term.flush()
     }
@@ -572,13 +582,22 @@ impl Terminal {
             self.term.clear_last_lines(extra_rows)?;
         }
         if let Some(label) = report {
-            let mut line = String::new();
-            let _ = self
-                .theme
-                .format_input_prompt_selection(&mut line, label, &printable(&typed));
-            self.term.write_line(&line)?;
+            self.report(label, &printable(&typed))?;
         }
         Ok(typed)
+    }
+
+    /// The line that stays once a question is answered: "✔ Sam · what was given". A long
+    /// answer wraps between words, not wherever the terminal cuts it.
+    fn report(&self, label: &str, answer: &str) -> Result<(), DriveError> {
+        let mut line = String::new();
+        let _ = self
+            .theme
+            .format_input_prompt_selection(&mut line, label, answer);
+        let cols = usize::from(self.term.size().1).max(20);
+        let options = textwrap::Options::new(cols).subsequent_indent("  ");
+        self.term.write_line(&textwrap::fill(&line, options))?;
+        Ok(())
     }
 
     /// Lines until an empty one; `None` if someone typed the pause word.
@@ -631,11 +650,21 @@ impl Terminal {
                     Err("Please type yes or no (or y or n), then Enter.")
                 }
             });
-        let typed = self.line_input(input, &shown, report.then_some(prompt))?;
+        let typed = self.line_input(input, &shown, None)?;
         if self.pause.matches(&typed) {
             return Ok(None);
         }
-        Ok(parse_yes_no(&typed).or(default))
+        let answer = parse_yes_no(&typed).or(default);
+        if report {
+            // Said back as a word, whether "y", "YES" or Enter alone was typed.
+            let word = match answer {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            self.report(prompt, word)?;
+        }
+        Ok(answer)
     }
 
     /// Waits for Enter alone. Anything typed first is not kept, and the person is told so,
@@ -818,7 +847,10 @@ fn reflow(text: &str) -> String {
             join = !blank
                 && !starts_block(line)
                 && !ends_line
-                && (in_item || (!line.starts_with([' ', '\t']) && !starts_block(before)));
+                && (in_item
+                    || (!line.starts_with([' ', '\t'])
+                        && !before.starts_with([' ', '\t'])
+                        && !starts_block(before)));
             out.push(if join { ' ' } else { '\n' });
         }
         out.push_str(if join { line.trim_start() } else { line });
@@ -1139,6 +1171,11 @@ mod tests {
         assert_eq!(
             reflow("Your promises:\n  Sam: walk\n  Alex: cook"),
             "Your promises:\n  Sam: walk\n  Alex: cook"
+        );
+        // A line set apart by its indent stays apart from the paragraph after it.
+        assert_eq!(
+            reflow("Jo asks:\n  \"a text\"\nTake a breath\nfirst."),
+            "Jo asks:\n  \"a text\"\nTake a breath first."
         );
     }
 
