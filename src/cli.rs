@@ -445,6 +445,17 @@ pub(super) fn text_width() -> usize {
         .clamp(40, 100)
 }
 
+/// Text wrapped to [`text_width`] between words: a word (a command, a path) is never split.
+pub(super) fn fill(text: &str) -> String {
+    let options = textwrap::Options::new(text_width())
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    text.lines()
+        .map(|line| textwrap::fill(line, &options))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A bare `trustguide`: what it is, where help is, three exercises to start with, how to
 /// pause, and where to go next; a session left paused is named first.
 fn greet(env: &Environment) -> Result<i32> {

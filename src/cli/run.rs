@@ -301,40 +301,43 @@ fn run_session(
             eprintln!("{notice}");
         }
     }
+    // Wrapped between words at the terminal's width, never inside a command.
+    let say = |text: String| println!("{}", super::fill(&text));
     match (&ended.session, &ended.finished.outcome) {
         // The quick exit: nothing more on the screen.
         _ if ended.left_quickly => {}
-        (Some(id), Outcome::Paused) => println!(
+        (Some(id), Outcome::Paused) => say(format!(
             "Paused and saved. Take a slow breath, and another: nothing needs deciding right now.\n\
              Session {id} is paused. `trustguide resume {id}` goes on from here."
-        ),
-        (Some(id), Outcome::SafetyStop) if ended.finished.resumable => println!(
+        )),
+        (Some(id), Outcome::SafetyStop) if ended.finished.resumable => say(format!(
             "Session {id} is saved. When everyone is safe, `trustguide resume {id}` goes on from here; \
              it asks first whether everyone is safe."
-        ),
-        (Some(id), Outcome::SafetyStop) => println!(
+        )),
+        (Some(id), Outcome::SafetyStop) => say(format!(
             "Session {id} is kept, and the exercise ends here for today. Another day, when you are both ready, \
              you can start it again."
-        ),
+        )),
         // In a terminal, where to find the session again; a headless run's output is its own.
-        (Some(id), Outcome::Completed) if matches!(front, Front::Terminal(_)) => println!(
+        (Some(id), Outcome::Completed) if matches!(front, Front::Terminal(_)) => say(format!(
             "Saved as session {id}. `trustguide show {id}` reads it again; \
              `trustguide export {id} -o summary.md` writes a summary you can bring to a therapist."
-        ),
-        (None, Outcome::Paused) => println!(
+        )),
+        (None, Outcome::Paused) => say(
             "Paused. Nothing of this session was kept (--no-save), so there is nothing to resume: \
              next time the exercise starts from the beginning."
+                .to_owned(),
         ),
         _ => {}
     }
     match &ended.pause_word {
-        Some(PauseWord::Refused(why)) => println!(
+        Some(PauseWord::Refused(why)) => say(format!(
             "The pause word was not saved: {why}. `trustguide run pause-signal` chooses another."
-        ),
-        Some(PauseWord::Saved(word)) => println!(
+        )),
+        Some(PauseWord::Saved(word)) => say(format!(
             "Saved. From now on, typing `{word}` (or /pause) at any question pauses and saves the session."
-        ),
-        Some(PauseWord::NotSaved) => println!("The pause word was not saved (--no-save)."),
+        )),
+        Some(PauseWord::NotSaved) => say("The pause word was not saved (--no-save).".to_owned()),
         None => {}
     }
     Ok(ended)
@@ -372,7 +375,7 @@ fn interrupted() {
         )),
     };
     if let Some(said) = said {
-        let _ = term.write_line(&said);
+        let _ = term.write_line(&super::fill(&said));
     }
     let _ = term.flush();
 }

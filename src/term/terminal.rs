@@ -468,7 +468,14 @@ impl Terminal {
         Ok(SafetyChoice::End)
     }
 
-    fn ask_rich(&mut self, q: &Question<'_>, prompt: &str) -> Result<Input, DriveError> {
+    /// `hint_inline`: the kind's hint ("(0 to 10)") goes after the prompt; when it would not
+    /// fit there, it was shown on the line above.
+    fn ask_rich(
+        &mut self,
+        q: &Question<'_>,
+        prompt: &str,
+        hint_inline: bool,
+    ) -> Result<Input, DriveError> {
         let theme = self.theme.as_ref();
         let reply = match q.kind {
             AskKind::Choice { options } => {
@@ -530,7 +537,7 @@ impl Terminal {
             _ => {
                 let hint = kind_hint(q.kind, q.optional);
                 let label = prompt;
-                let prompt = if hint.is_empty() {
+                let prompt = if hint.is_empty() || !hint_inline {
                     prompt.to_owned()
                 } else {
                     format!("{prompt} {}", self.dim(&hint))
@@ -997,10 +1004,12 @@ impl FrontEnd for Terminal {
         if q.private && problem.is_none() {
             self.line(&self.dim("This answer is private: it will not stay on the screen."))?;
         }
+        let mut hint_inline = true;
         if self.mode == Mode::Rich {
             // A prompt that would wrap confuses line editing (the redrawn line lands in the
             // wrong place), so a long question goes above a short prompt.
-            let hint = console::measure_text_width(&kind_hint(q.kind, q.optional));
+            let hint_text = kind_hint(q.kind, q.optional);
+            let hint = console::measure_text_width(&hint_text);
             let room = self.width().saturating_sub(24 + hint);
             if console::measure_text_width(&prompt) > room || prompt.contains('\n') {
                 if problem.is_none() {
@@ -1010,11 +1019,19 @@ impl FrontEnd for Terminal {
                     Some(person) => person.name.clone(),
                     None => "Your answer".to_owned(),
                 };
+                // On a narrow terminal even a short prompt and a long hint ("like 14 Dec,
+                // Saturday, …") would wrap: the hint goes on its own line above.
+                if console::measure_text_width(&prompt) > room {
+                    hint_inline = false;
+                    if problem.is_none() {
+                        self.line(&self.dim(&self.wrap(&hint_text)))?;
+                    }
+                }
             }
         }
         loop {
             let input = match self.mode {
-                Mode::Rich => self.ask_rich(q, &prompt)?,
+                Mode::Rich => self.ask_rich(q, &prompt, hint_inline)?,
                 Mode::Plain => self.ask_plain(q, &self.wrap(&prompt))?,
             };
             // Say back a date or time that could be misread ("7:30 — that's 07:30 in the
