@@ -255,7 +255,7 @@ fn an_interrupted_session_resumes_where_it_stopped() {
         .file("b.yaml", "second: two\n")
         .then(["resume", "--answers", "b.yaml", "--transcript", "t.json"])
         .code(0)
-        .stdout_has("Resuming session 1: Two (two), started 2026-11-25; going on after the last saved answer.")
+        .stdout_has("Resuming session 1: Two, started Wednesday 25 November 2026, 19:30; going on\nafter the last saved answer.")
         .stdout_has("Done: one / two");
     let t = out.transcript("t.json");
     let answers: Vec<&str> = t["events"]

@@ -42,10 +42,13 @@ pub fn schedule(env: &Environment, ics: Option<PathBuf>, all: bool) -> Result<i3
         let events: usize = list.iter().map(|s| s.upcoming(now_local).count()).sum();
         let timed = list.iter().any(|s| !s.all_day());
         println!(
-            "Wrote {events} calendar entr{} to {} (readable by you alone). Import it into your calendar{}.",
-            if events == 1 { "y" } else { "ies" },
-            path.display(),
-            if timed { "; each check-in has a reminder" } else { "" }
+            "{}",
+            super::fill(&format!(
+                "Wrote {events} calendar entr{} to {} (readable by you alone). Import it into your calendar{}.",
+                if events == 1 { "y" } else { "ies" },
+                path.display(),
+                if timed { "; each check-in has a reminder" } else { "" }
+            ))
         );
         return Ok(0);
     }
@@ -57,15 +60,23 @@ pub fn schedule(env: &Environment, ics: Option<PathBuf>, all: bool) -> Result<i3
         )?;
         return Ok(0);
     }
-    for stored in active {
+    for (i, stored) in active.iter().enumerate() {
         let s = &stored.schedule;
-        writeln!(out, "{} — {}", s.title, s.describe())?;
-        writeln!(
-            out,
-            "  made in session {} on {}",
-            stored.session,
-            stored.made_at.get(..10).unwrap_or(&stored.made_at)
-        )?;
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let heading = super::fill(&format!("{} — {}", s.title, s.describe()));
+        writeln!(out, "{}", console::style(heading).bold())?;
+        let made = chrono::DateTime::parse_from_rfc3339(&stored.made_at)
+            .map(|t| t.format("%A %-d %B").to_string())
+            .unwrap_or_else(|_| {
+                stored
+                    .made_at
+                    .get(..10)
+                    .unwrap_or(&stored.made_at)
+                    .to_owned()
+            });
+        writeln!(out, "  made in session {} on {made}", stored.session)?;
         let upcoming: Vec<NaiveDateTime> = s.upcoming(now_local).collect();
         let shown = if all { upcoming.len() } else { SHOWN };
         for at in upcoming.iter().take(shown) {

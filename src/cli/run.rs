@@ -213,12 +213,16 @@ pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         Some(_) => "going on after the last saved answer".to_owned(),
         None => "starting again from the beginning (no answer was saved)".to_owned(),
     };
+    // The day it started in words ("Thursday 3 December, 19:52"), wrapped between words.
+    let started = chrono::DateTime::parse_from_rfc3339(&saved.started_at)
+        .map(|t| t.format("%A %-d %B %Y, %H:%M").to_string())
+        .unwrap_or_else(|_| day(&saved.started_at).to_owned());
     println!(
-        "Resuming session {}: {} ({}), started {}; {place}.",
-        saved.id,
-        saved.title,
-        saved.flow,
-        day(&saved.started_at)
+        "{}",
+        super::fill(&format!(
+            "Resuming session {}: {}, started {started}; {place}.",
+            saved.id, saved.title,
+        ))
     );
     for n in notices_before.iter().chain(session.notices()) {
         println!("{n}");

@@ -296,6 +296,7 @@ impl Terminal {
                     .allow_empty(allow_empty),
                 prompt,
                 Some(prompt),
+                "(skipped)",
             ),
         }
     }
@@ -554,7 +555,8 @@ impl Terminal {
                         }
                         accept(kind, optional, Reply::Text(typed.clone()), today).map(|_| ())
                     });
-                let typed = self.line_input(input, &prompt, (!q.private).then_some(label))?;
+                let typed =
+                    self.line_input(input, &prompt, (!q.private).then_some(label), "(skipped)")?;
                 if self.pause.matches(&typed) {
                     return Ok(Input::Pause);
                 }
@@ -575,6 +577,7 @@ impl Terminal {
         input: TextInput<'_, String>,
         prompt: &str,
         report: Option<&str>,
+        when_empty: &str,
     ) -> Result<String, DriveError> {
         let typed = input
             .report(false)
@@ -589,7 +592,12 @@ impl Terminal {
             self.term.clear_last_lines(extra_rows)?;
         }
         if let Some(label) = report {
-            self.report(label, &printable(&typed))?;
+            if typed.trim().is_empty() {
+                // Enter alone: say what it meant rather than leave "✔ Sam ·" hanging.
+                self.report(label, &self.dim(when_empty))?;
+            } else {
+                self.report(label, &printable(&typed))?;
+            }
         }
         Ok(typed)
     }
@@ -619,7 +627,12 @@ impl Terminal {
             let input = TextInput::<String>::with_theme(self.theme.as_ref())
                 .with_prompt(&shown)
                 .allow_empty(true);
-            let typed = self.line_input(input, &shown, (!private).then_some(shown.as_str()))?;
+            let typed = self.line_input(
+                input,
+                &shown,
+                (!private).then_some(shown.as_str()),
+                "(finished)",
+            )?;
             if self.pause.matches(&typed) {
                 return Ok(None);
             }
@@ -657,7 +670,7 @@ impl Terminal {
                     Err("Please type yes or no (or y or n), then Enter.")
                 }
             });
-        let typed = self.line_input(input, &shown, None)?;
+        let typed = self.line_input(input, &shown, None, "")?;
         if self.pause.matches(&typed) {
             return Ok(None);
         }
