@@ -209,7 +209,9 @@ pub trait FrontEnd {
 pub trait Recorder {
     /// A text the participants were shown.
     fn said(&mut self, step: &str, text: &str) -> Result<(), DriveError>;
-    /// An accepted answer; `engine` is already past it (for a snapshot).
+    /// An accepted answer; `engine` is already past it (for a snapshot). A recorder that
+    /// keeps anything on this machine must not keep an answer whose question says `keep:
+    /// false` ([`Question::keep`]).
     fn answered(
         &mut self,
         question: &Question<'_>,

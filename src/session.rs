@@ -565,6 +565,10 @@ impl Recorder for StoreRecorder<'_> {
         value: &Value,
         engine: &Engine<'_>,
     ) -> Result<(), DriveError> {
+        if !question.keep {
+            // `keep: false`: nothing of it is written, and the saved place stays before it.
+            return Ok(());
+        }
         Ok(self.0.answered(question, value, &engine.snapshot())?)
     }
 

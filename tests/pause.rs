@@ -206,3 +206,36 @@ fn bad_answers_give_a_clear_message_and_keep_the_session() {
         out.then(["history"]).code(0).stdout_has("not finished");
     }
 }
+
+/// A safety check's own answers (`keep: false`) steer the exercise and are never written:
+/// not to the store, not to `show` or an export with `--include-private`.
+#[test]
+fn a_safety_checks_answers_are_never_written_to_disk() {
+    let flow = "flow: check\ntitle: Check\nparticipants: [partner_a]\nsteps:\n  - id: hurt\n    ask: text\n    private: true\n    keep: false\n    prompt: Is anything worrying you at home?\n  - id: evening\n    ask: text\n    prompt: How was the evening?\n    next:\n      - when: hurt | length == 24\n        goto: calm\n  - id: other\n    say: Not the expected answer.\n    end: completed\n  - id: calm\n    say: Thank you.\n";
+    let out = Test::new()
+        .file("check.yaml", flow)
+        .file(
+            "a.yaml",
+            "hurt: nothing, quince marigold\nevening: a slow one, soup\n",
+        )
+        .args(["run", "check.yaml", "--answers", "a.yaml", "--as", "Sam"])
+        .run()
+        .code(0)
+        // The answer was there to steer by while the flow ran.
+        .stdout_has("Thank you.");
+    assert!(
+        on_disk(&out, "quince").is_empty(),
+        "{:?}",
+        on_disk(&out, "quince")
+    );
+    assert!(
+        !on_disk(&out, "a slow one, soup").is_empty(),
+        "the kept answer is saved"
+    );
+    let out = out.then(["show", "1", "--include-private"]).code(0);
+    assert!(!out.stdout.contains("quince"), "{}", out.stdout);
+    let out = out
+        .then(["export", "1", "--format", "json", "--include-private"])
+        .code(0);
+    assert!(!out.stdout.contains("quince"), "{}", out.stdout);
+}

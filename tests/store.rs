@@ -570,9 +570,14 @@ fn a_boundaries_export_is_a_summary_a_therapist_can_read() {
         .stdout_has("> - know about contact from her\n> - evenings out\n")
         .stdout_has("## Closing summary")
         .stdout_has("Agreed:\n- I need you to tell me the same day if she contacts you")
-        .stdout_has("To talk over with a therapist:\n- I need your phone to stay in the kitchen")
-        .stdout_has("_4 private answers are left out._");
+        .stdout_has("To talk over with a therapist:\n- I need your phone to stay in the kitchen");
     assert!(!out.stdout.contains("> accept"), "{}", out.stdout);
+    // The safety check's answers were never saved: nothing of them to leave out or show.
+    assert!(
+        !out.stdout.contains("private answers are left out") && !out.stdout.contains("pushed, hit"),
+        "{}",
+        out.stdout
+    );
     let shown = out.then(["show", "1"]).code(0);
     assert!(
         shown

@@ -98,6 +98,9 @@ pub struct Question<'lib> {
     pub private: bool,
     /// The question may be skipped.
     pub optional: bool,
+    /// `false` (the step's `keep: false`): a recorder that keeps anything on this machine
+    /// must not keep the answer; the engine's snapshots leave it out.
+    pub keep: bool,
     /// For `who: both`: whose turn this is (0-based).
     pub turn: usize,
     /// For `who: both`: how many turns the step has (1 otherwise).
@@ -286,6 +289,11 @@ pub struct Engine<'lib> {
     /// Every way taken from one step to the next, when asked for (`with_trace`).
     trace: Option<Vec<Way>>,
     limits: Limits,
+    /// Where the run stood just before the first `keep: false` question whose answer is
+    /// still held, and the depth of the frame that holds it. While it is set, a snapshot is
+    /// this one (a session saved then asks those questions again); it is let go when that
+    /// frame's flow returns to its caller, without those answers.
+    unkept: Option<(usize, Snapshot)>,
 }
 
 /// Where a frame stands: its depth, its flow (a library index) and its step.
@@ -357,6 +365,7 @@ impl<'lib> Engine<'lib> {
             previous: previous_value(lib.flow(flow), &[]),
             trace: None,
             limits: Limits::default(),
+            unkept: None,
         })
     }
 
@@ -658,6 +667,10 @@ impl<'lib> Engine<'lib> {
                 Phase::Ask { turn } => match &step.ask {
                     None => frame.phase = Phase::Settle { option: None },
                     Some(ask) => {
+                        if !step.keep && self.unkept.is_none() {
+                            // Standing before the question: a run restored from here asks it.
+                            self.unkept = Some((self.frames.len(), self.live_snapshot()));
+                        }
                         let question = self.question(ask, turn)?;
                         self.state = State::Waiting(question.clone());
                         return Ok(Event::Ask(question));
@@ -685,6 +698,7 @@ impl<'lib> Engine<'lib> {
             kind: &ask.kind,
             private: step.private,
             optional: step.optional,
+            keep: step.keep,
             turn,
             turns: if step.who == Who::Both {
                 self.lib.flow(frame.flow).participants.len()
@@ -1115,7 +1129,22 @@ impl<'lib> Engine<'lib> {
     /// whole run.
     fn finish_frame(&mut self, outcome: Outcome) -> Result<(), RuntimeError> {
         if self.frames.len() > 1 && outcome == Outcome::Completed {
-            let done = self.frames.pop().expect("checked above");
+            let depth = self.frames.len();
+            let mut done = self.frames.pop().expect("checked above");
+            if self.unkept.as_ref().is_some_and(|(d, _)| *d == depth) {
+                // The answers that are not kept stay with the flow that asked them.
+                self.unkept = None;
+                let flow = self.lib.flow(done.flow);
+                let scope = Arc::make_mut(&mut done.scope);
+                for id in flow
+                    .steps
+                    .iter()
+                    .filter(|s| !s.keep)
+                    .filter_map(|s| s.id.as_ref())
+                {
+                    scope.answers.remove(id);
+                }
+            }
             // `safety-check` is read as `safety_check`: a `-` cannot stand in a variable name.
             let id = self.lib.flow(done.flow).id.replace('-', "_");
             let frame = self.frames.last_mut().expect("checked above");

@@ -169,8 +169,25 @@ impl Snapshot {
 }
 
 impl<'lib> Engine<'lib> {
-    /// Where the run stands now.
+    /// Where the run stands now, to be saved. While an answer of a `keep: false` step is
+    /// held, it is where the run stood before that question (with any safety pause since):
+    /// nothing saved holds the answer, and a run restored from it asks the question again.
     pub fn snapshot(&self) -> Snapshot {
+        match &self.unkept {
+            Some((_, before)) => {
+                let now = self.live_snapshot();
+                Snapshot {
+                    safety_pause: now.safety_pause,
+                    steps_entered: now.steps_entered,
+                    ..before.clone()
+                }
+            }
+            None => self.live_snapshot(),
+        }
+    }
+
+    /// Where the run stands now, with everything it holds.
+    pub(super) fn live_snapshot(&self) -> Snapshot {
         Snapshot {
             version: SNAPSHOT_VERSION,
             frames: self

@@ -1103,3 +1103,105 @@ steps:
         .expect("accepted");
     assert!(!engine.holds_for_safety());
 }
+
+/// A safety check's answers (`keep: false`) are used while it runs and are in no snapshot:
+/// one saved in the middle stands before its first question, and once the check returns,
+/// the caller holds its other answers but not those.
+#[test]
+fn answers_that_are_not_kept_are_in_no_snapshot() {
+    let (lib, flow) = library(&[
+        "
+flow: outer
+title: Outer
+participants: [a]
+steps:
+  - id: mood
+    ask: text
+    prompt: How is the evening?
+  - call: check
+  - id: after
+    ask: text
+    prompt: And now?
+",
+        "
+flow: check
+title: Check
+steps:
+  - say: A few private questions.
+  - id: hurt
+    ask: text
+    private: true
+    keep: false
+    prompt: Has anyone hurt you?
+  - id: free
+    ask: text
+    private: true
+    keep: false
+    prompt: Do you feel free?
+  - id: note
+    ask: text
+    prompt: Anything to add?
+",
+    ]);
+    let names = ["Sam".to_owned()];
+    let mut engine = Engine::new(&lib, flow, &names, now()).expect("starts");
+    let mut asked = Vec::new();
+    let mut snapshots = Vec::new();
+    let replies = ["calm", "nobody-quince", "yes-quince", "nothing", "good"];
+    for reply in replies {
+        let q = loop {
+            match engine.next_event().expect("runs") {
+                Event::Ask(q) => break q,
+                Event::Say { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        asked.push((q.step.clone(), q.keep));
+        engine.answer(text(reply)).expect("accepted");
+        snapshots.push(serde_json::to_string(&engine.snapshot()).expect("serialises"));
+    }
+    assert_eq!(
+        asked,
+        [
+            ("mood".to_owned(), true),
+            ("check/hurt".to_owned(), false),
+            ("check/free".to_owned(), false),
+            ("check/note".to_owned(), true),
+            ("after".to_owned(), true),
+        ]
+    );
+    for (i, json) in snapshots.iter().enumerate() {
+        assert!(
+            !json.contains("quince"),
+            "snapshot {i} holds an answer that is not kept: {json}"
+        );
+    }
+    assert!(
+        snapshots[4].contains("nothing"),
+        "the kept answer of the check stays: {}",
+        snapshots[4]
+    );
+
+    // Saved after the second question of the check (or after the check's kept one), a run
+    // goes back to the check's first question.
+    for saved in [2, 3] {
+        let back: Snapshot = serde_json::from_str(&snapshots[saved]).expect("deserialises");
+        let (mut resumed, _) = Engine::restore(
+            &lib,
+            &back,
+            &names,
+            now(),
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap_or_else(|_| panic!("restores"));
+        let first = loop {
+            match resumed.next_event().expect("runs") {
+                Event::Ask(q) => break q.step,
+                Event::Say { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(first, "check/hurt", "restored from snapshot {saved}");
+    }
+}

@@ -1577,6 +1577,7 @@ impl<'s> Checker<'s> {
             group: None,
             private: s.private,
             optional: s.optional,
+            keep: s.keep,
             set,
             next,
             call,
@@ -1903,7 +1904,7 @@ impl<'s> Checker<'s> {
         call
     }
 
-    /// `private` and `optional` only mean something on a step that asks.
+    /// `private`, `optional` and `keep` only mean something on a step that asks.
     fn step_marks(&mut self, s: &RawStep, cx: &StepPlace<'_>) {
         let label = cx.label;
         if s.private && s.ask.is_none() {
@@ -1918,6 +1919,13 @@ impl<'s> Checker<'s> {
                 Code::NothingAsked,
                 self.field_at(cx.at, "optional"),
                 format!("step `{label}` is `optional` but asks nothing"),
+            );
+        }
+        if !s.keep && s.ask.is_none() {
+            self.warning(
+                Code::NothingAsked,
+                self.field_at(cx.at, "keep"),
+                format!("step `{label}` says `keep: false` but asks nothing"),
             );
         }
     }

@@ -309,6 +309,9 @@ pub struct Step {
     pub private: bool,
     /// An empty answer is allowed; its value is `none`.
     pub optional: bool,
+    /// `keep: false`: the answer is never written to this computer; a run saved while it is
+    /// held asks it again (see `Engine::snapshot`).
+    pub keep: bool,
     /// `set:` as `(variable, expression)`, evaluated in order after the answer is stored.
     pub set: Vec<(String, ExprSource)>,
     /// Where the run goes after this step.

@@ -207,6 +207,9 @@ pub struct RawStep {
     /// `true`: an empty answer is allowed; its value is then `none`.
     #[serde(default)]
     pub optional: bool,
+    /// `false`: the answer is used while the flow runs and never written to this computer (not to history, exports or the saved place to resume from); a session left after it asks it again. For questions whose answer alone could put someone at risk, such as a safety check's.
+    #[serde(default = "keep_default")]
+    pub keep: bool,
     /// Variables to change after the answer, as `{ name: expression }`, in order.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, Expr>")]
@@ -666,4 +669,9 @@ impl JsonSchema for RawOption {
             ]
         })
     }
+}
+
+/// `keep:` is `true` unless a step says otherwise.
+fn keep_default() -> bool {
+    true
 }

@@ -1071,7 +1071,11 @@ impl FrontEnd for Terminal {
                 // A line-mode terminal shows what was typed; scroll it away.
                 self.term.clear_last_lines(1).ok();
             }
-            self.line(&self.dim("(answer kept private)"))?;
+            self.line(&self.dim(if q.keep {
+                "(answer kept private)"
+            } else {
+                "(answer not saved)"
+            }))?;
         }
         Ok(())
     }
