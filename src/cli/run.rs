@@ -11,7 +11,7 @@ use trustguide::engine::Finished;
 use trustguide::flow::{Library, Outcome};
 use trustguide::private_file::PrivateFile;
 use trustguide::run::{DriveError, FrontEnd, PauseSignal, SafetyHelp};
-use trustguide::session::{self, day, Ended, PauseWord, Session, SessionError};
+use trustguide::session::{self, Ended, PauseWord, Session, SessionError};
 use trustguide::store::Store;
 use trustguide::term::headless::{AnswerBook, Headless};
 use trustguide::term::terminal::{Mode, Terminal};
@@ -213,10 +213,8 @@ pub(super) fn resume(env: &Environment, args: ResumeArgs) -> Result<i32> {
         Some(_) => "going on after the last saved answer".to_owned(),
         None => "starting again from the beginning (no answer was saved)".to_owned(),
     };
-    // The day it started in words ("Thursday 3 December, 19:52"), wrapped between words.
-    let started = chrono::DateTime::parse_from_rfc3339(&saved.started_at)
-        .map(|t| t.format("%A %-d %B %Y, %H:%M").to_string())
-        .unwrap_or_else(|_| day(&saved.started_at).to_owned());
+    // The day it started in words ("Thursday 3 December 2026, 19:52"), wrapped between words.
+    let started = trustguide::store::human_time(&saved.started_at);
     println!(
         "{}",
         super::fill(&format!(

@@ -464,7 +464,7 @@ pub fn summary(d: &SessionDetail, include_private: bool, style: Style) -> String
 }
 
 /// "Wednesday 25 November 2026, 19:30" for an RFC 3339 time (the text itself if it is not one).
-fn human_time(rfc3339: &str) -> String {
+pub fn human_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.format("%A %-d %B %Y, %H:%M").to_string())
         .unwrap_or_else(|_| rfc3339.to_owned())

@@ -30,7 +30,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use history::{
-    export_json, export_markdown, status_words, summary, SessionDetail, SessionSummary,
+    export_json, export_markdown, human_time, status_words, summary, SessionDetail, SessionSummary,
     StoredEvent, Style,
 };
 pub use owner::Owner;
