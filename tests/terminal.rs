@@ -819,7 +819,7 @@ fn a_check_in_schedule_made_at_the_keyboard_exports_to_a_calendar() {
     let home = tempfile::tempdir().expect("temp folder");
     let (mut s, home) = spawn_in_with(home, &["run", "checkin-schedule"], &[("TZ", "UTC")]);
     answer(&mut s, "Name of the hurt partner", "Sam");
-    answer(&mut s, "Name of the partner (a first", "Alex");
+    answer(&mut s, "Name of the other partner (a first", "Alex");
     s.expect("how often do you feel the need to check in on Alex?")
         .expect("the first question");
     s.expect("Many times a day").expect("the menu");

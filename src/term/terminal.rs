@@ -191,7 +191,7 @@ impl Terminal {
                     roles
                         .iter()
                         .zip(names)
-                        .map(|(role, name)| format!("{name} as the {}", role_words(role)))
+                        .map(|(role, name)| format!("{name} as the {}", role_words(role, roles)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -203,7 +203,7 @@ impl Terminal {
             let mut labels: Vec<String> = choices.iter().map(|c| describe(c)).collect();
             labels.push("Other names".to_owned());
             let question = if roles.len() == 1 {
-                format!("Who is this, the {}?", role_words(&roles[0]))
+                format!("Who is this, the {}?", role_words(&roles[0], roles))
             } else {
                 "Who is who today?".to_owned()
             };
@@ -217,7 +217,7 @@ impl Terminal {
         for role in roles.iter().skip(given.len()) {
             let prompt = format!(
                 "Name of the {} (a first name or nickname)",
-                role_words(role)
+                role_words(role, roles)
             );
             let name = loop {
                 let typed = self.read_text(&prompt, false)?;
@@ -882,8 +882,14 @@ fn reflow(text: &str) -> String {
 
 /// A role as words in a sentence: `hurt_partner` is "hurt partner", and `partner_a` and
 /// `partner_b` are the "first partner" and the "second partner".
-fn role_words(role: &str) -> String {
+/// A role as words to show people: `hurt_partner` is "hurt partner", `partner_a` "first
+/// partner". A bare `partner` beside another partner role (checkin-schedule's `hurt_partner`
+/// and `partner`) is "other partner", since both people are partners.
+fn role_words(role: &str, roles: &[String]) -> String {
     let words = role.replace('_', " ");
+    if role == "partner" && roles.iter().any(|r| r != role && r.ends_with("partner")) {
+        return "other partner".to_owned();
+    }
     match words.rsplit_once(' ') {
         Some((rest, "a")) => format!("first {rest}"),
         Some((rest, "b")) => format!("second {rest}"),
@@ -1215,9 +1221,14 @@ mod tests {
 
     #[test]
     fn roles_read_as_words() {
-        assert_eq!(role_words("speaker"), "speaker");
-        assert_eq!(role_words("hurt_partner"), "hurt partner");
-        assert_eq!(role_words("partner_a"), "first partner");
-        assert_eq!(role_words("partner_b"), "second partner");
+        let none: Vec<String> = Vec::new();
+        assert_eq!(role_words("speaker", &none), "speaker");
+        assert_eq!(role_words("hurt_partner", &none), "hurt partner");
+        assert_eq!(role_words("partner_a", &none), "first partner");
+        assert_eq!(role_words("partner_b", &none), "second partner");
+        let pair = vec!["hurt_partner".to_owned(), "partner".to_owned()];
+        assert_eq!(role_words("partner", &pair), "other partner");
+        assert_eq!(role_words("hurt_partner", &pair), "hurt partner");
+        assert_eq!(role_words("partner", &none), "partner");
     }
 }
