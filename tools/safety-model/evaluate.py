@@ -24,7 +24,7 @@ import sys
 RISK = {"self_harm", "violence", "fear_for_safety", "emergency", "child_safety"}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
-THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(13)]
 # Keep in step with PATTERN_DOUBT in src/safety/mod.rs.
 DOUBT = 0.2
 
@@ -63,7 +63,8 @@ def main():
                 tp += is_risk and pause
                 fp += (not is_risk) and pause
             print(f"{s} threshold {th}: recall {tp / max(1, n_risk):.3f} "
-                  f"false pauses {fp / max(1, n_safe):.3f} ({n_risk} + {n_safe})", flush=True)
+                  f"false pauses {fp / max(1, n_safe):.3f} (missed {n_risk - tp} of {n_risk}, "
+                  f"paused {fp} of {n_safe})", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ What it reads: every labelled line under tests/fixtures/safety/train/, the devel
 (risk, safe, holdout-*, fresh-*), two sets that were the earlier detector's test sets
 (final-*, exercise-*), and the spent blind sets (spent/: blind sets scored against an
 earlier model; left out with --no-spent). It never reads the validation sets (unseen-*,
-test2-*), on which the threshold is chosen, or the blind sets (tests/fixtures/safety/blind/).
+test2-*, val-hard.tsv, val-everyday.tsv), on which the threshold is chosen, or the blind sets
+(tests/fixtures/safety/blind/ and unscored/).
 
 The committed model is one run (f, the fifth round; docs/safety.md):
 
