@@ -131,49 +131,49 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed model measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.945, 0.069);
-const FLOOR_EVERYDAY: (f64, f64) = (0.967, 0.031);
-const FLOOR_FINAL: (f64, f64) = (0.974, 0.048);
+const FLOOR_HARD: (f64, f64) = (0.969, 0.027);
+const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.022);
+const FLOOR_FINAL: (f64, f64) = (0.981, 0.044);
 
-/// Blind set 13: hard cases (289 risk, 364 ordinary lines that a keyword screen or a hasty
+/// Blind set 16: hard cases (261 risk, 329 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 13 (hard cases)", &["blind/set13-hard.tsv"]);
+    let f = measure("blind set 16 (hard cases)", &["blind/set16-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 14: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 17: answers typed into the built-in exercises (786 ordinary, 87 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 14 (everyday exercise answers)",
-        &["blind/set14-everyday.tsv"],
+        "blind set 17 (everyday exercise answers)",
+        &["blind/set17-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 15: 235 risk and 374 ordinary lines (half everyday answers, half hard ones),
+/// Blind set 18: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
 /// written by a third separate writer after the model was final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 15 (written after the model was final)",
-        &["blind/set15-final.tsv"],
+        "blind set 18 (written after the model was final)",
+        &["blind/set18-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
 
-/// Blind sets 7 to 12, scored against the third and fourth rounds' models (the log in
-/// docs/safety.md) and trained on by the fifth: what the committed model measures on them is
+/// Blind sets 7 to 15, scored against the third to fifth rounds' models (the log in
+/// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
 /// committed, with one point of slack).
 #[test]
 fn spent_blind_sets() {
-    let sets: [(&str, &[&str], (f64, f64)); 6] = [
+    let sets: [(&str, &[&str], (f64, f64)); 9] = [
         (
             "spent blind set 7 (hard cases)",
             &["spent/set7-hard.tsv"],
@@ -182,27 +182,42 @@ fn spent_blind_sets() {
         (
             "spent blind set 8 (everyday exercise answers)",
             &["spent/set8-everyday.tsv"],
-            (1.000, 0.006),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 9",
             &["spent/set9-final.tsv"],
-            (0.996, 0.009),
+            (1.000, 0.014),
         ),
         (
             "spent blind set 10 (hard cases)",
             &["spent/set10-hard.tsv"],
-            (0.993, 0.025),
+            (0.993, 0.057),
         ),
         (
             "spent blind set 11 (everyday exercise answers)",
             &["spent/set11-everyday.tsv"],
-            (0.984, 0.000),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 12",
             &["spent/set12-final.tsv"],
-            (0.991, 0.025),
+            (0.991, 0.028),
+        ),
+        (
+            "spent blind set 13 (hard cases)",
+            &["spent/set13-hard.tsv"],
+            (0.997, 0.030),
+        ),
+        (
+            "spent blind set 14 (everyday exercise answers)",
+            &["spent/set14-everyday.tsv"],
+            (0.989, 0.006),
+        ),
+        (
+            "spent blind set 15",
+            &["spent/set15-final.tsv"],
+            (1.000, 0.011),
         ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
@@ -223,28 +238,28 @@ fn older_training_sets() {
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-            (0.996, 0.012),
+            (0.996, 0.032),
         ),
         (
             "spent blind set 2 (everyday exercise answers)",
             &["spent/everyday.tsv"],
             (1.000, 0.002),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.013)),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.033)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            (0.997, 0.015),
+            (1.000, 0.019),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
             &["spent/set5-everyday.tsv"],
-            (1.000, 0.000),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 6",
             &["spent/set6-final.tsv"],
-            (0.995, 0.010),
+            (0.995, 0.007),
         ),
         (
             "development sets (trained on)",
@@ -260,7 +275,7 @@ fn older_training_sets() {
                 "exercise-risk.tsv",
                 "exercise-safe.tsv",
             ],
-            (0.999, 0.004),
+            (0.997, 0.006),
         ),
     ];
     for (name, files, (recall, false_pauses)) in sets {
@@ -269,9 +284,11 @@ fn older_training_sets() {
     }
 }
 
-/// The validation sets the threshold and the 20-word rule were chosen on, never trained on:
-/// `unseen` (written for the earlier detector as its validation set) and `test2` (the
-/// earlier detector's second test set, by a separate writer).
+/// The validation sets the threshold was chosen on, never trained on: `unseen` (written for
+/// the earlier detector as its validation set), `test2` (the earlier detector's second test
+/// set, by a separate writer), and the seventh round's `val-hard` and `val-everyday`, each
+/// written blind by a separate writer. Floors: what the committed model measures on them,
+/// with one point of slack.
 #[test]
 fn validation_sets() {
     let f = measure(
@@ -283,8 +300,14 @@ fn validation_sets() {
             "test2-safe.tsv",
         ],
     );
-    // What the committed model measures on them, with one point of slack.
-    assert_targets(&f, 0.980 - 0.01, 0.023 + 0.01);
+    assert_targets(&f, 0.990 - 0.01, 0.023 + 0.01);
+    let f = measure("validation set val-hard (hard cases)", &["val-hard.tsv"]);
+    assert_targets(&f, 0.966 - 0.01, 0.093 + 0.01);
+    let f = measure(
+        "validation set val-everyday (everyday exercise answers)",
+        &["val-everyday.tsv"],
+    );
+    assert_targets(&f, 1.000 - 0.01, 0.019 + 0.01);
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain
