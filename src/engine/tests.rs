@@ -665,6 +665,35 @@ fn finish(engine: &mut Engine<'_>, replies: &mut dyn Iterator<Item = Reply>) -> 
     }
 }
 
+/// Restores a snapshot into the same, unchanged flows, as a resume with nothing edited does.
+fn restore_unchanged<'a>(
+    lib: &'a Library,
+    snapshot: &Snapshot,
+    names: &[String],
+    what: &str,
+) -> (Engine<'a>, Restored) {
+    Engine::restore(
+        lib,
+        snapshot,
+        names,
+        now(),
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap_or_else(|_| panic!("{what}"))
+}
+
+/// Runs past what is said to the next question.
+fn next_question<'lib>(engine: &mut Engine<'lib>) -> Question<'lib> {
+    loop {
+        match engine.next_event().expect("runs") {
+            Event::Ask(q) => return q,
+            Event::Say { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
 fn looping_replies() -> Vec<Reply> {
     vec![
         text("3"),
@@ -707,15 +736,8 @@ fn a_snapshot_after_any_answer_resumes_to_the_same_ending() {
         };
         let json = serde_json::to_string(&snapshot).expect("serialises");
         let back: Snapshot = serde_json::from_str(&json).expect("deserialises");
-        let (mut resumed, restored) = Engine::restore(
-            &lib,
-            &back,
-            &names,
-            now(),
-            &Default::default(),
-            &Default::default(),
-        )
-        .unwrap_or_else(|_| panic!("restores after {stop_after}"));
+        let (mut resumed, restored) =
+            restore_unchanged(&lib, &back, &names, &format!("restores after {stop_after}"));
         assert!(restored.notices.is_empty());
         seen.extend(finish(&mut resumed, &mut replies));
         assert_eq!(seen, whole, "resumed after answer {stop_after}");
@@ -823,15 +845,7 @@ steps:
     assert!(
         matches!(engine.next_event(), Ok(Event::Finished(f)) if f.outcome == Outcome::SafetyStop && f.resumable)
     );
-    let (mut resumed, _) = Engine::restore(
-        &lib,
-        &snapshot,
-        &names,
-        now(),
-        &Default::default(),
-        &Default::default(),
-    )
-    .unwrap_or_else(|_| panic!("restores"));
+    let (mut resumed, _) = restore_unchanged(&lib, &snapshot, &names, "restores");
     assert!(matches!(
         resumed.next_event(),
         Ok(Event::Safety { stop: false, .. })
@@ -956,15 +970,7 @@ steps:
         !saved.contains("self_harm"),
         "nor what the pause noticed: {saved}"
     );
-    let (resumed, _) = Engine::restore(
-        &lib,
-        &snapshot,
-        &names,
-        now(),
-        &Default::default(),
-        &Default::default(),
-    )
-    .unwrap_or_else(|_| panic!("restores"));
+    let (resumed, _) = restore_unchanged(&lib, &snapshot, &names, "restores");
     let mut resumed = resumed.with_screen(&profile);
     // Back at the pause, going on still allowed; what it noticed was never saved.
     assert!(matches!(
@@ -1149,13 +1155,7 @@ steps:
     let mut snapshots = Vec::new();
     let replies = ["calm", "nobody-quince", "yes-quince", "nothing", "good"];
     for reply in replies {
-        let q = loop {
-            match engine.next_event().expect("runs") {
-                Event::Ask(q) => break q,
-                Event::Say { .. } => {}
-                other => panic!("unexpected {other:?}"),
-            }
-        };
+        let q = next_question(&mut engine);
         asked.push((q.step.clone(), q.keep));
         engine.answer(text(reply)).expect("accepted");
         snapshots.push(serde_json::to_string(&engine.snapshot()).expect("serialises"));
@@ -1186,22 +1186,8 @@ steps:
     // goes back to the check's first question.
     for saved in [2, 3] {
         let back: Snapshot = serde_json::from_str(&snapshots[saved]).expect("deserialises");
-        let (mut resumed, _) = Engine::restore(
-            &lib,
-            &back,
-            &names,
-            now(),
-            &Default::default(),
-            &Default::default(),
-        )
-        .unwrap_or_else(|_| panic!("restores"));
-        let first = loop {
-            match resumed.next_event().expect("runs") {
-                Event::Ask(q) => break q.step,
-                Event::Say { .. } => {}
-                other => panic!("unexpected {other:?}"),
-            }
-        };
+        let (mut resumed, _) = restore_unchanged(&lib, &back, &names, "restores");
+        let first = next_question(&mut resumed).step;
         assert_eq!(first, "check/hurt", "restored from snapshot {saved}");
     }
 }
