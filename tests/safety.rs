@@ -131,135 +131,154 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed model measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.969, 0.027);
-const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.022);
-const FLOOR_FINAL: (f64, f64) = (0.981, 0.044);
+const FLOOR_HARD: (f64, f64) = (0.974, 0.074);
+const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.026);
+const FLOOR_FINAL: (f64, f64) = (0.967, 0.054);
 
-/// Blind set 16: hard cases (261 risk, 329 ordinary lines that a keyword screen or a hasty
+/// Blind set 19: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 16 (hard cases)", &["blind/set16-hard.tsv"]);
+    let f = measure("blind set 19 (hard cases)", &["blind/set19-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 17: answers typed into the built-in exercises (786 ordinary, 87 at risk in the
+/// Blind set 20: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 17 (everyday exercise answers)",
-        &["blind/set17-everyday.tsv"],
+        "blind set 20 (everyday exercise answers)",
+        &["blind/set20-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 18: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// Blind set 21: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
 /// written by a third separate writer after the model was final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 18 (written after the model was final)",
-        &["blind/set18-final.tsv"],
+        "blind set 21 (written after the model was final)",
+        &["blind/set21-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
 
-/// Blind sets 7 to 15, scored against the third to fifth rounds' models (the log in
-/// docs/safety.md) and trained on since: what the committed model measures on them is
-/// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack).
-#[test]
-fn spent_blind_sets() {
-    let sets: [(&str, &[&str], (f64, f64)); 9] = [
-        (
-            "spent blind set 7 (hard cases)",
-            &["spent/set7-hard.tsv"],
-            (0.997, 0.014),
-        ),
-        (
-            "spent blind set 8 (everyday exercise answers)",
-            &["spent/set8-everyday.tsv"],
-            (1.000, 0.001),
-        ),
-        (
-            "spent blind set 9",
-            &["spent/set9-final.tsv"],
-            (1.000, 0.014),
-        ),
-        (
-            "spent blind set 10 (hard cases)",
-            &["spent/set10-hard.tsv"],
-            (0.993, 0.057),
-        ),
-        (
-            "spent blind set 11 (everyday exercise answers)",
-            &["spent/set11-everyday.tsv"],
-            (1.000, 0.001),
-        ),
-        (
-            "spent blind set 12",
-            &["spent/set12-final.tsv"],
-            (0.991, 0.028),
-        ),
-        (
-            "spent blind set 13 (hard cases)",
-            &["spent/set13-hard.tsv"],
-            (0.997, 0.030),
-        ),
-        (
-            "spent blind set 14 (everyday exercise answers)",
-            &["spent/set14-everyday.tsv"],
-            (0.989, 0.006),
-        ),
-        (
-            "spent blind set 15",
-            &["spent/set15-final.tsv"],
-            (1.000, 0.011),
-        ),
-    ];
-    for (name, files, (recall, false_pauses)) in sets {
+/// Measures each set and holds it to its floor (recall, false pauses) with one point of slack.
+fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
+    for &(name, files, (recall, false_pauses)) in sets {
         let f = measure(name, files);
         assert_targets(&f, recall - 0.01, false_pauses + 0.01);
     }
 }
 
-/// The sets trained on two rounds ago and more: blind sets 1 to 6 and the development sets
-/// (with `final-*` and `exercise-*`, the earlier detector's test sets). The model must at
-/// least have learned them. About 5,300 lines, three minutes of CI for lines the model was
-/// trained on, so they run on request, when a model is retrained:
+/// Blind sets 10 to 18, scored against the fourth to seventh rounds' models (the log in
+/// docs/safety.md) and trained on since: what the committed model measures on them is
+/// no longer a blind figure, but it must not fall (floors: what it measured when it was
+/// committed, with one point of slack).
+#[test]
+fn spent_blind_sets() {
+    hold_floors(&[
+        (
+            "spent blind set 10 (hard cases)",
+            &["spent/set10-hard.tsv"],
+            (0.993, 0.035),
+        ),
+        (
+            "spent blind set 11 (everyday exercise answers)",
+            &["spent/set11-everyday.tsv"],
+            (1.000, 0.000),
+        ),
+        (
+            "spent blind set 12",
+            &["spent/set12-final.tsv"],
+            (0.991, 0.025),
+        ),
+        (
+            "spent blind set 13 (hard cases)",
+            &["spent/set13-hard.tsv"],
+            (1.000, 0.025),
+        ),
+        (
+            "spent blind set 14 (everyday exercise answers)",
+            &["spent/set14-everyday.tsv"],
+            (1.000, 0.014),
+        ),
+        (
+            "spent blind set 15",
+            &["spent/set15-final.tsv"],
+            (1.000, 0.008),
+        ),
+        (
+            "spent blind set 16 (hard cases)",
+            &["spent/set16-hard.tsv"],
+            (0.996, 0.003),
+        ),
+        (
+            "spent blind set 17 (everyday exercise answers)",
+            &["spent/set17-everyday.tsv"],
+            (1.000, 0.004),
+        ),
+        (
+            "spent blind set 18",
+            &["spent/set18-final.tsv"],
+            (1.000, 0.012),
+        ),
+    ]);
+}
+
+/// The sets trained on three rounds ago and more: blind sets 1 to 9 and the development
+/// sets (with `final-*` and `exercise-*`, the earlier detector's test sets). The model must
+/// at least have learned them. About 7,300 lines, several minutes of CI for lines the model
+/// was trained on, so they run on request, when a model is retrained:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when retraining (docs/safety.md)"]
 fn older_training_sets() {
-    let sets: [(&str, &[&str], (f64, f64)); 7] = [
+    hold_floors(&[
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-            (0.996, 0.032),
+            (0.996, 0.020),
         ),
         (
             "spent blind set 2 (everyday exercise answers)",
             &["spent/everyday.tsv"],
-            (1.000, 0.002),
+            (1.000, 0.000),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.033)),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.025)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            (1.000, 0.019),
+            (1.000, 0.021),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
             &["spent/set5-everyday.tsv"],
-            (1.000, 0.001),
+            (1.000, 0.003),
         ),
         (
             "spent blind set 6",
             &["spent/set6-final.tsv"],
-            (0.995, 0.007),
+            (0.989, 0.010),
+        ),
+        (
+            "spent blind set 7 (hard cases)",
+            &["spent/set7-hard.tsv"],
+            (0.997, 0.012),
+        ),
+        (
+            "spent blind set 8 (everyday exercise answers)",
+            &["spent/set8-everyday.tsv"],
+            (1.000, 0.006),
+        ),
+        (
+            "spent blind set 9",
+            &["spent/set9-final.tsv"],
+            (1.000, 0.020),
         ),
         (
             "development sets (trained on)",
@@ -275,13 +294,9 @@ fn older_training_sets() {
                 "exercise-risk.tsv",
                 "exercise-safe.tsv",
             ],
-            (0.997, 0.006),
+            (0.995, 0.002),
         ),
-    ];
-    for (name, files, (recall, false_pauses)) in sets {
-        let f = measure(name, files);
-        assert_targets(&f, recall - 0.01, false_pauses + 0.01);
-    }
+    ]);
 }
 
 /// The validation sets the threshold was chosen on, never trained on: `unseen` (written for
@@ -300,14 +315,14 @@ fn validation_sets() {
             "test2-safe.tsv",
         ],
     );
-    assert_targets(&f, 0.990 - 0.01, 0.023 + 0.01);
+    assert_targets(&f, 0.987 - 0.01, 0.027 + 0.01);
     let f = measure("validation set val-hard (hard cases)", &["val-hard.tsv"]);
-    assert_targets(&f, 0.966 - 0.01, 0.093 + 0.01);
+    assert_targets(&f, 0.969 - 0.01, 0.079 + 0.01);
     let f = measure(
         "validation set val-everyday (everyday exercise answers)",
         &["val-everyday.tsv"],
     );
-    assert_targets(&f, 1.000 - 0.01, 0.019 + 0.01);
+    assert_targets(&f, 1.000 - 0.01, 0.012 + 0.01);
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain

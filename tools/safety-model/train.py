@@ -14,9 +14,9 @@ earlier model; left out with --no-spent). It never reads the validation sets (un
 test2-*, val-hard.tsv, val-everyday.tsv), on which the threshold is chosen, or the blind sets
 (tests/fixtures/safety/blind/ and unscored/).
 
-The committed model is one run (h, the seventh round; docs/safety.md), threshold 0.35:
+The committed model is one run (i, the eighth round; docs/safety.md), threshold 0.40:
 
-    train.py --epochs 3 --seed 20261205 --out runs/h
+    train.py --epochs 3 --seed 20261207 --out runs/i
 
 The run is reproducible from its seed on one machine; across machines floating point may
 differ in the last bits, which is why CI checks the committed model's figures and does not
@@ -55,7 +55,9 @@ SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "sp
          "spent/set7-hard.tsv", "spent/set8-everyday.tsv", "spent/set9-final.tsv",
          "spent/set10-hard.tsv", "spent/set11-everyday.tsv", "spent/set12-final.tsv",
          # Scored against the fifth round's model (run f), trained on from the sixth round.
-         "spent/set13-hard.tsv", "spent/set14-everyday.tsv", "spent/set15-final.tsv"]
+         "spent/set13-hard.tsv", "spent/set14-everyday.tsv", "spent/set15-final.tsv",
+         # Scored against the seventh round's model (run h), trained on from the eighth.
+         "spent/set16-hard.tsv", "spent/set17-everyday.tsv", "spent/set18-final.tsv"]
 # The threshold is chosen on these (with the Rust screen); training never reads them.
 VALIDATION = ["unseen", "test2"]
 
