@@ -139,6 +139,34 @@ def augment(lines, rng):
     return out
 
 
+# Words an answer's meaning turns on (negation, time, "safe"): word dropout never removes
+# them, so "he has never hit me" cannot become "he has hit me" and stay ordinary.
+KEEP = {"not", "no", "never", "nothing", "nobody", "none", "nor", "without", "cannot", "aint",
+        "dont", "didnt", "doesnt", "cant", "wont", "wouldnt", "isnt", "wasnt", "arent", "werent",
+        "havent", "hasnt", "hadnt", "shouldnt", "couldnt", "ago", "anymore", "used", "ex",
+        "was", "were", "had", "past", "before", "safe", "joke", "joking", "lol", "if"}
+
+
+def drop_words(text, rng, p):
+    """The text with some words left out (each with probability `p`, at most one in six;
+    never a word of KEEP). A transformer fine-tuned on these lines learned to let one word
+    decide at near certainty ("ive written down the main points for thursday" read as a
+    farewell letter, 0.996, and 0.009 without "written"): training on answers with words
+    missing, labelled as before, makes it weigh what the rest of the sentence says."""
+    words = text.split(" ")
+    if len(words) < 6:
+        return text
+    budget = max(1, len(words) // 6)
+    out = []
+    for w in words:
+        bare = re.sub(r"[^a-z]", "", w.lower())
+        if budget and bare and bare not in KEEP and rng.random() < p:
+            budget -= 1
+            continue
+        out.append(w)
+    return " ".join(out)
+
+
 class Classifier(torch.nn.Module):
     def __init__(self, base):
         super().__init__()
@@ -209,6 +237,9 @@ def main():
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frozen-layers", type=int, default=1)
+    ap.add_argument("--word-dropout", type=float, default=0.0,
+                    help="leave words out of half the whole answers, each with this "
+                         "probability (see drop_words)")
     ap.add_argument("--no-spent", action="store_true",
                     help="leave out the spent blind sets (to measure on them)")
     ap.add_argument("--limit", type=int, default=0, help="train on this many lines (a smoke test)")
@@ -222,6 +253,7 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
+    drop_rng = random.Random(args.seed + 1)
     base = base_dir()
 
     files = sorted(glob.glob(os.path.join(FIXTURES, "train", "*.tsv")))
@@ -282,7 +314,14 @@ def main():
         for batch in batches(data, args.batch, rng):
             if step >= total:
                 break
-            ids, mask, first = encode(tok, [t for _, t, _ in batch], args.max_len,
+            texts = [t for _, t, _ in batch]
+            if args.word_dropout:
+                # Whole answers only (a span's start is a character offset into the text);
+                # an own generator, so the batches come in the same order as without.
+                texts = [drop_words(t, drop_rng, args.word_dropout)
+                         if start == 0 and drop_rng.random() < 0.5 else t
+                         for t, (_, _, start) in zip(texts, batch)]
+            ids, mask, first = encode(tok, texts, args.max_len,
                                       [start for _, _, start in batch])
             y = torch.tensor([label for label, _, _ in batch])
             loss = loss_fn(model(ids, mask, first), y)
@@ -335,6 +374,7 @@ def main():
             open(os.path.join(args.init, "model.safetensors"), "rb").read()).hexdigest(),
         "epochs": args.epochs,
         "frozen_layers": args.frozen_layers,
+        "word_dropout": args.word_dropout,
         "lr": args.lr,
         "batch": args.batch,
         "lines": len(lines),
