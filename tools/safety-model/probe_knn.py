@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""A measurement for the next round, not part of the screen: does a vote of the nearest
+training lines, found with the *base* model's sentence embeddings (all-MiniLM-L6-v2 as
+pretrained, not fine-tuned), correct the fine-tuned screen's false pauses?
+
+The ninth round found that the fine-tuned model lets one word decide at near certainty
+(docs/safety.md), and that runs of it, their averages and their weight soups all make the
+same mistakes. The base model's embeddings were never trained on the labels, so their errors
+are not the fine-tuned model's. This script combines the Rust screen's risk (from
+`trustguide safety scan`, whichever model the binary screens with) with the share of risk
+lines among the k nearest training lines, as a geometric mean, and prints recall and false
+pauses on the validation sets at each threshold, with the lines the combination changes.
+
+    cargo build
+    .venv/bin/python tools/safety-model/probe_knn.py target/debug/trustguide [K] [TAU] [TH]
+
+About 5 minutes on 2 cores (embedding 42,767 training lines). The vote reads the whole
+answer, so an ordinary start dilutes it: that is the first thing a screen built on it must
+solve (judge each clause span, as the encoder does).
+"""
+
+import glob
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("train", os.path.join(HERE, "train.py"))
+train = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(train)
+
+RISK = {"self_harm", "violence", "fear_for_safety", "emergency", "child_safety"}
+VALIDATION = {"val-hard": ["val-hard.tsv"], "val-everyday": ["val-everyday.tsv"],
+              "unseen+test2": ["unseen-risk.tsv", "unseen-safe.tsv", "test2-risk.tsv",
+                               "test2-safe.tsv"]}
+
+
+def embed(tok, model, texts):
+    """Mean-pooled, normalised base-model embeddings (sentence-transformers' recipe)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = [None] * len(texts)
+    with torch.no_grad():
+        for s in range(0, len(order), 128):
+            idx = order[s:s + 128]
+            enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=128,
+                      return_tensors="pt")
+            h = model(**enc).last_hidden_state
+            m = enc["attention_mask"].unsqueeze(-1).float()
+            v = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+            for i, row in zip(idx, v.numpy()):
+                out[i] = row
+    return np.stack(out)
+
+
+def main():
+    binary = sys.argv[1]
+    k = int(sys.argv[2]) if len(sys.argv) > 2 else 25
+    tau = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
+    show = float(sys.argv[4]) if len(sys.argv) > 4 else 0.35
+    torch.set_num_threads(2)
+
+    files = sorted(glob.glob(os.path.join(train.FIXTURES, "train", "*.tsv")))
+    files += [os.path.join(train.FIXTURES, f) for f in train.TRAIN_FILES + train.SPENT]
+    lines = []
+    for f in files:
+        lines += train.read_tsv(f)
+    lines = list(dict.fromkeys(lines))
+
+    val = []
+    for name, fs in VALIDATION.items():
+        for f in fs:
+            for row in open(os.path.join(train.FIXTURES, f), encoding="utf-8"):
+                row = row.rstrip("\n")
+                if row.strip() and not row.startswith("#"):
+                    p = row.split("\t")
+                    val.append((name, p[0] in RISK, p[-1]))
+    scan = subprocess.run([binary, "safety", "scan"],
+                          input="".join(t.replace("\n", " ") + "\n" for _, _, t in val),
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    judged = [json.loads(s) for s in scan]
+
+    base = train.base_dir()
+    tok = AutoTokenizer.from_pretrained(base)
+    model = AutoModel.from_pretrained(base).eval()
+    T = embed(tok, model, [t for _, t in lines])
+    y = np.array([label != 0 for label, _ in lines])
+    V = embed(tok, model, [t for _, _, t in val])
+    S = V @ T.T
+    idx = np.argpartition(-S, k, axis=1)[:, :k]
+    w = np.exp(np.take_along_axis(S, idx, 1) / tau)
+    vote = (w * y[idx]).sum(1) / w.sum(1)
+
+    screen = np.array([j.get("risk") or 0.0 for j in judged])
+    combined = np.sqrt(screen * vote)
+    lab = np.array([r for _, r, _ in val])
+    sets = np.array([n for n, _, _ in val])
+
+    def pauses(risk, th):
+        # Profile::judge: a firm pattern (no risk) pauses; a hint stands above a fifth.
+        return np.array([bool(j["categories"]) if j.get("risk") is None
+                         else r >= th or (bool(j.get("patterns")) and r >= 0.2 * th)
+                         for j, r in zip(judged, risk)])
+
+    for name, risk in [("screen", screen), ("screen x vote", combined)]:
+        for th in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]:
+            p = pauses(risk, th)
+            row = [f"{name:<14} {th:.2f}"]
+            for s in [None] + list(VALIDATION):
+                m = np.ones(len(val), bool) if s is None else sets == s
+                npos, nneg = (lab & m).sum(), (~lab & m).sum()
+                fp = (p & ~lab & m).sum()
+                row.append(f"{s or 'all'} {(p & lab & m).sum() / npos:.3f}/{fp / nneg:.3f} ({fp})")
+            print("  ".join(row))
+    before, after = pauses(screen, float(json.load(open(os.path.join(
+        train.ROOT, "models", "safety", "meta.json")))["threshold"])), pauses(combined, show)
+    for (_, r, t), a, b, s, v in zip(val, before, after, screen, vote):
+        if a != b:
+            print(f"{'fixed' if r == b else 'BROKEN'}: screen {s:.3f} vote {v:.3f}  {t[:110]}")
+
+
+if __name__ == "__main__":
+    main()
