@@ -14,9 +14,9 @@ pauses on the validation sets at each threshold, with the lines the combination 
     cargo build
     .venv/bin/python tools/safety-model/probe_knn.py target/debug/trustguide [K] [TAU] [TH]
 
-About 5 minutes on 2 cores (embedding 42,767 training lines). The vote reads the whole
-answer, so an ordinary start dilutes it: that is the first thing a screen built on it must
-solve (judge each clause span, as the encoder does).
+About 5 minutes on 2 cores (embedding 42,767 training lines). The whole answer votes, and
+each span from a clause start on votes on its own; the answer takes the most worrying vote
+(a whole-answer vote alone let an ordinary start outvote two plain self-harm lines).
 """
 
 import glob
@@ -62,7 +62,7 @@ def main():
     binary = sys.argv[1]
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     tau = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
-    show = float(sys.argv[4]) if len(sys.argv) > 4 else 0.35
+    show = float(sys.argv[4]) if len(sys.argv) > 4 else 0.40
     torch.set_num_threads(2)
 
     files = sorted(glob.glob(os.path.join(train.FIXTURES, "train", "*.tsv")))
@@ -90,11 +90,19 @@ def main():
     model = AutoModel.from_pretrained(base).eval()
     T = embed(tok, model, [t for _, t in lines])
     y = np.array([label != 0 for label, _ in lines])
-    V = embed(tok, model, [t for _, _, t in val])
-    S = V @ T.T
-    idx = np.argpartition(-S, k, axis=1)[:, :k]
-    w = np.exp(np.take_along_axis(S, idx, 1) / tau)
-    vote = (w * y[idx]).sum(1) / w.sum(1)
+    def votes(X):
+        S = X @ T.T
+        idx = np.argpartition(-S, k, axis=1)[:, :k]
+        w = np.exp(np.take_along_axis(S, idx, 1) / tau)
+        return (w * y[idx]).sum(1) / w.sum(1)
+
+    # The whole answer votes, and so does each span from a clause start to the end (read
+    # alone): the answer takes its most worrying vote, so an ordinary start cannot outvote
+    # a risk ("not really. I wont be around by then, ...").
+    vote = votes(embed(tok, model, [t for _, _, t in val]))
+    spans = [(i, t[c:]) for i, (_, _, t) in enumerate(val) for c in train.clause_starts(t)]
+    for i, v in zip([i for i, _ in spans], votes(embed(tok, model, [t for _, t in spans]))):
+        vote[i] = max(vote[i], v)
 
     screen = np.array([j.get("risk") or 0.0 for j in judged])
     combined = np.sqrt(screen * vote)
