@@ -13,6 +13,9 @@ pauses on the validation sets at each threshold, with the lines the combination 
 
     cargo build
     .venv/bin/python tools/safety-model/probe_knn.py target/debug/trustguide [K] [TAU] [TH]
+    # for comparison: the screen's own spans pooled from one pass (measured: about as few
+    # false pauses, but a plain self-harm line after an ordinary start is lost again)
+    .venv/bin/python tools/safety-model/probe_knn.py --in-context target/debug/trustguide
 
 About 5 minutes on 2 cores (embedding 42,767 training lines). The whole answer votes, and
 each span from a clause start on votes on its own; the answer takes the most worrying vote
@@ -58,7 +61,33 @@ def embed(tok, model, texts):
     return np.stack(out)
 
 
+def in_context_spans(tok, model, texts):
+    """The screen's own spans: for an answer of 20 words or more, from each later clause's
+    first token to the end, pooled from one pass over the whole answer (src/safety/clauses.rs,
+    src/safety/encoder.rs; answers here fit one 128-token window)."""
+    owners, vectors = [], []
+    with torch.no_grad():
+        for i, text in enumerate(texts):
+            if len(text.split()) < 20:
+                continue
+            starts = train.clause_starts(text)
+            if not starts:
+                continue
+            enc = tok([text], truncation=True, max_length=128, return_tensors="pt",
+                      return_offsets_mapping=True)
+            offsets = enc.pop("offset_mapping")[0].tolist()
+            h = model(**enc).last_hidden_state[0]
+            for c in starts:
+                first = next((t for t, (a, b) in enumerate(offsets) if b > 0 and a >= c), None)
+                if first is not None:
+                    owners.append(i)
+                    vectors.append(torch.nn.functional.normalize(h[first:].mean(0), dim=0).numpy())
+    return owners, np.stack(vectors)
+
+
 def main():
+    in_context = "--in-context" in sys.argv
+    sys.argv = [a for a in sys.argv if a != "--in-context"]
     binary = sys.argv[1]
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     tau = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
@@ -100,8 +129,12 @@ def main():
     # alone): the answer takes its most worrying vote, so an ordinary start cannot outvote
     # a risk ("not really. I wont be around by then, ...").
     vote = votes(embed(tok, model, [t for _, _, t in val]))
-    spans = [(i, t[c:]) for i, (_, _, t) in enumerate(val) for c in train.clause_starts(t)]
-    for i, v in zip([i for i, _ in spans], votes(embed(tok, model, [t for _, t in spans]))):
+    if in_context:
+        owners, vectors = in_context_spans(tok, model, [t for _, _, t in val])
+    else:
+        spans = [(i, t[c:]) for i, (_, _, t) in enumerate(val) for c in train.clause_starts(t)]
+        owners, vectors = [i for i, _ in spans], embed(tok, model, [t for _, t in spans])
+    for i, v in zip(owners, votes(vectors)):
         vote[i] = max(vote[i], v)
 
     screen = np.array([j.get("risk") or 0.0 for j in judged])
