@@ -41,6 +41,16 @@ def rows(files):
     return out
 
 
+def pauses(judged, th, risk=None):
+    """Whether `Profile::judge` pauses: a pattern nothing may overrule (the scan then gives
+    no risk) pauses; otherwise the risk (the scan's, or `risk` when given) must reach the
+    threshold, or a fifth of it where a pattern or hint matched."""
+    r = judged.get("risk") if risk is None else risk
+    if judged.get("risk") is None:
+        return bool(judged["categories"])
+    return r >= th or (bool(judged["patterns"]) and r >= th * DOUBT)
+
+
 def main():
     binary, sets = sys.argv[1], sys.argv[2:]
     for s in sets:
@@ -55,11 +65,7 @@ def main():
         for th in THRESHOLDS:
             tp = fp = 0
             for (is_risk, _), j in zip(data, judged):
-                risk = j.get("risk")
-                if risk is None:
-                    pause = bool(j["categories"])
-                else:
-                    pause = risk >= th or (bool(j["patterns"]) and risk >= th * DOUBT)
+                pause = pauses(j, th)
                 tp += is_risk and pause
                 fp += (not is_risk) and pause
             print(f"{s} threshold {th}: recall {tp / max(1, n_risk):.3f} "

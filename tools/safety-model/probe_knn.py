@@ -22,7 +22,6 @@ each span from a clause start on votes on its own; the answer takes the most wor
 (a whole-answer vote alone let an ordinary start outvote two plain self-harm lines).
 """
 
-import glob
 import importlib.util
 import json
 import os
@@ -34,14 +33,20 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location("train", os.path.join(HERE, "train.py"))
-train = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(train)
 
-RISK = {"self_harm", "violence", "fear_for_safety", "emergency", "child_safety"}
-VALIDATION = {"val-hard": ["val-hard.tsv"], "val-everyday": ["val-everyday.tsv"],
-              "unseen+test2": ["unseen-risk.tsv", "unseen-safe.tsv", "test2-risk.tsv",
-                               "test2-safe.tsv"]}
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train = load("train")
+evaluate = load("evaluate")
+
+VALIDATION = {"val-hard": "val-hard.tsv", "val-everyday": "val-everyday.tsv",
+              "unseen+test2": "unseen-risk.tsv+unseen-safe.tsv+test2-risk.tsv+test2-safe.tsv"}
 
 
 def embed(tok, model, texts):
@@ -94,21 +99,13 @@ def main():
     show = float(sys.argv[4]) if len(sys.argv) > 4 else 0.40
     torch.set_num_threads(2)
 
-    files = sorted(glob.glob(os.path.join(train.FIXTURES, "train", "*.tsv")))
-    files += [os.path.join(train.FIXTURES, f) for f in train.TRAIN_FILES + train.SPENT]
     lines = []
-    for f in files:
+    for f in train.training_files():
         lines += train.read_tsv(f)
     lines = list(dict.fromkeys(lines))
 
-    val = []
-    for name, fs in VALIDATION.items():
-        for f in fs:
-            for row in open(os.path.join(train.FIXTURES, f), encoding="utf-8"):
-                row = row.rstrip("\n")
-                if row.strip() and not row.startswith("#"):
-                    p = row.split("\t")
-                    val.append((name, p[0] in RISK, p[-1]))
+    val = [(name, is_risk, t) for name, files in VALIDATION.items()
+           for is_risk, t in evaluate.rows(files)]
     scan = subprocess.run([binary, "safety", "scan"],
                           input="".join(t.replace("\n", " ") + "\n" for _, _, t in val),
                           capture_output=True, text=True, check=True).stdout.splitlines()
@@ -143,10 +140,7 @@ def main():
     sets = np.array([n for n, _, _ in val])
 
     def pauses(risk, th):
-        # Profile::judge: a firm pattern (no risk) pauses; a hint stands above a fifth.
-        return np.array([bool(j["categories"]) if j.get("risk") is None
-                         else r >= th or (bool(j.get("patterns")) and r >= 0.2 * th)
-                         for j, r in zip(judged, risk)])
+        return np.array([evaluate.pauses(j, th, r) for j, r in zip(judged, risk)])
 
     for name, risk in [("screen", screen), ("screen x vote", combined)]:
         for th in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]:

@@ -71,6 +71,15 @@ def base_dir():
     return d
 
 
+def training_files(spent=True):
+    """Every file training reads, in a fixed order (the training data's digest depends on it)."""
+    files = sorted(glob.glob(os.path.join(FIXTURES, "train", "*.tsv")))
+    files += [os.path.join(FIXTURES, f) for f in TRAIN_FILES]
+    if spent:
+        files += [os.path.join(FIXTURES, f) for f in SPENT]
+    return files
+
+
 def read_tsv(path):
     """(label index, text) for each line; any label that is not a category is `ok`."""
     out = []
@@ -256,10 +265,7 @@ def main():
     drop_rng = random.Random(args.seed + 1)
     base = base_dir()
 
-    files = sorted(glob.glob(os.path.join(FIXTURES, "train", "*.tsv")))
-    files += [os.path.join(FIXTURES, f) for f in TRAIN_FILES]
-    if not args.no_spent:
-        files += [os.path.join(FIXTURES, f) for f in SPENT]
+    files = training_files(spent=not args.no_spent)
     lines = []
     digest = hashlib.sha256()
     for f in files:
