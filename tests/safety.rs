@@ -129,42 +129,73 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
     assert_targets(f, floor.0 - 0.01, floor.1 + 0.01);
 }
 
-/// What the committed model measured on each blind set when it was scored (docs/safety.md):
+/// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.974, 0.074);
-const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.026);
-const FLOOR_FINAL: (f64, f64) = (0.967, 0.054);
+const FLOOR_HARD: (f64, f64) = (0.967, 0.041);
+const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.013);
+const FLOOR_FINAL: (f64, f64) = (0.990, 0.049);
 
-/// Blind set 19: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 22: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 19 (hard cases)", &["blind/set19-hard.tsv"]);
+    let f = measure("blind set 22 (hard cases)", &["blind/set22-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 20: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 23: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 20 (everyday exercise answers)",
-        &["blind/set20-everyday.tsv"],
+        "blind set 23 (everyday exercise answers)",
+        &["blind/set23-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 21: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the model was final, and scored once for the
+/// Blind set 24: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the screen was final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 21 (written after the model was final)",
-        &["blind/set21-final.tsv"],
+        "blind set 24 (written after the screen was final)",
+        &["blind/set24-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
+}
+
+/// Blind sets 19 to 21, written for the eighth round and scored against run i alone, then
+/// once against the screen with the vote (docs/safety.md). Never trained or tuned on, but
+/// their misses were read in the eighth round, so they are held to floors (what the
+/// committed screen measured, with one point of slack) and reported against the targets.
+#[test]
+fn earlier_blind_sets() {
+    for (name, file, target, floor) in [
+        (
+            "blind set 19 (hard cases)",
+            "blind/set19-hard.tsv",
+            (0.98, 0.03),
+            (0.974, 0.068),
+        ),
+        (
+            "blind set 20 (everyday exercise answers)",
+            "blind/set20-everyday.tsv",
+            (0.98, 0.01),
+            (0.989, 0.019),
+        ),
+        (
+            "blind set 21",
+            "blind/set21-final.tsv",
+            (0.98, 0.03),
+            (0.976, 0.051),
+        ),
+    ] {
+        let f = measure(name, &[file]);
+        report_targets(&f, target, floor);
+    }
 }
 
 /// Measures each set and holds it to its floor (recall, false pauses) with one point of slack.
@@ -315,14 +346,14 @@ fn validation_sets() {
             "test2-safe.tsv",
         ],
     );
-    assert_targets(&f, 0.987 - 0.01, 0.027 + 0.01);
+    assert_targets(&f, 0.987 - 0.01, 0.020 + 0.01);
     let f = measure("validation set val-hard (hard cases)", &["val-hard.tsv"]);
-    assert_targets(&f, 0.969 - 0.01, 0.079 + 0.01);
+    assert_targets(&f, 0.975 - 0.01, 0.057 + 0.01);
     let f = measure(
         "validation set val-everyday (everyday exercise answers)",
         &["val-everyday.tsv"],
     );
-    assert_targets(&f, 1.000 - 0.01, 0.012 + 0.01);
+    assert_targets(&f, 1.000 - 0.01, 0.010 + 0.01);
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain

@@ -80,7 +80,7 @@ pub(super) fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> 
                 String::from_utf8_lossy(&line)
             }
         };
-        let judgement = profile.judge(&text);
+        let judgement = profile.judge_fully(&text);
         let mut categories = judgement.categories;
         for extra in &additions {
             if let Some(d) = &extra.detector {
@@ -95,9 +95,15 @@ pub(super) fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> 
         struct Line<'a> {
             text: &'a str,
             categories: Vec<&'a str>,
-            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying span.
+            /// The risk that decides: the encoder's and the vote's geometric mean.
             #[serde(skip_serializing_if = "Option::is_none")]
             risk: Option<f32>,
+            /// The encoder's risk (1 − P(ordinary)) for the answer's most worrying span.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            screen_risk: Option<f32>,
+            /// The vote of the nearest training lines (the most worrying span's).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            vote: Option<f32>,
             /// The encoder's risk for the whole answer alone.
             #[serde(skip_serializing_if = "Option::is_none")]
             whole_risk: Option<f32>,
@@ -109,8 +115,10 @@ pub(super) fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> 
             &Line {
                 text: &text,
                 categories,
-                risk: judgement.risk.map(|r| (r * 1000.0).round() / 1000.0),
-                whole_risk: judgement.whole.map(|r| (r * 1000.0).round() / 1000.0),
+                risk: judgement.risk.map(three_places),
+                screen_risk: judgement.screen.map(three_places),
+                vote: judgement.vote.map(three_places),
+                whole_risk: judgement.whole.map(three_places),
                 patterns: judgement.patterns,
             },
         )?;
@@ -118,4 +126,12 @@ pub(super) fn safety_scan(env: &Environment, flow: Option<&str>) -> Result<i32> 
     }
     out.flush()?;
     Ok(0)
+}
+
+/// A risk to three decimal places, rounded down: compared with a threshold of three places
+/// (0.45), it pauses exactly when the screen's own risk does. Rounded to the nearest, 0.4496
+/// would read as 0.450 and seem to pause at 0.45 (the tenth round's scoring script was misled
+/// by that; docs/safety.md).
+fn three_places(risk: f32) -> f32 {
+    (risk * 1000.0).floor() / 1000.0
 }

@@ -25,6 +25,14 @@ pub fn starts(text: &str) -> Vec<usize> {
     if text.split_whitespace().nth(MIN_WORDS - 1).is_none() {
         return Vec::new();
     }
+    all_starts(text)
+}
+
+/// The byte offsets in `text` where a later clause starts, as [`starts`] finds them, in an
+/// answer of any length: the vote of the nearest training lines (src/safety/vote.rs) reads
+/// each span from these on alone, so a fragment of a short answer is read with nothing of
+/// the ordinary start around it, and the whole answer votes as well.
+pub fn all_starts(text: &str) -> Vec<usize> {
     let mut starts: Vec<usize> = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;

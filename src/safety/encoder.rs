@@ -12,6 +12,7 @@
 //! [`super::Profile::scan`], where the phrase patterns can add a pause the encoder missed.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
@@ -19,6 +20,8 @@ use candle_nn::{Linear, Module, VarBuilder};
 use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
+
+use super::vote::{Vote, VoteMeta};
 
 /// The model's files, as bytes, and where they came from (for messages).
 pub struct ModelFiles {
@@ -28,12 +31,18 @@ pub struct ModelFiles {
     tokenizer: Cow<'static, [u8]>,
     config: Cow<'static, [u8]>,
     meta: Cow<'static, [u8]>,
+    /// The vote's files (src/safety/vote.rs), when there are any: a model trained without a
+    /// vote is read alone.
+    base_layers: Option<Cow<'static, [u8]>>,
+    neighbours: Option<Cow<'static, [u8]>>,
 }
 
 const WEIGHTS: &str = "model.safetensors";
 const TOKENIZER: &str = "tokenizer.json";
 const CONFIG: &str = "config.json";
 const META: &str = "meta.json";
+const BASE_LAYERS: &str = "base-layers.safetensors";
+const NEIGHBOURS: &str = "neighbours.safetensors";
 
 /// A model file that could not be read or used, by name.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -81,6 +90,14 @@ impl ModelFiles {
                     env!("CARGO_MANIFEST_DIR"),
                     "/models/safety/meta.json"
                 ))),
+                base_layers: Some(Cow::Borrowed(include_bytes!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/models/safety/base-layers.safetensors"
+                )))),
+                neighbours: Some(Cow::Borrowed(include_bytes!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/models/safety/neighbours.safetensors"
+                )))),
             })
         }
         #[cfg(debug_assertions)]
@@ -92,12 +109,18 @@ impl ModelFiles {
         }
     }
 
-    /// The four files of a model in `dir`.
+    /// The files of a model in `dir`: four, and the vote's two when `meta.json` asks for a
+    /// vote (a missing one is then an error that names it, when the encoder is loaded).
     pub fn from_dir(dir: &Path) -> Result<ModelFiles, ModelError> {
         let read = |name: &str| {
             std::fs::read(dir.join(name))
                 .map(Cow::Owned)
                 .map_err(|e| ModelError::new(dir, name, e))
+        };
+        let optional = |name: &str| match std::fs::read(dir.join(name)) {
+            Ok(bytes) => Ok(Some(Cow::Owned(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ModelError::new(dir, name, e)),
         };
         Ok(ModelFiles {
             origin: dir.to_owned(),
@@ -105,6 +128,8 @@ impl ModelFiles {
             tokenizer: read(TOKENIZER)?,
             config: read(CONFIG)?,
             meta: read(META)?,
+            base_layers: optional(BASE_LAYERS)?,
+            neighbours: optional(NEIGHBOURS)?,
         })
     }
 }
@@ -116,6 +141,10 @@ pub struct Meta {
     pub labels: Vec<String>,
     pub threshold: f32,
     pub max_tokens: usize,
+    /// The vote of the nearest training lines, if this model has one; `threshold` is then
+    /// the threshold of the combined risk.
+    #[serde(default)]
+    pub vote: Option<VoteMeta>,
 }
 
 /// The fine-tuned encoder with its classification layer.
@@ -125,6 +154,7 @@ pub struct Encoder {
     tokenizer: Tokenizer,
     /// What training wrote beside the weights: the labels, the threshold and the window size.
     pub meta: Meta,
+    vote: Option<Vote>,
     device: Device,
 }
 
@@ -159,8 +189,31 @@ impl Encoder {
 
         let device = Device::Cpu;
         let bad_weights = |e: candle_core::Error| ModelError::new(origin, WEIGHTS, e);
-        let vb = VarBuilder::from_slice_safetensors(&files.weights, DType::F32, &device)
-            .map_err(bad_weights)?;
+        // Read once, as f32: the vote's base encoder shares these tensors.
+        let tensors: HashMap<String, Tensor> =
+            candle_core::safetensors::load_buffer(&files.weights, &device)
+                .and_then(|map| {
+                    map.into_iter()
+                        .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
+                        .collect()
+                })
+                .map_err(bad_weights)?;
+        let vote = match (&meta.vote, &files.base_layers, &files.neighbours) {
+            (None, ..) => None,
+            (Some(vote), Some(layers), Some(index)) => Some(
+                Vote::load(&tensors, layers, index, &config, vote.clone(), meta.max_tokens)
+                    .map_err(|(file, problem)| ModelError::new(origin, file, problem))?,
+            ),
+            (Some(_), layers, _) => {
+                let missing = if layers.is_none() { BASE_LAYERS } else { NEIGHBOURS };
+                return Err(ModelError::new(
+                    origin,
+                    missing,
+                    "missing (meta.json asks for a vote of the nearest training lines)",
+                ));
+            }
+        };
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let bert = BertModel::load(vb.clone(), &config).map_err(bad_weights)?;
         let classifier =
             candle_nn::linear(config.hidden_size, meta.labels.len(), vb.pp("classifier"))
@@ -170,6 +223,7 @@ impl Encoder {
             classifier,
             tokenizer,
             meta,
+            vote,
             device,
         })
     }
@@ -254,6 +308,44 @@ impl Encoder {
                 probabilities,
             })
             .collect())
+    }
+}
+
+impl Encoder {
+    /// Whether this model has a vote of the nearest training lines.
+    pub fn has_vote(&self) -> bool {
+        self.vote.is_some()
+    }
+
+    /// The vote of the nearest training lines on `text` and on each span of it from a clause
+    /// start (`starts`, byte offsets) to the end, each read alone: the most worrying share
+    /// of risk lines. `None` when this model has no vote, or the answer has more clause
+    /// starts than the vote reads ([`VoteMeta::max_spans`]).
+    pub fn vote(&self, text: &str, starts: &[usize]) -> Result<Option<f32>, ModelError> {
+        let Some(vote) = &self.vote else {
+            return Ok(None);
+        };
+        if starts.len() > vote.meta().max_spans {
+            return Ok(None);
+        }
+        let (Some(cls), Some(sep)) = (
+            self.tokenizer.token_to_id("[CLS]"),
+            self.tokenizer.token_to_id("[SEP]"),
+        ) else {
+            return Err(ModelError {
+                file: PathBuf::from("safety encoder"),
+                problem: "the tokenizer has no [CLS] or [SEP] token".into(),
+            });
+        };
+        let texts: Vec<&str> = std::iter::once(text)
+            .chain(starts.iter().filter_map(|&at| text.get(at..)))
+            .collect();
+        vote.vote(&self.tokenizer, cls, sep, &texts)
+            .map(Some)
+            .map_err(|e| ModelError {
+                file: PathBuf::from("safety encoder"),
+                problem: e.to_string(),
+            })
     }
 }
 

@@ -10,11 +10,13 @@ mod clauses;
 pub(crate) mod detector;
 mod encoder;
 pub mod resources;
+mod vote;
 
 use serde::Deserialize;
 
 pub use detector::{Detector, PatternError};
 pub use encoder::{Encoder, ModelError, ModelFiles};
+pub use vote::VoteMeta;
 
 use crate::content::BUILTIN_CONTENT;
 
@@ -115,9 +117,18 @@ pub enum ProfileError {
 pub struct Judgement<'p> {
     /// The categories that pause the session; empty when it goes on.
     pub categories: Vec<&'p str>,
-    /// The encoder's highest risk over the answer's spans (1 − P(ok)); `None` when the
-    /// encoder did not judge the answer (no model, or a pattern that nothing may overrule).
+    /// The risk that decides: the geometric mean of the encoder's risk and the vote of the
+    /// nearest training lines, or the encoder's risk alone when there was no vote (a model
+    /// without one, an answer too long for it, or one the encoder is sure enough is ordinary
+    /// that no vote could make it pause; [`Profile::judge_fully`] always takes the vote).
+    /// `None` when the encoder did not judge the answer (no model, or a pattern that nothing
+    /// may overrule).
     pub risk: Option<f32>,
+    /// The fine-tuned encoder's highest risk over the answer's spans (1 − P(ok)).
+    pub screen: Option<f32>,
+    /// The vote: the weighed share of risk lines among the training lines nearest to the
+    /// answer or to one of its spans (the most worrying), when it was taken.
+    pub vote: Option<f32>,
     /// The encoder's risk for the whole answer alone (the highest of its windows').
     pub whole: Option<f32>,
     /// The categories the phrase patterns found.
@@ -239,6 +250,18 @@ impl Profile {
     /// risk under [`PATTERN_DOUBT`] of the threshold). Without an encoder (none loaded, or
     /// a damaged file) the patterns and hints decide alone: when in doubt, pause.
     pub fn judge(&self, text: &str) -> Judgement<'_> {
+        self.judge_with(text, false)
+    }
+
+    /// Like [`Profile::judge`], but the vote of the nearest training lines is always taken
+    /// when the model has one, so that `risk` is the combined risk even where it cannot
+    /// change the outcome (for `safety scan` and the figures at other thresholds). It pauses
+    /// exactly when [`Profile::judge`] does.
+    pub fn judge_fully(&self, text: &str) -> Judgement<'_> {
+        self.judge_with(text, true)
+    }
+
+    fn judge_with(&self, text: &str, full: bool) -> Judgement<'_> {
         let analysis = self.detector.analyse(text);
         let firm = analysis.categories(&self.detector);
         let mut patterns = firm.clone();
@@ -250,6 +273,8 @@ impl Profile {
         let mut judgement = Judgement {
             categories: patterns.clone(),
             risk: None,
+            screen: None,
+            vote: None,
             whole: None,
             patterns,
         };
@@ -276,8 +301,29 @@ impl Profile {
         else {
             return judgement;
         };
-        let risk = risk_of(worst);
+        let screen = risk_of(worst);
         let threshold = encoder.meta.threshold;
+        // The lowest risk that can pause: the threshold, or its share when a pattern or a
+        // hint matched. The vote is at most 1, so the combined risk is at most the square
+        // root of the encoder's: under the square of that lowest risk, no vote can pause.
+        let lowest = if judgement.patterns.is_empty() {
+            threshold
+        } else {
+            threshold * PATTERN_DOUBT
+        };
+        let risk = if encoder.has_vote() && (full || screen >= lowest * lowest) {
+            match encoder.vote(text, &clauses::all_starts(text)) {
+                Ok(Some(vote)) => {
+                    judgement.vote = Some(vote);
+                    (screen * vote).sqrt()
+                }
+                // Too long an answer for the vote, or the vote failed: the encoder alone.
+                Ok(None) | Err(_) => screen,
+            }
+        } else {
+            screen
+        };
+        judgement.screen = Some(screen);
         judgement.risk = Some(risk);
         judgement.whole = spans
             .iter()
