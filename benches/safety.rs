@@ -6,6 +6,8 @@
 //! - p50 and p95 time to screen a 300-character answer and a 2,000-character one, each made
 //!   of different ordinary sentences (an ordinary answer is judged in full; a risk can stop
 //!   early at a pattern);
+//! - the same for answers the encoder leans towards risk on (ordinary sentences, then a line of
+//!   violence), where the vote of the nearest training lines is taken as well;
 //! - time from starting `trustguide run listening` to its first prompt (the welcome's
 //!   "Press Enter to continue") on a real pseudo-terminal, with `--no-save` and saving to an
 //!   existing store (`cargo bench --bench safety -- start-up` runs only these two);
@@ -40,6 +42,20 @@ fn ordinary_sentences() -> Vec<String> {
     .lines()
     .filter(|l| !l.starts_with('#'))
     .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+    .collect()
+}
+
+/// Risk lines of one category from the development set, in order.
+fn risk_lines(category: &str) -> Vec<String> {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/safety/risk.tsv"
+    ))
+    .expect("risk lines")
+    .lines()
+    .filter_map(|l| l.split_once('\t'))
+    .filter(|(label, _)| *label == category)
+    .map(|(_, t)| t.rsplit('\t').next().unwrap_or(t).to_owned())
     .collect()
 }
 
@@ -158,6 +174,29 @@ fn main() {
         let (p50, p95) = screen_times(&profile, &set);
         println!(
             "screen a {chars}-character answer ({count} different answers): p50 {:.1} ms, p95 {:.1} ms",
+            ms(p50),
+            ms(p95)
+        );
+    }
+
+    // Answers the encoder leans on, so that the vote of the nearest training lines is taken:
+    // ordinary sentences, then a line of violence told plainly (no firm pattern: those pause
+    // before any encoder reads the answer).
+    let told = risk_lines("violence");
+    for (chars, count) in [(300_usize, 40), (2_000, 20)] {
+        let set: Vec<String> = answers(&sentences, chars.saturating_sub(90), count)
+            .into_iter()
+            .zip(told.iter().cycle())
+            .map(|(ordinary, risk)| format!("{ordinary} {risk}"))
+            .collect();
+        let voted = set
+            .iter()
+            .filter(|a| profile.judge(a).vote.is_some())
+            .count();
+        screen_times(&profile, &set[..3]);
+        let (p50, p95) = screen_times(&profile, &set);
+        println!(
+            "screen a {chars}-character answer the encoder leans on ({count} answers, {voted} with the vote taken): p50 {:.1} ms, p95 {:.1} ms",
             ms(p50),
             ms(p95)
         );

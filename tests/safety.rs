@@ -209,49 +209,52 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
 /// Blind sets 10 to 18, scored against the fourth to seventh rounds' models (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack).
+/// committed, with one point of slack). About 6,300 lines the model and the vote's index
+/// hold, so they run with the older sets, on request, whenever the screen changes:
+/// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
+#[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
 fn spent_blind_sets() {
     hold_floors(&[
         (
             "spent blind set 10 (hard cases)",
             &["spent/set10-hard.tsv"],
-            (0.993, 0.035),
+            (0.997, 0.032),
         ),
         (
             "spent blind set 11 (everyday exercise answers)",
             &["spent/set11-everyday.tsv"],
-            (1.000, 0.000),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 12",
             &["spent/set12-final.tsv"],
-            (0.991, 0.025),
+            (0.991, 0.012),
         ),
         (
             "spent blind set 13 (hard cases)",
             &["spent/set13-hard.tsv"],
-            (1.000, 0.025),
+            (1.000, 0.022),
         ),
         (
             "spent blind set 14 (everyday exercise answers)",
             &["spent/set14-everyday.tsv"],
-            (1.000, 0.014),
+            (1.000, 0.004),
         ),
         (
             "spent blind set 15",
             &["spent/set15-final.tsv"],
-            (1.000, 0.008),
+            (1.000, 0.005),
         ),
         (
             "spent blind set 16 (hard cases)",
             &["spent/set16-hard.tsv"],
-            (0.996, 0.003),
+            (1.000, 0.006),
         ),
         (
             "spent blind set 17 (everyday exercise answers)",
             &["spent/set17-everyday.tsv"],
-            (1.000, 0.004),
+            (1.000, 0.003),
         ),
         (
             "spent blind set 18",
@@ -273,43 +276,43 @@ fn older_training_sets() {
         (
             "spent blind set 1 (hard cases)",
             &["spent/hard-risk.tsv", "spent/hard-safe.tsv"],
-            (0.996, 0.020),
+            (1.000, 0.012),
         ),
         (
             "spent blind set 2 (everyday exercise answers)",
             &["spent/everyday.tsv"],
             (1.000, 0.000),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.025)),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.017)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            (1.000, 0.021),
+            (1.000, 0.017),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
             &["spent/set5-everyday.tsv"],
-            (1.000, 0.003),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 6",
             &["spent/set6-final.tsv"],
-            (0.989, 0.010),
+            (0.995, 0.007),
         ),
         (
             "spent blind set 7 (hard cases)",
             &["spent/set7-hard.tsv"],
-            (0.997, 0.012),
+            (1.000, 0.014),
         ),
         (
             "spent blind set 8 (everyday exercise answers)",
             &["spent/set8-everyday.tsv"],
-            (1.000, 0.006),
+            (1.000, 0.004),
         ),
         (
             "spent blind set 9",
             &["spent/set9-final.tsv"],
-            (1.000, 0.020),
+            (1.000, 0.009),
         ),
         (
             "development sets (trained on)",
@@ -325,7 +328,7 @@ fn older_training_sets() {
                 "exercise-risk.tsv",
                 "exercise-safe.tsv",
             ],
-            (0.995, 0.002),
+            (0.996, 0.001),
         ),
     ]);
 }
@@ -354,6 +357,31 @@ fn validation_sets() {
         &["val-everyday.tsv"],
     );
     assert_targets(&f, 1.000 - 0.01, 0.010 + 0.01);
+}
+
+/// The screen skips the vote of the nearest training lines where no vote could make the
+/// answer pause (src/safety/mod.rs): on the hardest validation lines it pauses exactly as
+/// when the vote is always taken.
+#[test]
+fn skipping_a_vote_that_cannot_matter_changes_no_outcome() {
+    let p = profile();
+    let mut voted = 0;
+    // Every third line: the hard cases, risk and ordinary, in the order written.
+    for (_, text) in lines("val-hard.tsv").into_iter().step_by(3) {
+        let quick = p.judge(&text);
+        let full = p.judge_fully(&text);
+        assert_eq!(quick.categories, full.categories, "{text}");
+        voted += usize::from(quick.vote.is_some());
+        if full.vote.is_some() && quick.vote.is_none() {
+            // Skipped: under the lowest risk that can pause, with any vote.
+            assert!(
+                full.risk < Some(p.encoder().map_or(0.0, |e| e.meta.threshold)),
+                "{text}"
+            );
+        }
+    }
+    // The shortcut is taken for most lines, and not for all.
+    assert!(voted > 20 && voted < 240, "{voted} of 247 lines voted");
 }
 
 /// The examples the issue was filed with: everyday answers that paused sessions, plain
@@ -475,9 +503,24 @@ fn a_damaged_model_is_named_and_the_patterns_still_screen() {
     )
     .expect("write");
     let missing = damaged.path().join("nowhere");
+    // A model whose meta.json asks for the vote, without the vote's index.
+    let no_index = tempfile::tempdir().expect("temp dir");
+    for name in [
+        "tokenizer.json",
+        "config.json",
+        "meta.json",
+        "model.safetensors",
+        "base-layers.safetensors",
+    ] {
+        std::fs::copy(model.join(name), no_index.path().join(name)).expect("copy");
+    }
     for (dir, file) in [
         (damaged.path().to_owned(), "model.safetensors"),
         (missing, "nowhere/model.safetensors"),
+        (
+            no_index.path().to_owned(),
+            "neighbours.safetensors: missing",
+        ),
     ] {
         let dir = dir.to_str().expect("UTF-8 path").to_owned();
         crate::util::Test::new()

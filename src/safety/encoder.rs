@@ -201,11 +201,22 @@ impl Encoder {
         let vote = match (&meta.vote, &files.base_layers, &files.neighbours) {
             (None, ..) => None,
             (Some(vote), Some(layers), Some(index)) => Some(
-                Vote::load(&tensors, layers, index, &config, vote.clone(), meta.max_tokens)
-                    .map_err(|(file, problem)| ModelError::new(origin, file, problem))?,
+                Vote::load(
+                    &tensors,
+                    layers,
+                    index,
+                    &config,
+                    vote.clone(),
+                    meta.max_tokens,
+                )
+                .map_err(|(file, problem)| ModelError::new(origin, file, problem))?,
             ),
             (Some(_), layers, _) => {
-                let missing = if layers.is_none() { BASE_LAYERS } else { NEIGHBOURS };
+                let missing = if layers.is_none() {
+                    BASE_LAYERS
+                } else {
+                    NEIGHBOURS
+                };
                 return Err(ModelError::new(
                     origin,
                     missing,

@@ -45,7 +45,8 @@ pub struct VoteMeta {
 /// The base encoder and the training lines it votes with.
 pub struct Vote {
     bert: BertModel,
-    /// One row per training line: its normalised base embedding (f32 in memory).
+    /// The training lines' normalised base embeddings, one column a line (f32 in memory,
+    /// laid out for the product with an answer's rows).
     vectors: Tensor,
     /// Whether each training line is a risk line.
     risk: Vec<bool>,
@@ -69,10 +70,13 @@ impl Vote {
         const LAYERS: &str = "base-layers.safetensors";
         const INDEX: &str = "neighbours.safetensors";
         let device = Device::Cpu;
-        let layers =
-            candle_core::safetensors::load_buffer(base_layers, &device).map_err(|e| (LAYERS, e.to_string()))?;
+        let layers = candle_core::safetensors::load_buffer(base_layers, &device)
+            .map_err(|e| (LAYERS, e.to_string()))?;
         if layers.is_empty() || !layers.keys().all(|k| tuned.contains_key(k)) {
-            return Err((LAYERS, "its tensors are not layers of the safety encoder".into()));
+            return Err((
+                LAYERS,
+                "its tensors are not layers of the safety encoder".into(),
+            ));
         }
         let mut tensors: HashMap<String, Tensor> = tuned
             .iter()
@@ -80,14 +84,16 @@ impl Vote {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (name, t) in layers {
-            let t = t.to_dtype(DType::F32).map_err(|e| (LAYERS, e.to_string()))?;
+            let t = t
+                .to_dtype(DType::F32)
+                .map_err(|e| (LAYERS, e.to_string()))?;
             tensors.insert(name, t);
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let bert = BertModel::load(vb, config).map_err(|e| (LAYERS, e.to_string()))?;
 
-        let mut index =
-            candle_core::safetensors::load_buffer(neighbours, &device).map_err(|e| (INDEX, e.to_string()))?;
+        let mut index = candle_core::safetensors::load_buffer(neighbours, &device)
+            .map_err(|e| (INDEX, e.to_string()))?;
         let (Some(vectors), Some(risk)) = (index.remove("vectors"), index.remove("risk")) else {
             return Err((INDEX, "it must hold `vectors` and `risk`".into()));
         };
@@ -107,6 +113,7 @@ impl Vote {
                 format!("{lines} vectors of {width} values and {} labels do not fit the encoder or k = {}", risk.len(), meta.k),
             ));
         }
+        let vectors = vectors.t().and_then(|v| v.contiguous()).map_err(bad)?;
         Ok(Vote {
             bert,
             vectors,
@@ -172,7 +179,7 @@ impl Vote {
             let pooled = pool.matmul(&hidden)?;
             let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?;
             let pooled = pooled.broadcast_div(&norm)?;
-            let similarity = pooled.matmul(&self.vectors.t()?)?.to_vec2::<f32>()?;
+            let similarity = pooled.matmul(&self.vectors)?.to_vec2::<f32>()?;
             for row in &similarity {
                 best = best.max(share(row, &self.risk, self.meta.k, self.meta.temperature));
             }
@@ -190,27 +197,30 @@ fn share(similarity: &[f32], risk: &[bool], k: usize, temperature: f32) -> f32 {
     if k == 0 {
         return 0.0;
     }
-    let mut order: Vec<u32> = (0..similarity.len() as u32).collect();
-    if k < order.len() {
-        order.select_nth_unstable_by(k - 1, |&a, &b| {
-            similarity[b as usize].total_cmp(&similarity[a as usize])
-        });
+    // The k most similar lines, most similar first: one pass, a short sorted list.
+    let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+    for (i, &s) in similarity.iter().enumerate() {
+        if nearest.len() < k || nearest.last().is_some_and(|&(least, _)| s > least) {
+            let at = nearest.partition_point(|&(t, _)| t >= s);
+            nearest.insert(at, (s, i));
+            nearest.truncate(k);
+        }
     }
-    let nearest = &order[..k];
     // Weights relative to the nearest line's, so that exp cannot overflow.
-    let top = nearest
-        .iter()
-        .map(|&i| similarity[i as usize])
-        .fold(f32::NEG_INFINITY, f32::max);
+    let top = nearest.first().map_or(0.0, |&(s, _)| s);
     let (mut at_risk, mut all) = (0f32, 0f32);
-    for &i in nearest {
-        let w = ((similarity[i as usize] - top) / temperature).exp();
+    for &(s, i) in &nearest {
+        let w = ((s - top) / temperature).exp();
         all += w;
-        if risk.get(i as usize).copied().unwrap_or(false) {
+        if risk.get(i).copied().unwrap_or(false) {
             at_risk += w;
         }
     }
-    if all > 0.0 { at_risk / all } else { 0.0 }
+    if all > 0.0 {
+        at_risk / all
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A measurement for the next round, not part of the screen: does a vote of the nearest
-training lines, found with the *base* model's sentence embeddings (all-MiniLM-L6-v2 as
-pretrained, not fine-tuned), correct the fine-tuned screen's false pauses?
+"""The ninth round's measurement, kept as a cross-check of the screen the tenth round built
+from it (src/safety/vote.rs, which gives the same validation figures): does a vote of the
+nearest training lines, found with the *base* model's sentence embeddings (all-MiniLM-L6-v2
+as pretrained, not fine-tuned), correct the fine-tuned screen's false pauses? It reads the
+fine-tuned encoder's own risk (`screen_risk`, or `risk` from a screen without the vote).
 
 The ninth round found that the fine-tuned model lets one word decide at near certainty
 (docs/safety.md), and that runs of it, their averages and their weight soups all make the
@@ -134,7 +136,7 @@ def main():
     for i, v in zip(owners, votes(vectors)):
         vote[i] = max(vote[i], v)
 
-    screen = np.array([j.get("risk") or 0.0 for j in judged])
+    screen = np.array([j.get("screen_risk", j.get("risk")) or 0.0 for j in judged])
     combined = np.sqrt(screen * vote)
     lab = np.array([r for _, r, _ in val])
     sets = np.array([n for n, _, _ in val])
