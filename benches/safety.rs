@@ -94,6 +94,24 @@ fn screen_times(profile: &Profile, answers: &[String]) -> (Duration, Duration) {
     (percentile(&times, 0.5), percentile(&times, 0.95))
 }
 
+/// Prints p50 and p95 of screening each answer of `set`, and how many took the vote.
+fn report_screen(profile: &Profile, what: &str, set: &[String]) {
+    let voted = set
+        .iter()
+        .filter(|a| profile.judge(a).vote.is_some())
+        .count();
+    // One warm-up pass, as the first answer of a session also finds the encoder warm after
+    // the first question has been read.
+    screen_times(profile, &set[..3]);
+    let (p50, p95) = screen_times(profile, set);
+    println!(
+        "screen {what} ({} different answers, {voted} with the vote taken): p50 {:.1} ms, p95 {:.1} ms",
+        set.len(),
+        ms(p50),
+        ms(p95)
+    );
+}
+
 /// Time from starting `trustguide run listening` to its first prompt on a pseudo-terminal,
 /// with `--no-save` or saving the session to a store that already exists (as on any day but
 /// the first; the first run creates it, untimed).
@@ -168,15 +186,7 @@ fn main() {
     let sentences = ordinary_sentences();
     for (chars, count) in [(300, 100), (2_000, 40)] {
         let set = answers(&sentences, chars, count);
-        // One warm-up pass, as the first answer of a session also finds the encoder warm
-        // after the first question has been read.
-        screen_times(&profile, &set[..3]);
-        let (p50, p95) = screen_times(&profile, &set);
-        println!(
-            "screen a {chars}-character answer ({count} different answers): p50 {:.1} ms, p95 {:.1} ms",
-            ms(p50),
-            ms(p95)
-        );
+        report_screen(&profile, &format!("a {chars}-character answer"), &set);
     }
 
     // Answers the encoder leans on, so that the vote of the nearest training lines is taken:
@@ -189,16 +199,10 @@ fn main() {
             .zip(told.iter().cycle())
             .map(|(ordinary, risk)| format!("{ordinary} {risk}"))
             .collect();
-        let voted = set
-            .iter()
-            .filter(|a| profile.judge(a).vote.is_some())
-            .count();
-        screen_times(&profile, &set[..3]);
-        let (p50, p95) = screen_times(&profile, &set);
-        println!(
-            "screen a {chars}-character answer the encoder leans on ({count} answers, {voted} with the vote taken): p50 {:.1} ms, p95 {:.1} ms",
-            ms(p50),
-            ms(p95)
+        report_screen(
+            &profile,
+            &format!("a {chars}-character answer the encoder leans on"),
+            &set,
         );
     }
 

@@ -21,6 +21,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
+use super::rows::Rows;
 use super::vote::{Vote, VoteMeta};
 
 /// The model's files, as bytes, and where they came from (for messages).
@@ -299,14 +300,15 @@ impl Encoder {
             }
         }
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let shape = (windows.len(), width);
-            let ids = Tensor::from_vec(row_ids, shape, &self.device)?;
-            let mask = Tensor::from_vec(mask, shape, &self.device)?;
-            let types = ids.zeros_like()?;
-            let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
-            let hidden = hidden.reshape((windows.len() * width, ()))?;
-            let pool = Tensor::from_vec(pool, (spans.len(), windows.len() * width), &self.device)?;
-            let pooled = pool.matmul(&hidden)?;
+            let rows = Rows {
+                ids: row_ids,
+                mask,
+                rows: windows.len(),
+                width,
+                pool,
+                spans: spans.len(),
+            };
+            let pooled = rows.pooled(&self.bert, &self.device)?;
             let logits = self.classifier.forward(&pooled)?;
             candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()
         };

@@ -10,6 +10,7 @@ mod clauses;
 pub(crate) mod detector;
 mod encoder;
 pub mod resources;
+mod rows;
 mod vote;
 
 use serde::Deserialize;

@@ -29,6 +29,8 @@ use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use tokenizers::Tokenizer;
 
+use super::rows::Rows;
+
 /// How the vote is taken (from `meta.json`'s `vote`, written by neighbours.py).
 #[derive(Debug, Clone, Deserialize)]
 pub struct VoteMeta {
@@ -178,14 +180,15 @@ impl Vote {
                     *w = 1.0 / row.len() as f32;
                 }
             }
-            let shape = (batch.len(), width);
-            let ids = Tensor::from_vec(ids, shape, &self.device)?;
-            let mask = Tensor::from_vec(mask, shape, &self.device)?;
-            let types = ids.zeros_like()?;
-            let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
-            let hidden = hidden.reshape((batch.len() * width, ()))?;
-            let pool = Tensor::from_vec(pool, (batch.len(), batch.len() * width), &self.device)?;
-            let pooled = pool.matmul(&hidden)?;
+            let rows = Rows {
+                ids,
+                mask,
+                rows: batch.len(),
+                width,
+                pool,
+                spans: batch.len(),
+            };
+            let pooled = rows.pooled(&self.bert, &self.device)?;
             let norm = pooled.sqr()?.sum_keepdim(1)?.sqrt()?;
             let pooled = pooled.broadcast_div(&norm)?;
             let similarity = pooled.matmul(&self.vectors)?.to_vec2::<f32>()?;
