@@ -156,7 +156,7 @@ fn blind_everyday_exercise_answers() {
 }
 
 /// Blind set 24: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the screen was final, and scored once for the
+/// written by a third separate writer after the screen's files were final, and scored once for the
 /// record (docs/safety.md).
 #[test]
 fn blind_final_set() {
