@@ -153,6 +153,9 @@ pub struct Encoder {
     bert: BertModel,
     classifier: Linear,
     tokenizer: Tokenizer,
+    /// The tokens that open and close each row the encoders read.
+    cls: u32,
+    sep: u32,
     /// What training wrote beside the weights: the labels, the threshold and the window size.
     pub meta: Meta,
     vote: Option<Vote>,
@@ -187,6 +190,16 @@ impl Encoder {
         tokenizer
             .with_truncation(None)
             .map_err(|e| ModelError::new(origin, TOKENIZER, e))?;
+        let (Some(cls), Some(sep)) = (
+            tokenizer.token_to_id("[CLS]"),
+            tokenizer.token_to_id("[SEP]"),
+        ) else {
+            return Err(ModelError::new(
+                origin,
+                TOKENIZER,
+                "the tokenizer has no [CLS] or [SEP] token",
+            ));
+        };
 
         let device = Device::Cpu;
         let bad_weights = |e: candle_core::Error| ModelError::new(origin, WEIGHTS, e);
@@ -234,6 +247,8 @@ impl Encoder {
             bert,
             classifier,
             tokenizer,
+            cls,
+            sep,
             meta,
             vote,
             device,
@@ -256,12 +271,7 @@ impl Encoder {
         let encoding = self.tokenizer.encode(text, false).map_err(|e| fail(&e))?;
         let ids = encoding.get_ids();
         let offsets = encoding.get_offsets();
-        let (Some(cls), Some(sep)) = (
-            self.tokenizer.token_to_id("[CLS]"),
-            self.tokenizer.token_to_id("[SEP]"),
-        ) else {
-            return Err(fail(&"the tokenizer has no [CLS] or [SEP] token"));
-        };
+        let (cls, sep) = (self.cls, self.sep);
         let body = self.meta.max_tokens - 2;
         let windows = windows(ids.len(), body);
         let width = windows.iter().map(|w| w.len()).max().unwrap_or(0) + 2;
@@ -341,19 +351,10 @@ impl Encoder {
         if starts.len() > vote.meta().max_spans {
             return Ok(None);
         }
-        let (Some(cls), Some(sep)) = (
-            self.tokenizer.token_to_id("[CLS]"),
-            self.tokenizer.token_to_id("[SEP]"),
-        ) else {
-            return Err(ModelError {
-                file: PathBuf::from("safety encoder"),
-                problem: "the tokenizer has no [CLS] or [SEP] token".into(),
-            });
-        };
         let texts: Vec<&str> = std::iter::once(text)
             .chain(starts.iter().filter_map(|&at| text.get(at..)))
             .collect();
-        vote.vote(&self.tokenizer, cls, sep, &texts)
+        vote.vote(&self.tokenizer, self.cls, self.sep, &texts)
             .map(Some)
             .map_err(|e| ModelError {
                 file: PathBuf::from("safety encoder"),

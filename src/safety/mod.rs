@@ -245,10 +245,12 @@ impl Profile {
 
     /// How `text` is judged. The encoder reads the answer once and judges it whole and from
     /// each later clause on (`clauses::starts`), and the answer takes its most worrying span,
-    /// so nothing ordinary dilutes a risk. The phrase patterns only add: a pattern for
-    /// self-harm or an emergency pauses whatever the encoder says; another category's
-    /// pattern, or any hint, pauses unless the encoder is sure the answer is ordinary (its
-    /// risk under [`PATTERN_DOUBT`] of the threshold). Without an encoder (none loaded, or
+    /// so nothing ordinary dilutes a risk. Where the encoder leans far enough towards risk
+    /// that it could matter, the vote of the nearest training lines is taken (`vote.rs`),
+    /// and the risk that decides is the geometric mean of the two. The phrase patterns only
+    /// add: a pattern for self-harm or an emergency pauses whatever the encoder says;
+    /// another category's pattern, or any hint, pauses unless the screen is sure the answer
+    /// is ordinary (the risk under [`PATTERN_DOUBT`] of the threshold). Without an encoder (none loaded, or
     /// a damaged file) the patterns and hints decide alone: when in doubt, pause.
     pub fn judge(&self, text: &str) -> Judgement<'_> {
         self.judge_with(text, false)

@@ -19,12 +19,12 @@ to each span of it from a clause start) in that space and lets them vote
 
     .venv/bin/python tools/safety-model/neighbours.py [--out models/safety]
 
-About 3 minutes on 2 cores. The output depends only on the base model and the training
-files (the same lines, in the same order, as train.py reads them).
+About 3 minutes on 2 cores. The tensors written depend only on the base model and the training
+files (the same lines, in the same order, as train.py reads them); the order of the
+metadata in the files' headers can differ from run to run.
 """
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import os
@@ -38,6 +38,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("train", os.path.join(HERE, "train.py"))
 train = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(train)
+
+
+def embed(tok, model, texts, max_tokens=128):
+    """Mean-pooled, normalised embeddings (sentence-transformers' recipe), one row a text;
+    read in batches of like length."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), model.config.hidden_size), np.float32)
+    with torch.no_grad():
+        for s in range(0, len(order), 128):
+            idx = order[s:s + 128]
+            enc = tok([texts[i] for i in idx], padding=True, truncation=True,
+                      max_length=max_tokens, return_tensors="pt")
+            h = model(**enc).last_hidden_state
+            m = enc["attention_mask"].unsqueeze(-1).float()
+            out[idx] = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1).numpy()
+    return out
 
 
 def main():
@@ -74,25 +90,11 @@ def main():
     for f in train.training_files():
         lines += train.read_tsv(f)
     lines = list(dict.fromkeys(lines))
-    digest = hashlib.sha256()
-    for f in train.training_files():
-        with open(f, "rb") as fh:
-            digest.update(os.path.basename(f).encode() + b"\0" + fh.read())
-    digest = digest.hexdigest()
+    digest = train.data_digest(train.training_files())
     if digest != meta["training_data_sha256"]:
         raise SystemExit("the training files are not the ones the committed model was trained on")
 
-    order = sorted(range(len(lines)), key=lambda i: len(lines[i][1]))
-    vectors = np.zeros((len(lines), model.config.hidden_size), np.float32)
-    with torch.no_grad():
-        for s in range(0, len(order), 128):
-            idx = order[s:s + 128]
-            enc = tok([lines[i][1] for i in idx], padding=True, truncation=True,
-                      max_length=meta["max_tokens"], return_tensors="pt")
-            h = model(**enc).last_hidden_state
-            m = enc["attention_mask"].unsqueeze(-1).float()
-            v = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
-            vectors[idx] = v.numpy()
+    vectors = embed(tok, model, [t for _, t in lines], meta["max_tokens"])
     risk = np.array([label != 0 for label, _ in lines], np.uint8)
     save_file({"vectors": torch.from_numpy(vectors).half(), "risk": torch.from_numpy(risk)},
               os.path.join(args.out, "neighbours.safetensors"),

@@ -46,26 +46,10 @@ def load(name):
 
 train = load("train")
 evaluate = load("evaluate")
+embed = load("neighbours").embed
 
 VALIDATION = {"val-hard": "val-hard.tsv", "val-everyday": "val-everyday.tsv",
               "unseen+test2": "unseen-risk.tsv+unseen-safe.tsv+test2-risk.tsv+test2-safe.tsv"}
-
-
-def embed(tok, model, texts):
-    """Mean-pooled, normalised base-model embeddings (sentence-transformers' recipe)."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = [None] * len(texts)
-    with torch.no_grad():
-        for s in range(0, len(order), 128):
-            idx = order[s:s + 128]
-            enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=128,
-                      return_tensors="pt")
-            h = model(**enc).last_hidden_state
-            m = enc["attention_mask"].unsqueeze(-1).float()
-            v = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
-            for i, row in zip(idx, v.numpy()):
-                out[i] = row
-    return np.stack(out)
 
 
 def in_context_spans(tok, model, texts):

@@ -80,6 +80,15 @@ def training_files(spent=True):
     return files
 
 
+def data_digest(files):
+    """sha256 over the files' names and bytes, in order: meta.json's `training_data_sha256`."""
+    digest = hashlib.sha256()
+    for f in files:
+        with open(f, "rb") as fh:
+            digest.update(os.path.basename(f).encode() + b"\0" + fh.read())
+    return digest.hexdigest()
+
+
 def read_tsv(path):
     """(label index, text) for each line; any label that is not a category is `ok`."""
     out = []
@@ -267,10 +276,7 @@ def main():
 
     files = training_files(spent=not args.no_spent)
     lines = []
-    digest = hashlib.sha256()
     for f in files:
-        with open(f, "rb") as fh:
-            digest.update(os.path.basename(f).encode() + b"\0" + fh.read())
         lines += read_tsv(f)
     lines = list(dict.fromkeys(lines))
     data = [(label, t, 0) for label, t in lines] + augment(lines, rng)
@@ -373,7 +379,7 @@ def main():
         "pooling": "clause_spans",
         "base": "sentence-transformers/all-MiniLM-L6-v2",
         "base_sha256": BASE_SHA256,
-        "training_data_sha256": digest.hexdigest(),
+        "training_data_sha256": data_digest(files),
         "seed": args.seed,
         "init": args.init and os.path.basename(os.path.normpath(args.init)),
         "init_sha256": args.init and hashlib.sha256(
