@@ -140,7 +140,7 @@ const FLOOR_FINAL: (f64, f64) = (0.990, 0.049);
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 22 (hard cases)", &["blind/set22-hard.tsv"]);
+    let f = measure("blind set 22 (hard cases)", &["spent/set22-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
@@ -150,7 +150,7 @@ fn blind_hard_cases() {
 fn blind_everyday_exercise_answers() {
     let f = measure(
         "blind set 23 (everyday exercise answers)",
-        &["blind/set23-everyday.tsv"],
+        &["spent/set23-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
@@ -162,7 +162,7 @@ fn blind_everyday_exercise_answers() {
 fn blind_final_set() {
     let f = measure(
         "blind set 24 (written after the screen was final)",
-        &["blind/set24-final.tsv"],
+        &["spent/set24-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
@@ -176,19 +176,19 @@ fn earlier_blind_sets() {
     for (name, file, target, floor) in [
         (
             "blind set 19 (hard cases)",
-            "blind/set19-hard.tsv",
+            "spent/set19-hard.tsv",
             (0.98, 0.03),
             (0.974, 0.068),
         ),
         (
             "blind set 20 (everyday exercise answers)",
-            "blind/set20-everyday.tsv",
+            "spent/set20-everyday.tsv",
             (0.98, 0.01),
             (0.989, 0.019),
         ),
         (
             "blind set 21",
-            "blind/set21-final.tsv",
+            "spent/set21-final.tsv",
             (0.98, 0.03),
             (0.976, 0.051),
         ),

@@ -57,7 +57,11 @@ SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "sp
          # Scored against the fifth round's model (run f), trained on from the sixth round.
          "spent/set13-hard.tsv", "spent/set14-everyday.tsv", "spent/set15-final.tsv",
          # Scored against the seventh round's model (run h), trained on from the eighth.
-         "spent/set16-hard.tsv", "spent/set17-everyday.tsv", "spent/set18-final.tsv"]
+         "spent/set16-hard.tsv", "spent/set17-everyday.tsv", "spent/set18-final.tsv",
+         # Scored against the eighth round's model (run i) and the tenth round's screen (run i
+         # with the vote), trained on from the eleventh.
+         "spent/set19-hard.tsv", "spent/set20-everyday.tsv", "spent/set21-final.tsv",
+         "spent/set22-hard.tsv", "spent/set23-everyday.tsv", "spent/set24-final.tsv"]
 # The threshold is chosen on these (with the Rust screen); training never reads them.
 VALIDATION = ["unseen", "test2"]
 
