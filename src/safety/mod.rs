@@ -140,13 +140,16 @@ pub struct Judgement<'p> {
 /// pauses whatever the encoder says.
 pub const ALWAYS_PAUSE: [&str; 2] = ["self_harm", "emergency"];
 
-/// Where another category's pattern or a hint matched, the encoder's risk needs only this
-/// share of its threshold for the pause to stand: the encoder overrules a pattern only when
-/// it is sure the answer is ordinary. When in doubt, pause. Chosen on the validation sets,
-/// where anything from 0.1 to 0.5 gave the same figures with the third round's model; at
-/// 0.5 that model overruled "I need to know about money, or honestly I don't want to live
-/// like this anymore" (risk 0.125).
-pub const PATTERN_DOUBT: f32 = 0.2;
+/// Where another category's pattern or a hint matched, the screen's risk needs only this
+/// share of its threshold for the pause to stand: the screen overrules a pattern only when
+/// it is sure the answer is ordinary. When in doubt, pause. 0.5 since the eleventh round,
+/// by a rule set down before the model was measured (docs/safety.md): on the validation
+/// sets it gives one false pause fewer than 0.2 and keeps recall at 0.98, and on the blind
+/// sets scored before (now training data) a fifth of the threshold let "goodbye", "bridge"
+/// or "the suicide question" pause ordinary answers 20 times for 2 risk lines it caught.
+/// The third round chose 0.2, when 0.5 overruled "I need to know about money, or honestly
+/// I don't want to live like this anymore" (a risk of 0.125 from that round's model).
+pub const PATTERN_DOUBT: f32 = 0.5;
 
 impl Profile {
     /// The built-in profile, with the built-in encoder. The encoder is loaded on a thread
