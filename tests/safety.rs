@@ -131,71 +131,40 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.967, 0.041);
-const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.013);
-const FLOOR_FINAL: (f64, f64) = (0.990, 0.049);
+const FLOOR_HARD: (f64, f64) = (0.948, 0.009);
+const FLOOR_EVERYDAY: (f64, f64) = (1.000, 0.013);
+const FLOOR_FINAL: (f64, f64) = (0.981, 0.046);
 
-/// Blind set 22: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 25: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 22 (hard cases)", &["spent/set22-hard.tsv"]);
+    let f = measure("blind set 25 (hard cases)", &["blind/set25-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 23: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 26: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 23 (everyday exercise answers)",
-        &["spent/set23-everyday.tsv"],
+        "blind set 26 (everyday exercise answers)",
+        &["blind/set26-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 24: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the screen's files were final, and scored once for the
-/// record (docs/safety.md).
+/// Blind set 27: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the screen's files were final, and scored once
+/// for the record (docs/safety.md).
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 24 (written after the screen was final)",
-        &["spent/set24-final.tsv"],
+        "blind set 27 (written after the screen was final)",
+        &["blind/set27-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
-}
-
-/// Blind sets 19 to 21, written for the eighth round and scored against run i alone, then
-/// once against the screen with the vote (docs/safety.md). Never trained or tuned on, but
-/// their misses were read in the eighth round, so they are held to floors (what the
-/// committed screen measured, with one point of slack) and reported against the targets.
-#[test]
-fn earlier_blind_sets() {
-    for (name, file, target, floor) in [
-        (
-            "blind set 19 (hard cases)",
-            "spent/set19-hard.tsv",
-            (0.98, 0.03),
-            (0.974, 0.068),
-        ),
-        (
-            "blind set 20 (everyday exercise answers)",
-            "spent/set20-everyday.tsv",
-            (0.98, 0.01),
-            (0.989, 0.019),
-        ),
-        (
-            "blind set 21",
-            "spent/set21-final.tsv",
-            (0.98, 0.03),
-            (0.976, 0.051),
-        ),
-    ] {
-        let f = measure(name, &[file]);
-        report_targets(&f, target, floor);
-    }
 }
 
 /// Measures each set and holds it to its floor (recall, false pauses) with one point of slack.
@@ -206,10 +175,10 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
     }
 }
 
-/// Blind sets 10 to 18, scored against the fourth to seventh rounds' models (the log in
+/// Blind sets 10 to 24, scored against the fourth to tenth rounds' screens (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack). About 6,300 lines the model and the vote's index
+/// committed, with one point of slack). About 10,000 lines the model and the vote's index
 /// hold, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
@@ -219,32 +188,32 @@ fn spent_blind_sets() {
         (
             "spent blind set 10 (hard cases)",
             &["spent/set10-hard.tsv"],
-            (0.997, 0.032),
+            (0.997, 0.017),
         ),
         (
             "spent blind set 11 (everyday exercise answers)",
             &["spent/set11-everyday.tsv"],
-            (1.000, 0.001),
+            (1.000, 0.000),
         ),
         (
             "spent blind set 12",
             &["spent/set12-final.tsv"],
-            (0.991, 0.012),
+            (0.996, 0.006),
         ),
         (
             "spent blind set 13 (hard cases)",
             &["spent/set13-hard.tsv"],
-            (1.000, 0.022),
+            (1.000, 0.005),
         ),
         (
             "spent blind set 14 (everyday exercise answers)",
             &["spent/set14-everyday.tsv"],
-            (1.000, 0.004),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 15",
             &["spent/set15-final.tsv"],
-            (1.000, 0.005),
+            (1.000, 0.000),
         ),
         (
             "spent blind set 16 (hard cases)",
@@ -254,12 +223,42 @@ fn spent_blind_sets() {
         (
             "spent blind set 17 (everyday exercise answers)",
             &["spent/set17-everyday.tsv"],
-            (1.000, 0.003),
+            (1.000, 0.001),
         ),
         (
             "spent blind set 18",
             &["spent/set18-final.tsv"],
-            (1.000, 0.012),
+            (1.000, 0.005),
+        ),
+        (
+            "spent blind set 19 (hard cases)",
+            &["spent/set19-hard.tsv"],
+            (0.993, 0.006),
+        ),
+        (
+            "spent blind set 20 (everyday exercise answers)",
+            &["spent/set20-everyday.tsv"],
+            (1.000, 0.003),
+        ),
+        (
+            "spent blind set 21",
+            &["spent/set21-final.tsv"],
+            (1.000, 0.005),
+        ),
+        (
+            "spent blind set 22 (hard cases)",
+            &["spent/set22-hard.tsv"],
+            (0.996, 0.006),
+        ),
+        (
+            "spent blind set 23 (everyday exercise answers)",
+            &["spent/set23-everyday.tsv"],
+            (1.000, 0.001),
+        ),
+        (
+            "spent blind set 24",
+            &["spent/set24-final.tsv"],
+            (1.000, 0.002),
         ),
     ]);
 }
@@ -349,14 +348,14 @@ fn validation_sets() {
             "test2-safe.tsv",
         ],
     );
-    assert_targets(&f, 0.987 - 0.01, 0.020 + 0.01);
+    assert_targets(&f, 0.987 - 0.01, 0.013 + 0.01);
     let f = measure("validation set val-hard (hard cases)", &["val-hard.tsv"]);
-    assert_targets(&f, 0.975 - 0.01, 0.057 + 0.01);
+    assert_targets(&f, 0.972 - 0.01, 0.033 + 0.01);
     let f = measure(
         "validation set val-everyday (everyday exercise answers)",
         &["val-everyday.tsv"],
     );
-    assert_targets(&f, 1.000 - 0.01, 0.010 + 0.01);
+    assert_targets(&f, 0.989 - 0.01, 0.010 + 0.01);
 }
 
 /// The screen skips the vote of the nearest training lines where no vote could make the
