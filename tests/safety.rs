@@ -140,7 +140,7 @@ const FLOOR_FINAL: (f64, f64) = (0.981, 0.046);
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 25 (hard cases)", &["blind/set25-hard.tsv"]);
+    let f = measure("blind set 25 (hard cases)", &["spent/set25-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
@@ -150,7 +150,7 @@ fn blind_hard_cases() {
 fn blind_everyday_exercise_answers() {
     let f = measure(
         "blind set 26 (everyday exercise answers)",
-        &["blind/set26-everyday.tsv"],
+        &["spent/set26-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
@@ -162,7 +162,7 @@ fn blind_everyday_exercise_answers() {
 fn blind_final_set() {
     let f = measure(
         "blind set 27 (written after the screen was final)",
-        &["blind/set27-final.tsv"],
+        &["spent/set27-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }

@@ -61,7 +61,10 @@ SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "sp
          # Scored against the eighth round's model (run i) and the tenth round's screen (run i
          # with the vote), trained on from the eleventh.
          "spent/set19-hard.tsv", "spent/set20-everyday.tsv", "spent/set21-final.tsv",
-         "spent/set22-hard.tsv", "spent/set23-everyday.tsv", "spent/set24-final.tsv"]
+         "spent/set22-hard.tsv", "spent/set23-everyday.tsv", "spent/set24-final.tsv",
+         # Scored against the eleventh round's screen (run k with the vote), trained on from
+         # the twelfth.
+         "spent/set25-hard.tsv", "spent/set26-everyday.tsv", "spent/set27-final.tsv"]
 # The threshold is chosen on these (with the Rust screen); training never reads them.
 VALIDATION = ["unseen", "test2"]
 
