@@ -484,9 +484,16 @@ pub fn remember_names(
         return Ok(());
     }
     let json = serde_json::to_string(names).unwrap_or_default();
-    store.set_setting(&roles_setting(roles), Some(&json))?;
+    // Reading is cheaper than writing: a write is a commit (and an fsync) on the way to the
+    // first question, and most runs remember the names they already had.
+    let mut keys = vec![roles_setting(roles)];
     if names.len() == 2 {
-        store.set_setting(NAMES_SETTING, Some(&json))?;
+        keys.push(NAMES_SETTING.to_owned());
+    }
+    for key in &keys {
+        if store.setting(key)?.as_deref() != Some(json.as_str()) {
+            store.set_setting(key, Some(&json))?;
+        }
     }
     Ok(())
 }

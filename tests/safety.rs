@@ -131,33 +131,34 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.948, 0.009);
-const FLOOR_EVERYDAY: (f64, f64) = (1.000, 0.013);
+const FLOOR_HARD: (f64, f64) = (0.970, 0.041);
+const FLOOR_EVERYDAY: (f64, f64) = (1.000, 0.010);
 const FLOOR_FINAL: (f64, f64) = (0.981, 0.046);
 
-/// Blind set 25: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 28: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. Never trained or tuned on.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 25 (hard cases)", &["spent/set25-hard.tsv"]);
+    let f = measure("blind set 28 (hard cases)", &["blind/set28-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 26: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 29: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 26 (everyday exercise answers)",
-        &["spent/set26-everyday.tsv"],
+        "blind set 29 (everyday exercise answers)",
+        &["blind/set29-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
 /// Blind set 27: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the screen's files were final, and scored once
-/// for the record (docs/safety.md).
+/// written by a third separate writer after the committed screen's files were final, and
+/// scored once for the record (docs/safety.md). It is in `spent/` because the next model
+/// trains on it; the committed screen never saw it.
 #[test]
 fn blind_final_set() {
     let f = measure(
@@ -178,8 +179,9 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
 /// Blind sets 10 to 24, scored against the fourth to tenth rounds' screens (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack). About 10,000 lines the model and the vote's index
-/// hold, so they run with the older sets, on request, whenever the screen changes:
+/// committed, with one point of slack). With them sets 25 and 26, scored against the
+/// committed screen (still blind figures for it) and waiting in `spent/` for the next model.
+/// About 11,500 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
@@ -259,6 +261,18 @@ fn spent_blind_sets() {
             "spent blind set 24",
             &["spent/set24-final.tsv"],
             (1.000, 0.002),
+        ),
+        // Scored against the committed screen in the eleventh round (blind figures: it was
+        // not trained on them); in `spent/` for the next model to train on.
+        (
+            "blind set 25 (hard cases)",
+            &["spent/set25-hard.tsv"],
+            (0.948, 0.009),
+        ),
+        (
+            "blind set 26 (everyday exercise answers)",
+            &["spent/set26-everyday.tsv"],
+            (1.000, 0.013),
         ),
     ]);
 }

@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
 THRESHOLDS = [round(0.3 + 0.05 * i, 2) for i in range(13)]
 # Keep in step with PATTERN_DOUBT in src/safety/mod.rs.
-DOUBT = 0.2
+DOUBT = 0.5
 
 
 def rows(files):
