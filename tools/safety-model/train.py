@@ -2,7 +2,9 @@
 """Fine-tune the safety screen's sentence encoder (all-MiniLM-L6-v2) and write the model
 that trustguide embeds: models/safety/{model.safetensors, tokenizer.json, config.json, meta.json}.
 
-Run from the repository root, on the CPU (about 25 minutes an epoch on 2 cores; 73 minutes for the three of run k):
+Run from the repository root, on the CPU (about 25 minutes an epoch on 2 cores, 73 minutes
+for the three of run k; on another machine of the same kind, 0.7 s a step of 32, about 38
+minutes an epoch of the twelfth round's lines; let nothing else run beside it):
 
     python3 -m venv .venv && .venv/bin/pip install -r tools/safety-model/requirements.txt
     .venv/bin/python tools/safety-model/train.py --out runs/a
