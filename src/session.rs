@@ -484,8 +484,8 @@ pub fn remember_names(
         return Ok(());
     }
     let json = serde_json::to_string(names).unwrap_or_default();
-    // Reading is cheaper than writing: a write is a commit (and an fsync) on the way to the
-    // first question, and most runs remember the names they already had.
+    // Reading is cheaper than writing: each write is a commit on the way to the first
+    // question, and most runs remember the names they already had.
     let mut keys = vec![roles_setting(roles)];
     if names.len() == 2 {
         keys.push(NAMES_SETTING.to_owned());
