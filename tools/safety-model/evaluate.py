@@ -10,9 +10,9 @@ Each argument after the binary is one set: fixture files under tests/fixtures/sa
 `Profile::judge` does from what `trustguide safety scan` reports: a pattern nothing may
 overrule pauses (the scan then gives no risk); otherwise the answer pauses when the
 encoder's risk reaches the threshold, or when a pattern or hint matched and the risk reaches
-PATTERN_DOUBT (a fifth) of it. A development build reads the model named by TRUSTGUIDE_SAFETY_MODEL.
+PATTERN_DOUBT (half) of it. A development build reads the model named by TRUSTGUIDE_SAFETY_MODEL.
 
-Use it on validation sets only: a blind set is scored once, by `cargo test`, and logged in
+Use it on validation sets only: a blind set is scored once, with score.py, and logged in
 docs/safety.md.
 """
 
