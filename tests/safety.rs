@@ -131,28 +131,28 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.970, 0.041);
-const FLOOR_EVERYDAY: (f64, f64) = (1.000, 0.010);
+const FLOOR_HARD: (f64, f64) = (0.970, 0.047);
+const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.011);
 const FLOOR_FINAL: (f64, f64) = (0.981, 0.046);
 
-/// Blind set 28: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 30: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. The committed screen was
 /// never trained or tuned on it; it waits in `spent/` for the next model to train on, as
-/// set 29 does.
+/// set 31 does.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 28 (hard cases)", &["spent/set28-hard.tsv"]);
+    let f = measure("blind set 30 (hard cases)", &["spent/set30-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 29: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 31: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 29 (everyday exercise answers)",
-        &["spent/set29-everyday.tsv"],
+        "blind set 31 (everyday exercise answers)",
+        &["spent/set31-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
@@ -181,9 +181,9 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
 /// Blind sets 10 to 24, scored against the fourth to tenth rounds' screens (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack). With them sets 25 and 26, scored against the
-/// committed screen (still blind figures for it) and waiting in `spent/` for the next model.
-/// About 11,500 lines, so they run with the older sets, on request, whenever the screen changes:
+/// committed, with one point of slack). With them sets 25, 26, 28 and 29, scored against
+/// the committed screen (still blind figures for it) and in `spent/` for the next model.
+/// About 13,000 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
@@ -275,6 +275,17 @@ fn spent_blind_sets() {
             "blind set 26 (everyday exercise answers)",
             &["spent/set26-everyday.tsv"],
             (1.000, 0.013),
+        ),
+        // Scored against the committed screen in the twelfth round.
+        (
+            "blind set 28 (hard cases)",
+            &["spent/set28-hard.tsv"],
+            (0.970, 0.041),
+        ),
+        (
+            "blind set 29 (everyday exercise answers)",
+            &["spent/set29-everyday.tsv"],
+            (1.000, 0.010),
         ),
     ]);
 }
