@@ -133,7 +133,7 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 /// recall and false pauses.
 const FLOOR_HARD: (f64, f64) = (0.970, 0.047);
 const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.011);
-const FLOOR_FINAL: (f64, f64) = (0.981, 0.046);
+const FLOOR_FINAL: (f64, f64) = (0.971, 0.017);
 
 /// Blind set 30: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
@@ -157,15 +157,15 @@ fn blind_everyday_exercise_answers() {
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 27: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the committed screen's files were final, and
-/// scored once for the record (docs/safety.md). It is in `spent/` because the next model
-/// trains on it; the committed screen never saw it.
+/// Blind set 32: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the thirteenth round had kept the committed
+/// screen, and scored once for the record (docs/safety.md). It is in `spent/` because the
+/// next model trains on it; the committed screen never saw it.
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 27 (written after the screen was final)",
-        &["spent/set27-final.tsv"],
+        "blind set 32 (written after the screen was final)",
+        &["spent/set32-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
@@ -181,9 +181,9 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
 /// Blind sets 10 to 24, scored against the fourth to tenth rounds' screens (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack). With them sets 25, 26, 28 and 29, scored against
+/// committed, with one point of slack). With them sets 25 to 29, scored against
 /// the committed screen (still blind figures for it) and in `spent/` for the next model.
-/// About 13,000 lines, so they run with the older sets, on request, whenever the screen changes:
+/// About 13,600 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
@@ -275,6 +275,11 @@ fn spent_blind_sets() {
             "blind set 26 (everyday exercise answers)",
             &["spent/set26-everyday.tsv"],
             (1.000, 0.013),
+        ),
+        (
+            "blind set 27 (written after the screen was final)",
+            &["spent/set27-final.tsv"],
+            (0.981, 0.046),
         ),
         // Scored against the committed screen in the twelfth round.
         (
