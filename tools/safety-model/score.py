@@ -3,7 +3,7 @@
 
     cargo build
     TRUSTGUIDE_SAFETY_MODEL=runs/m python3 tools/safety-model/score.py \
-        target/debug/trustguide runs/m-blind.jsonl unscored/set30-hard.tsv unscored/set31-everyday.tsv
+        target/debug/trustguide runs/m-blind.jsonl unscored/set33-hard.tsv unscored/set34-everyday.tsv
 
 A pause is exactly what the screen decides: a non-empty `categories` from
 `trustguide safety scan` (the scan pauses when `Profile::judge` does), so no threshold or
@@ -21,9 +21,7 @@ import os
 import subprocess
 import sys
 
-RISK = {"self_harm", "violence", "fear_for_safety", "emergency", "child_safety"}
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIXTURES = os.path.join(ROOT, "tests", "fixtures", "safety")
+from evaluate import FIXTURES, RISK
 
 
 def read(name):
