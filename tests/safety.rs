@@ -131,59 +131,70 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.970, 0.047);
-const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.011);
-const FLOOR_FINAL: (f64, f64) = (0.971, 0.017);
+const FLOOR_HARD: (f64, f64) = (0.937, 0.021);
+const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.003);
+const FLOOR_FINAL: (f64, f64) = (0.943, 0.046);
 
-/// Blind set 30: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 33: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. The committed screen was
 /// never trained or tuned on it; it waits in `spent/` for the next model to train on, as
-/// set 31 does.
+/// set 34 does.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 30 (hard cases)", &["spent/set30-hard.tsv"]);
+    let f = measure("blind set 33 (hard cases)", &["spent/set33-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 31: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 34: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 31 (everyday exercise answers)",
-        &["spent/set31-everyday.tsv"],
+        "blind set 34 (everyday exercise answers)",
+        &["spent/set34-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 32: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the thirteenth round had kept the committed
+/// Blind set 37: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the fourteenth round had chosen the committed
 /// screen, and scored once for the record (docs/safety.md). It is in `spent/` because the
 /// next model trains on it; the committed screen never saw it.
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 32 (written after the screen was final)",
-        &["spent/set32-final.tsv"],
+        "blind set 37 (written after the screen was final)",
+        &["spent/set37-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
 
 /// Measures each set and holds it to its floor (recall, false pauses) with one point of slack.
+/// Every set is measured before the test fails, so that one run shows every set that fell.
 fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
+    let mut fallen = Vec::new();
     for &(name, files, (recall, false_pauses)) in sets {
         let f = measure(name, files);
-        assert_targets(&f, recall - 0.01, false_pauses + 0.01);
+        if f.recall < recall - 0.01 || f.false_pauses > false_pauses + 0.01 {
+            fallen.push(format!(
+                "{name}: recall {:.3} (floor {recall}), false pauses {:.3} (floor {false_pauses})",
+                f.recall, f.false_pauses
+            ));
+        }
     }
+    assert!(
+        fallen.is_empty(),
+        "below the floor, with one point of slack:\n{}",
+        fallen.join("\n")
+    );
 }
 
-/// Blind sets 10 to 24, scored against the fourth to tenth rounds' screens (the log in
+/// Blind sets 10 to 32, scored against the fourth to thirteenth rounds' screens (the log in
 /// docs/safety.md) and trained on since: what the committed model measures on them is
 /// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack). With them sets 25 to 29, scored against
-/// the committed screen (still blind figures for it) and in `spent/` for the next model.
-/// About 13,600 lines, so they run with the older sets, on request, whenever the screen changes:
+/// committed, with one point of slack).
+/// About 16,300 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
@@ -192,7 +203,7 @@ fn spent_blind_sets() {
         (
             "spent blind set 10 (hard cases)",
             &["spent/set10-hard.tsv"],
-            (0.997, 0.017),
+            (0.997, 0.010),
         ),
         (
             "spent blind set 11 (everyday exercise answers)",
@@ -202,7 +213,7 @@ fn spent_blind_sets() {
         (
             "spent blind set 12",
             &["spent/set12-final.tsv"],
-            (0.996, 0.006),
+            (0.996, 0.000),
         ),
         (
             "spent blind set 13 (hard cases)",
@@ -232,12 +243,12 @@ fn spent_blind_sets() {
         (
             "spent blind set 18",
             &["spent/set18-final.tsv"],
-            (1.000, 0.005),
+            (1.000, 0.002),
         ),
         (
             "spent blind set 19 (hard cases)",
             &["spent/set19-hard.tsv"],
-            (0.993, 0.006),
+            (0.996, 0.006),
         ),
         (
             "spent blind set 20 (everyday exercise answers)",
@@ -247,12 +258,12 @@ fn spent_blind_sets() {
         (
             "spent blind set 21",
             &["spent/set21-final.tsv"],
-            (1.000, 0.005),
+            (1.000, 0.002),
         ),
         (
             "spent blind set 22 (hard cases)",
             &["spent/set22-hard.tsv"],
-            (0.996, 0.006),
+            (1.000, 0.003),
         ),
         (
             "spent blind set 23 (everyday exercise answers)",
@@ -264,33 +275,47 @@ fn spent_blind_sets() {
             &["spent/set24-final.tsv"],
             (1.000, 0.002),
         ),
-        // Scored against the committed screen in the eleventh round (blind figures: it was
-        // not trained on them); in `spent/` for the next model to train on.
+        // Scored against the eleventh round's screen (run k) in the eleventh to thirteenth
+        // rounds; trained on by the committed screen (run n) since the fourteenth.
         (
-            "blind set 25 (hard cases)",
+            "spent blind set 25 (hard cases)",
             &["spent/set25-hard.tsv"],
-            (0.948, 0.009),
+            (0.978, 0.006),
         ),
         (
-            "blind set 26 (everyday exercise answers)",
+            "spent blind set 26 (everyday exercise answers)",
             &["spent/set26-everyday.tsv"],
-            (1.000, 0.013),
+            (1.000, 0.000),
         ),
         (
-            "blind set 27 (written after the screen was final)",
+            "spent blind set 27",
             &["spent/set27-final.tsv"],
-            (0.981, 0.046),
+            (0.995, 0.020),
         ),
-        // Scored against the committed screen in the twelfth round.
         (
-            "blind set 28 (hard cases)",
+            "spent blind set 28 (hard cases)",
             &["spent/set28-hard.tsv"],
-            (0.970, 0.041),
+            (0.993, 0.015),
         ),
         (
-            "blind set 29 (everyday exercise answers)",
+            "spent blind set 29 (everyday exercise answers)",
             &["spent/set29-everyday.tsv"],
-            (1.000, 0.010),
+            (1.000, 0.000),
+        ),
+        (
+            "spent blind set 30 (hard cases)",
+            &["spent/set30-hard.tsv"],
+            (0.978, 0.009),
+        ),
+        (
+            "spent blind set 31 (everyday exercise answers)",
+            &["spent/set31-everyday.tsv"],
+            (1.000, 0.003),
+        ),
+        (
+            "spent blind set 32",
+            &["spent/set32-final.tsv"],
+            (0.995, 0.002),
         ),
     ]);
 }
@@ -314,11 +339,11 @@ fn older_training_sets() {
             &["spent/everyday.tsv"],
             (1.000, 0.000),
         ),
-        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.013)),
+        ("spent blind set 3", &["spent/final.tsv"], (1.000, 0.008)),
         (
             "spent blind set 4 (hard cases)",
             &["spent/set4-hard.tsv"],
-            (1.000, 0.006),
+            (1.000, 0.004),
         ),
         (
             "spent blind set 5 (everyday exercise answers)",
@@ -333,7 +358,7 @@ fn older_training_sets() {
         (
             "spent blind set 7 (hard cases)",
             &["spent/set7-hard.tsv"],
-            (0.997, 0.012),
+            (1.000, 0.012),
         ),
         (
             "spent blind set 8 (everyday exercise answers)",
@@ -359,7 +384,7 @@ fn older_training_sets() {
                 "exercise-risk.tsv",
                 "exercise-safe.tsv",
             ],
-            (0.999, 0.002),
+            (0.997, 0.002),
         ),
     ]);
 }
@@ -371,23 +396,28 @@ fn older_training_sets() {
 /// with one point of slack.
 #[test]
 fn validation_sets() {
-    let f = measure(
-        "validation sets (unseen, test2)",
-        &[
-            "unseen-risk.tsv",
-            "unseen-safe.tsv",
-            "test2-risk.tsv",
-            "test2-safe.tsv",
-        ],
-    );
-    assert_targets(&f, 0.987 - 0.01, 0.013 + 0.01);
-    let f = measure("validation set val-hard (hard cases)", &["val-hard.tsv"]);
-    assert_targets(&f, 0.972 - 0.01, 0.033 + 0.01);
-    let f = measure(
-        "validation set val-everyday (everyday exercise answers)",
-        &["val-everyday.tsv"],
-    );
-    assert_targets(&f, 0.989 - 0.01, 0.010 + 0.01);
+    hold_floors(&[
+        (
+            "validation sets (unseen, test2)",
+            &[
+                "unseen-risk.tsv",
+                "unseen-safe.tsv",
+                "test2-risk.tsv",
+                "test2-safe.tsv",
+            ],
+            (0.990, 0.010),
+        ),
+        (
+            "validation set val-hard (hard cases)",
+            &["val-hard.tsv"],
+            (0.969, 0.031),
+        ),
+        (
+            "validation set val-everyday (everyday exercise answers)",
+            &["val-everyday.tsv"],
+            (0.989, 0.004),
+        ),
+    ]);
 }
 
 /// The screen skips the vote of the nearest training lines where no vote could make the

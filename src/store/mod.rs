@@ -34,6 +34,12 @@ pub use history::{
     StoredEvent, Style,
 };
 pub use owner::Owner;
+
+/// How long a write waits for another trustguide's write to finish before giving up. A write
+/// holds the lock for milliseconds, but four trustguides saving at once on a busy two-core
+/// machine were seen to wait past 5 seconds (the first limit): waiting costs a moment, giving
+/// up costs the answer being saved.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub use progress::{MetricPoint, ProgressChart};
 pub use schedules::StoredSchedule;
 pub use session::{
@@ -100,7 +106,7 @@ pub enum StoreError {
         what: String,
     },
     /// Another process (usually another trustguide) kept the database locked for longer than
-    /// the 5-second busy timeout.
+    /// [`BUSY_TIMEOUT`].
     #[error("{path}: the database is busy in another trustguide for too long; try again.")]
     Busy {
         /// The database file.
@@ -230,7 +236,7 @@ impl Store {
         let shown = path.display().to_string();
         let mut conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| classify(&shown, "opening the database", e))?;
-        conn.busy_timeout(Duration::from_secs(5))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| classify(&shown, "opening the database", e))?;
         if exclusive {
             conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
