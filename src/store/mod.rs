@@ -34,17 +34,17 @@ pub use history::{
     StoredEvent, Style,
 };
 pub use owner::Owner;
+pub use progress::{MetricPoint, ProgressChart};
+pub use schedules::StoredSchedule;
+pub use session::{
+    resumable_status, NewSession, Resumable, SavedFlow, SessionRecorder, SAFETY_PAUSE_STATUS,
+};
 
 /// How long a write waits for another trustguide's write to finish before giving up. A write
 /// holds the lock for milliseconds, but four trustguides saving at once on a busy two-core
 /// machine were seen to wait past 5 seconds (the first limit): waiting costs a moment, giving
 /// up costs the answer being saved.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-pub use progress::{MetricPoint, ProgressChart};
-pub use schedules::StoredSchedule;
-pub use session::{
-    resumable_status, NewSession, Resumable, SavedFlow, SessionRecorder, SAFETY_PAUSE_STATUS,
-};
 
 /// The database's file name inside the trustguide folder.
 pub const DB_FILE: &str = "trustguide.db";
