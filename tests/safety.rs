@@ -100,17 +100,15 @@ fn measure(set: &str, files: &[&str]) -> Figures {
     }
 }
 
-fn assert_targets(f: &Figures, recall: f64, false_pauses: f64) {
-    assert!(
-        f.recall >= recall,
-        "recall {:.3} is below {recall}",
-        f.recall
-    );
-    assert!(
-        f.false_pauses <= false_pauses,
-        "false pauses {:.3} are above {false_pauses}",
-        f.false_pauses
-    );
+/// Where `f` falls below `floor` (recall, false pauses) by more than one point of slack (for
+/// the last bits of floating point on another machine): what fell, in words.
+fn below_floor(f: &Figures, (recall, false_pauses): (f64, f64)) -> Option<String> {
+    (f.recall < recall - 0.01 || f.false_pauses > false_pauses + 0.01).then(|| {
+        format!(
+            "recall {:.3} (floor {recall}), false pauses {:.3} (floor {false_pauses})",
+            f.recall, f.false_pauses
+        )
+    })
 }
 
 /// Prints whether the product's targets are met and asserts that the committed model does
@@ -126,7 +124,9 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
         target.1,
         met(f.false_pauses <= target.1)
     );
-    assert_targets(f, floor.0 - 0.01, floor.1 + 0.01);
+    if let Some(fell) = below_floor(f, floor) {
+        panic!("below the floor, with one point of slack: {fell}");
+    }
 }
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
@@ -174,13 +174,9 @@ fn blind_final_set() {
 /// Every set is measured before the test fails, so that one run shows every set that fell.
 fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
     let mut fallen = Vec::new();
-    for &(name, files, (recall, false_pauses)) in sets {
-        let f = measure(name, files);
-        if f.recall < recall - 0.01 || f.false_pauses > false_pauses + 0.01 {
-            fallen.push(format!(
-                "{name}: recall {:.3} (floor {recall}), false pauses {:.3} (floor {false_pauses})",
-                f.recall, f.false_pauses
-            ));
+    for &(name, files, floor) in sets {
+        if let Some(fell) = below_floor(&measure(name, files), floor) {
+            fallen.push(format!("{name}: {fell}"));
         }
     }
     assert!(

@@ -2,8 +2,8 @@
 """Score one screen, once, on blind sets, at the screen's own threshold.
 
     cargo build
-    TRUSTGUIDE_SAFETY_MODEL=runs/m python3 tools/safety-model/score.py \
-        target/debug/trustguide runs/m-blind.jsonl unscored/set33-hard.tsv unscored/set34-everyday.tsv
+    TRUSTGUIDE_SAFETY_MODEL=runs/o python3 tools/safety-model/score.py \
+        target/debug/trustguide runs/o-blind.jsonl unscored/set35-hard.tsv unscored/set36-everyday.tsv
 
 A pause is exactly what the screen decides: a non-empty `categories` from
 `trustguide safety scan` (the scan pauses when `Profile::judge` does), so no threshold or
