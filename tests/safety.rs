@@ -131,41 +131,41 @@ fn report_targets(f: &Figures, target: (f64, f64), floor: (f64, f64)) {
 
 /// What the committed screen measured on each blind set when it was scored (docs/safety.md):
 /// recall and false pauses.
-const FLOOR_HARD: (f64, f64) = (0.937, 0.021);
-const FLOOR_EVERYDAY: (f64, f64) = (0.989, 0.003);
-const FLOOR_FINAL: (f64, f64) = (0.943, 0.046);
+const FLOOR_HARD: (f64, f64) = (0.970, 0.032);
+const FLOOR_EVERYDAY: (f64, f64) = (0.978, 0.009);
+const FLOOR_FINAL: (f64, f64) = (0.962, 0.039);
 
-/// Blind set 33: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
+/// Blind set 35: hard cases (270 risk, 340 ordinary lines that a keyword screen or a hasty
 /// classifier would get wrong), written by a separate writer who saw only a one-page brief
 /// and the exercises' questions: no code, no model, no other set. The committed screen was
 /// never trained or tuned on it; it waits in `spent/` for the next model to train on, as
-/// set 34 does.
+/// sets 36 and 38 do.
 #[test]
 fn blind_hard_cases() {
-    let f = measure("blind set 33 (hard cases)", &["spent/set33-hard.tsv"]);
+    let f = measure("blind set 35 (hard cases)", &["spent/set35-hard.tsv"]);
     report_targets(&f, (0.98, 0.03), FLOOR_HARD);
 }
 
-/// Blind set 34: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
+/// Blind set 36: answers typed into the built-in exercises (800 ordinary, 90 at risk in the
 /// exercises' own sentence frames), by another separate writer with the same brief.
 #[test]
 fn blind_everyday_exercise_answers() {
     let f = measure(
-        "blind set 34 (everyday exercise answers)",
-        &["spent/set34-everyday.tsv"],
+        "blind set 36 (everyday exercise answers)",
+        &["spent/set36-everyday.tsv"],
     );
     report_targets(&f, (0.98, 0.01), FLOOR_EVERYDAY);
 }
 
-/// Blind set 37: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
-/// written by a third separate writer after the fourteenth round had chosen the committed
-/// screen, and scored once for the record (docs/safety.md). It is in `spent/` because the
-/// next model trains on it; the committed screen never saw it.
+/// Blind set 38: 210 risk and 410 ordinary lines (half everyday answers, half hard ones),
+/// written by a third separate writer after the committed screen was final (the fifteenth
+/// round kept it), and scored once for the record (docs/safety.md). It is in `spent/`
+/// because the next model trains on it; the committed screen never saw it.
 #[test]
 fn blind_final_set() {
     let f = measure(
-        "blind set 37 (written after the screen was final)",
-        &["spent/set37-final.tsv"],
+        "blind set 38 (written after the screen was final)",
+        &["spent/set38-final.tsv"],
     );
     report_targets(&f, (0.98, 0.03), FLOOR_FINAL);
 }
@@ -186,11 +186,12 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
     );
 }
 
-/// Blind sets 10 to 32, scored against the fourth to thirteenth rounds' screens (the log in
-/// docs/safety.md) and trained on since: what the committed model measures on them is
-/// no longer a blind figure, but it must not fall (floors: what it measured when it was
-/// committed, with one point of slack).
-/// About 16,300 lines, so they run with the older sets, on request, whenever the screen changes:
+/// Blind sets 10 to 34 and 37, scored against the fourth to fourteenth rounds' screens (the
+/// log in docs/safety.md). Sets 10 to 32 were trained on since: what the committed model
+/// measures on them is no longer a blind figure, but it must not fall (floors: what it
+/// measured when it was committed, with one point of slack). Sets 33, 34 and 37 are still
+/// blind to the committed screen; they wait here for the next model, which trains on them.
+/// About 18,400 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "trained-on sets; run when the screen changes (docs/safety.md)"]
@@ -312,6 +313,23 @@ fn spent_blind_sets() {
             "spent blind set 32",
             &["spent/set32-final.tsv"],
             (0.995, 0.002),
+        ),
+        // The committed screen's blind sets of the fourteenth round, scored once against it
+        // (these are its blind figures, not trained on yet); the sixteenth round trains on them.
+        (
+            "spent blind set 33 (hard cases)",
+            &["spent/set33-hard.tsv"],
+            (0.937, 0.021),
+        ),
+        (
+            "spent blind set 34 (everyday exercise answers)",
+            &["spent/set34-everyday.tsv"],
+            (0.989, 0.003),
+        ),
+        (
+            "spent blind set 37",
+            &["spent/set37-final.tsv"],
+            (0.943, 0.046),
         ),
     ]);
 }

@@ -3,7 +3,7 @@
 
     cargo build
     TRUSTGUIDE_SAFETY_MODEL=runs/o python3 tools/safety-model/score.py \
-        target/debug/trustguide runs/o-blind.jsonl unscored/set35-hard.tsv unscored/set36-everyday.tsv
+        target/debug/trustguide runs/o-blind.jsonl unscored/set39-hard.tsv unscored/set40-everyday.tsv
 
 A pause is exactly what the screen decides: a non-empty `categories` from
 `trustguide safety scan` (the scan pauses when `Profile::judge` does), so no threshold or
