@@ -190,7 +190,7 @@ fn hold_floors(sets: &[(&str, &[&str], (f64, f64))]) {
 /// log in docs/safety.md). Sets 10 to 32 were trained on since: what the committed model
 /// measures on them is no longer a blind figure, but it must not fall (floors: what it
 /// measured when it was committed, with one point of slack). Sets 33, 34 and 37 are still
-/// blind to the committed screen; they wait here for the next model, which trains on them.
+/// blind to the committed screen, which never trained on them.
 /// About 18,400 lines, so they run with the older sets, on request, whenever the screen changes:
 /// `cargo test --test integration safety:: -- --ignored --nocapture`.
 #[test]
@@ -315,7 +315,8 @@ fn spent_blind_sets() {
             (0.995, 0.002),
         ),
         // The committed screen's blind sets of the fourteenth round, scored once against it
-        // (these are its blind figures, not trained on yet); the sixteenth round trains on them.
+        // and never trained on by it (these are still its blind figures); the next model
+        // trains on them.
         (
             "spent blind set 33 (hard cases)",
             &["spent/set33-hard.tsv"],

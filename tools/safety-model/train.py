@@ -73,7 +73,7 @@ SPENT = ["spent/hard-risk.tsv", "spent/hard-safe.tsv", "spent/everyday.tsv", "sp
          # fourteenth.
          "spent/set30-hard.tsv", "spent/set31-everyday.tsv", "spent/set32-final.tsv",
          # Scored against the fourteenth round's screen (run n with the vote), trained on
-         # from the fifteenth.
+         # from the fifteenth (run o, not chosen).
          "spent/set33-hard.tsv", "spent/set34-everyday.tsv", "spent/set37-final.tsv",
          # Scored against the same screen in the fifteenth round (run o was not chosen),
          # trained on from the sixteenth.
